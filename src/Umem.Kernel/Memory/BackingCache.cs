@@ -1,0 +1,62 @@
+namespace Umem.Kernel.Memory;
+
+/// <summary>
+/// Released backing kept mapped and zeroed, keyed by shape (size, grant unit, locked), so that a driver that
+/// allocates and frees the same shapes pays no system call. Only backing that never left the host is put here.
+/// </summary>
+internal sealed class BackingCache : IDisposable
+{
+    private readonly Dictionary<(long Size, long Grant, bool Locked), Stack<UmemBacking>> _byShape = [];
+    private readonly long _capacity;
+    private readonly Lock _gate = new();
+    private long _bytes;
+    private long _hits;
+    private bool _disposed;
+
+    internal BackingCache(long capacity) => _capacity = capacity;
+
+    internal long Bytes => Volatile.Read(ref _bytes);
+
+    internal long Hits => Volatile.Read(ref _hits);
+
+    internal UmemBacking? TryTake(long size, long grant, bool locked)
+    {
+        lock (_gate)
+        {
+            if (_byShape.TryGetValue((size, grant, locked), out var stack) && stack.TryPop(out var backing))
+            {
+                _bytes -= size;
+                _hits++;
+                return backing;
+            }
+            return null;
+        }
+    }
+
+    /// <summary>Keeps zeroed backing; false when full (the caller disposes it).</summary>
+    internal bool TryPut(UmemBacking backing)
+    {
+        lock (_gate)
+        {
+            if (_disposed || _bytes + backing.Size > _capacity) return false;
+            var key = (backing.Size, backing.GrantBytes, backing.Locked);
+            if (!_byShape.TryGetValue(key, out var stack)) _byShape[key] = stack = new Stack<UmemBacking>();
+            stack.Push(backing);
+            _bytes += backing.Size;
+            return true;
+        }
+    }
+
+    public void Dispose()
+    {
+        List<UmemBacking> all = [];
+        lock (_gate)
+        {
+            _disposed = true;
+            foreach (var stack in _byShape.Values) all.AddRange(stack);
+            _byShape.Clear();
+            _bytes = 0;
+        }
+        foreach (var b in all) b.Dispose();
+    }
+}

@@ -1,0 +1,116 @@
+using Umem.Platform;
+
+namespace Umem.Kernel.Memory;
+
+/// <summary>
+/// The memory behind a cookie: address space reserved once, with one sealed memfd per grant unit mapped
+/// MAP_SHARED|MAP_FIXED over it, so the driver sees one contiguous, page-aligned range while each unit stays
+/// a separate memfd that can be handed to a process alone. Locked backing is mlock'ed for its whole life.
+/// </summary>
+internal sealed class UmemBacking : IDisposable
+{
+    private readonly MappedRegion _region;
+    private int _everGranted;
+
+    private UmemBacking(MappedRegion region, long size, long grantBytes, bool locked, UmemExtent[] extents)
+    {
+        _region = region;
+        Size = size;
+        GrantBytes = grantBytes;
+        Locked = locked;
+        Extents = extents;
+    }
+
+    internal nint Address => _region.Address;
+
+    internal long Size { get; }
+
+    /// <summary>Bytes per extent (the last one may be shorter).</summary>
+    internal long GrantBytes { get; }
+
+    internal bool Locked { get; }
+
+    internal UmemExtent[] Extents { get; }
+
+    /// <summary>True once any extent's fd was given to another process: then this backing is never reused.</summary>
+    internal bool EverGranted => Volatile.Read(ref _everGranted) != 0;
+
+    internal void MarkGranted() => Volatile.Write(ref _everGranted, 1);
+
+    /// <summary>Creates zero-filled backing; ENOMEM/EAGAIN from mlock mean the OS refused to lock it.</summary>
+    internal static UmemBacking Create(string name, long size, long grantBytes, bool locked)
+    {
+        var region = MappedRegion.Reserve(size);
+        int count = (int)((size + grantBytes - 1) / grantBytes);
+        var extents = new UmemExtent[count];
+        int made = 0;
+        try
+        {
+            for (; made < count; made++)
+            {
+                long off = made * grantBytes;
+                long len = Math.Min(grantBytes, size - off);
+                SafeFd fd = MemFd.CreateSealed(name, len);
+                extents[made] = new UmemExtent(fd, off, len);
+                nint want = region.Address + (nint)off;
+                nint got = Interop.mmap(want, (nuint)len, Interop.PROT_READ | Interop.PROT_WRITE,
+                    Interop.MAP_SHARED | Interop.MAP_FIXED, fd, 0);
+                if (got != want)
+                    throw new ErrnoException(Interop.LastErrno, $"mmap(0x{want:x}, {len}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, {fd})");
+            }
+            // Driver memory must not leak into a child the host forks (a helper process, say).
+            _ = Interop.madvise(region.Address, (nuint)size, Interop.MADV_DONTFORK);
+            if (locked && Interop.mlock(region.Address, (nuint)size) < 0)
+                throw new ErrnoException(Interop.LastErrno, $"mlock(0x{region.Address:x}, {size})");
+            return new UmemBacking(region, size, grantBytes, locked, extents);
+        }
+        catch
+        {
+            for (int i = 0; i < made; i++) extents[i].Fd.Dispose();
+            if (made < count && extents[made] is { } partial) partial.Fd.Dispose();
+            region.Dispose();
+            throw;
+        }
+    }
+
+    internal unsafe Span<byte> GetSpan(long offset, int length) =>
+        new((byte*)Address + offset, length);
+
+    /// <summary>
+    /// Returns the backing to all zeros. Small or locked backing is cleared in place (its pages stay resident,
+    /// and locked ones stay locked); large pageable backing has its pages punched out, which frees them.
+    /// </summary>
+    internal void Zero()
+    {
+        const long ClearLimit = 64 * 1024;
+        if (Locked || Size <= ClearLimit)
+        {
+            for (long off = 0; off < Size; off += int.MaxValue & ~0xFFF)
+                GetSpan(off, (int)Math.Min(Size - off, int.MaxValue & ~0xFFF)).Clear();
+            return;
+        }
+        foreach (var e in Extents) MemFd.PunchHole(e.Fd, 0, e.Length);
+    }
+
+    /// <summary>The extents that make up [offset, offset+length), or false when the range does not begin and end on extent boundaries.</summary>
+    internal bool TryGetExtents(long offset, long length, out ArraySegment<UmemExtent> extents)
+    {
+        extents = default;
+        if (offset < 0 || length <= 0 || offset + length > Size || offset % GrantBytes != 0)
+            return false;
+        long end = offset + length;
+        if (end != Size && end % GrantBytes != 0)
+            return false;
+        int first = (int)(offset / GrantBytes);
+        int last = (int)((end - 1) / GrantBytes);
+        extents = new ArraySegment<UmemExtent>(Extents, first, last - first + 1);
+        return true;
+    }
+
+    public void Dispose()
+    {
+        // munmap drops the lock, if any, with the mapping.
+        _region.Dispose();
+        foreach (var e in Extents) e.Fd.Dispose();
+    }
+}

@@ -1,0 +1,41 @@
+namespace Umem.Kernel.Memory;
+
+/// <summary>A snapshot of an allocator's counters.</summary>
+public readonly record struct UmemStatistics
+{
+    /// <summary>Live cookies of pageable memory.</summary>
+    public long PageableCount { get; init; }
+
+    /// <summary>Bytes of live pageable memory.</summary>
+    public long PageableBytes { get; init; }
+
+    /// <summary>Live cookies of locked memory.</summary>
+    public long LockedCount { get; init; }
+
+    /// <summary>Bytes of live locked memory.</summary>
+    public long LockedBytes { get; init; }
+
+    /// <summary>Highest <c>PageableBytes + LockedBytes</c> seen.</summary>
+    public long PeakBytes { get; init; }
+
+    /// <summary>Highest <see cref="LockedBytes"/> seen.</summary>
+    public long PeakLockedBytes { get; init; }
+
+    /// <summary>Callers blocked in a DDI_UMEM_SLEEP allocation now.</summary>
+    public int Waiters { get; init; }
+
+    /// <summary>Cookies freed by the driver whose memory is still held by mappings.</summary>
+    public long DeferredCount { get; init; }
+
+    /// <summary>Bytes of released backing kept for reuse.</summary>
+    public long CachedBytes { get; init; }
+
+    /// <summary>Allocations served from the cache since the start.</summary>
+    public long CacheHits { get; init; }
+
+    /// <summary>Allocations since the start.</summary>
+    public long TotalAllocations { get; init; }
+
+    /// <summary>Bytes counted against <see cref="UmemAllocatorOptions.MaxBytes"/>.</summary>
+    public long TotalBytes => PageableBytes + LockedBytes;
+}

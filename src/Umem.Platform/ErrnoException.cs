@@ -1,0 +1,42 @@
+namespace Umem.Platform;
+
+/// <summary>
+/// A failed system call or DDI operation. The message names the call, its arguments, and the errno by name,
+/// e.g. <c>mmap(len=4096, prot=PROT_READ|PROT_WRITE, fd=7): EACCES (Permission denied)</c>.
+/// </summary>
+public class ErrnoException : Exception
+{
+    public ErrnoException(Errno errno, string call)
+        : base($"{call}: {errno.Name()} ({errno.Describe()})")
+    {
+        Errno = errno;
+        Call = call;
+    }
+
+    public ErrnoException(Errno errno, string call, string detail)
+        : base($"{call}: {errno.Name()} ({detail})")
+    {
+        Errno = errno;
+        Call = call;
+    }
+
+    public ErrnoException() : this(Errno.EIO, "unknown") { }
+
+    public ErrnoException(string message) : base(message)
+    {
+        Errno = Errno.EIO;
+        Call = "unknown";
+    }
+
+    public ErrnoException(string message, Exception innerException) : base(message, innerException)
+    {
+        Errno = Errno.EIO;
+        Call = "unknown";
+    }
+
+    /// <summary>The errno the call failed with.</summary>
+    public Errno Errno { get; }
+
+    /// <summary>The call and its arguments, as printed in the message.</summary>
+    public string Call { get; }
+}
