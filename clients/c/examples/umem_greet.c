@@ -1,0 +1,122 @@
+/*
+ * umem_greet.c - processes meet on one page of a Umem device. Each maps page 0 of DEVICE, claims a free
+ * 64-byte slot of it, writes a greeting there, and waits until EXPECT slots are ready: 32- and 64-bit
+ * clients, in C or C#, touching the very same physical page through the memfd the host gave each of them.
+ *
+ * usage: umem_greet DEVICE NAME EXPECT TIMEOUT_MS
+ * prints "seen pid=<pid> bits=<32|64> greeting=<text>" per ready slot, then
+ *        "self pid=<pid> bits=<bits> slot=<n> addr=<hex>"
+ * exit:  0 when EXPECT slots were ready, 3 on timeout, 1 on error (errno name on stderr)
+ */
+#define _GNU_SOURCE
+#include "../umem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SLOTS 64
+
+/* The page's layout, the same for every client (no pointer-sized field: 32 and 64 bits agree). */
+struct slot {
+    uint32_t pid;        /* 0 = free; claimed with a compare-and-swap */
+    uint32_t model_bits; /* 32 or 64 */
+    uint32_t ready;      /* 1 once greeting is written (release store) */
+    uint32_t reserved;
+    char greeting[48];
+};
+
+_Static_assert(sizeof(struct slot) == 64, "a slot is 64 bytes");
+
+static int fail(const char *what, int err)
+{
+    fprintf(stderr, "umem_greet: %s: %s\n", what, umem_errname(err));
+    return 1;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int count_ready(struct slot *slots)
+{
+    int n = 0;
+    for (int i = 0; i < SLOTS; i++)
+        n += __atomic_load_n(&slots[i].ready, __ATOMIC_ACQUIRE) == 1;
+    return n;
+}
+
+static long parse(const char *s, long min, long max)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    return errno == 0 && end != s && *end == '\0' && v >= min && v <= max ? v : -1;
+}
+
+int main(int argc, char **argv)
+{
+    long expect = argc == 5 ? parse(argv[3], 1, SLOTS) : -1;
+    long timeout = argc == 5 ? parse(argv[4], 0, 86400000) : -1;
+    if (expect < 0 || timeout < 0) {
+        fprintf(stderr, "usage: umem_greet DEVICE NAME EXPECT(1-%d) TIMEOUT_MS\n", SLOTS);
+        return fail("arguments", EINVAL);
+    }
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    umem_dev *dev = NULL;
+    void *addr = NULL;
+    int r = umem_open(argv[1], O_RDWR, &dev);
+    if (r < 0)
+        return fail(argv[1], r);
+    r = umem_mmap(dev, 0, page, PROT_READ | PROT_WRITE, MAP_SHARED, &addr, NULL);
+    if (r < 0) {
+        umem_close(dev);
+        return fail("mmap", r);
+    }
+
+    struct slot *slots = addr;
+    uint32_t pid = (uint32_t)getpid();
+    int mine = -1;
+    for (int i = 0; i < SLOTS && mine < 0; i++) {
+        uint32_t free_pid = 0;
+        if (__atomic_compare_exchange_n(&slots[i].pid, &free_pid, pid, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            mine = i;
+    }
+    if (mine < 0) {
+        umem_close(dev);
+        return fail("no free slot", ENOSPC);
+    }
+    struct slot *s = &slots[mine];
+    s->model_bits = (uint32_t)(sizeof(void *) * 8);
+    snprintf(s->greeting, sizeof s->greeting, "hello from %s", argv[2]);
+    __atomic_store_n(&s->ready, 1, __ATOMIC_RELEASE);
+
+    int64_t deadline = now_ms() + timeout;
+    int seen;
+    while ((seen = count_ready(slots)) < expect && now_ms() < deadline) {
+        struct timespec nap = { 0, 1000000 }; /* 1 ms */
+        nanosleep(&nap, NULL);
+    }
+    for (int i = 0; i < SLOTS; i++) {
+        if (__atomic_load_n(&slots[i].ready, __ATOMIC_ACQUIRE) != 1)
+            continue;
+        char text[sizeof slots[i].greeting + 1];
+        memcpy(text, slots[i].greeting, sizeof slots[i].greeting);
+        text[sizeof slots[i].greeting] = '\0';
+        printf("seen pid=%" PRIu32 " bits=%" PRIu32 " greeting=%s\n", slots[i].pid, slots[i].model_bits, text);
+    }
+    printf("self pid=%" PRIu32 " bits=%u slot=%d addr=%#" PRIxPTR "\n", pid, (unsigned)(sizeof(void *) * 8), mine,
+           (uintptr_t)addr);
+    fflush(stdout);
+    umem_close(dev);
+    return seen >= expect ? 0 : 3;
+}
