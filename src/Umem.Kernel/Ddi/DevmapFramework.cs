@@ -59,7 +59,11 @@ internal static class DevmapFramework
                     return Fail(target, handles, Errno.EINVAL, $"{at} set *maplen to {mapLen}, not a multiple of the page size");
                 // Umem: illumos loops forever on a zero maplen, and does not notice a devmap that set nothing up.
                 if (mapLen <= 0)
-                    return Fail(target, handles, Errno.EINVAL, $"{at} set *maplen to {mapLen}; illumos would call devmap(9E) forever");
+                {
+                    return Fail(target, handles, Errno.EINVAL, mapLen == 0
+                        ? $"{at} set *maplen to 0; illumos would call devmap(9E) forever"
+                        : $"{at} set *maplen to {mapLen}, which is negative");
+                }
                 if (!dhp.SetupDone)
                     return Fail(target, handles, Errno.ENXIO, $"{at} returned 0 without calling devmap_umem_setup(9F)" + (dhp.FailureReason is { } why2 ? $" successfully ({why2})" : ""));
                 if (mapLen > resid)

@@ -126,6 +126,7 @@ public sealed class UmemKernel : IDisposable
                         module.Report(CeLevel.Warn, $"re-attach of instance {instances[j].Instance} after a refused detach failed; the instance stays detached");
                 }
                 module.MoveTo(ModuleState.Attached);
+                for (int j = i + 1; j < instances.Count; j++) PublishNodes(instances[j]);
                 throw new ErrnoException(Errno.EBUSY, $"modunload({name})", $"detach(9E) of instance {instances[i].Instance} failed");
             }
             var report = Finish(module);
