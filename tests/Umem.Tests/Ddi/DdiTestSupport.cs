@@ -166,8 +166,14 @@ internal class ScriptedDriver : Driver, IDevmap, IIoctl, IChpoll
 
     protected internal override void Fini() => FiniCalls++;
 
-    protected internal override Errno Open(ref DevT devp, OpenFlags flag, OpenType otyp, Cred credp) =>
-        OnOpen?.Invoke(devp, flag, credp) ?? Errno.None;
+    /// <summary>When set, open(9E) clones: it returns this device number instead of the node's.</summary>
+    internal DevT? CloneTo { get; set; }
+
+    protected internal override Errno Open(ref DevT devp, OpenFlags flag, OpenType otyp, Cred credp)
+    {
+        if (CloneTo is { } clone) devp = clone;
+        return OnOpen?.Invoke(devp, flag, credp) ?? Errno.None;
+    }
 
     protected internal override Errno Close(DevT dev, OpenFlags flag, OpenType otyp, Cred credp)
     {

@@ -319,6 +319,40 @@ public sealed class ModuleTests
     }
 
     [Fact]
+    public void AnAttachThatThrowsFailsTheLoadAndIsLogged()
+    {
+        using var t = new TestKernel();
+        var driver = new ScriptedDriver("x0") { OnAttach = _ => throw new InvalidOperationException("attach bug") };
+        Assert.Equal(Errno.ENXIO, Assert.Throws<ErrnoException>(() => t.Kernel.ModLoad("x", () => driver)).Errno);
+        Assert.Contains(t.Messages, m => m.Module == "x" && m.Text.Contains("attach bug", StringComparison.Ordinal));
+        Assert.Empty(t.Kernel.Modules);
+    }
+
+    [Fact]
+    public void DisposingTheKernelUnmapsClosesAndUnloadsEverything()
+    {
+        var t = new TestKernel();
+        var reports = new List<ModuleUnloadReport>();
+        t.Kernel.ModuleUnloaded += (_, e) => reports.Add(e.Report);
+        var driver = t.Load("d", new ScriptedDriver("d0") { Pages = 2 });
+        t.Kernel.ModLoad(DriverPaths.Xx);
+        var file = t.Kernel.Open("d0", OpenFlags.Read, Creds.Root64);
+        var mapping = file.Map(0, 2 * SystemPage.Size, Prot.Read, MapFlags.Shared);
+        var xx = t.Kernel.Open("xx0", OpenFlags.Read, Creds.Root64);
+
+        t.Dispose();
+
+        Assert.Equal(MappingState.Unmapped, mapping.State);
+        Assert.Equal(FileState.Closed, file.State);
+        Assert.Equal(FileState.Closed, xx.State);
+        Assert.Single(driver.Unmaps);
+        Assert.Equal(["xx", "d"], reports.Select(r => r.Module)); // last loaded first
+        Assert.All(reports, r => Assert.Empty(r.Leaks));
+        Assert.Empty(t.Kernel.Modules);
+        Assert.Throws<ObjectDisposedException>(() => t.Kernel.ModLoad(DriverPaths.Xx));
+    }
+
+    [Fact]
     public void PropertiesReachTheDriver()
     {
         using var t = new TestKernel();

@@ -68,6 +68,26 @@ public sealed class OpenCloseTests
     }
 
     [Fact]
+    public void ACloneOpenMayChangeTheMinorButNotTheMajor()
+    {
+        using var t = new TestKernel();
+        var driver = t.Load("cl", new ScriptedDriver("cl0") { Pages = 0 });
+        var node = t.Kernel.FindNode("cl0")!;
+        driver.CloneTo = Sunddi.MakeDevice(node.Dev.Major, 42);
+        var file = t.Kernel.Open("cl0", OpenFlags.Read, Creds.Root64);
+        Assert.Equal(42u, file.Dev.Minor);
+        Assert.Same(node, file.Node);
+        file.Close();
+        Assert.Equal(42u, Assert.Single(driver.Closes).Dev.Minor); // close(9E) gets the clone's dev
+
+        driver.CloneTo = Sunddi.MakeDevice(node.Dev.Major + 1, 0);
+        var e = Assert.Throws<ErrnoException>(() => t.Kernel.Open("cl0", OpenFlags.Read, Creds.Root64));
+        Assert.Equal(Errno.ENXIO, e.Errno);
+        Assert.Equal(2, driver.Closes.Count); // what the driver opened was closed again
+        Assert.Equal(0, node.OpenFiles);
+    }
+
+    [Fact]
     public void CloseRunsOncePerOpenWithTheOpenersCredentials()
     {
         using var t = new TestKernel();
