@@ -11,8 +11,10 @@ namespace Umem.Kernel.Ddi;
 /// </summary>
 /// <remarks>
 /// Lock order: <c>_moduleOps</c> (serialises load and unload; attach and detach run under it) before a module's,
-/// a file's or a mapping's own lock; <c>_nodesGate</c> is a leaf. Events are raised on the thread that caused them,
-/// outside every lock but <c>_moduleOps</c>: a handler must not load or unload modules.
+/// a file's or a mapping's own lock; a mapping's lock (held across the driver's unmap callbacks) before
+/// <c>_nodesGate</c>; <c>_nodesGate</c> before a module's lock. Events are raised on the thread that caused them,
+/// possibly under <c>_moduleOps</c> or a mapping's lock (a driver message from an unmap callback): handlers must be
+/// quick and must not call back into the kernel.
 /// </remarks>
 public sealed class UmemKernel : IDisposable
 {

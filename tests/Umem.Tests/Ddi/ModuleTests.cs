@@ -152,7 +152,8 @@ public sealed class ModuleTests
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static WeakReference LoadUseAndUnload(TestKernel t)
     {
-        var module = t.Kernel.ModLoad(DriverPaths.Xx);
+        // Stacks captured at ddi_umem_alloc are kept as text: they must not pin the driver's assembly either.
+        var module = t.Kernel.ModLoad(DriverPaths.Xx, new ModuleOptions { CaptureAllocationStacks = true });
         Assert.Equal(UmemKernel.FirstMajor, module.Major);
         using (var file = t.Kernel.Open("xx0", OpenFlags.Read | OpenFlags.Write, Creds.Root64))
         {
