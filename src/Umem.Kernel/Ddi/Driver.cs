@@ -15,6 +15,8 @@ namespace Umem.Kernel.Ddi;
 /// Entry points may run concurrently on many threads (the DDI's MT-safe model); the framework serialises only
 /// the lifecycle (no entry point runs before attach completes or after detach starts). An exception escaping an
 /// entry point is reported as a message and treated as failure (EIO for cb_ops entry points).
+/// A driver assembly overrides the entry points with <c>protected override</c>; an assembly Umem.Kernel lets see
+/// its internals (the host, the tests) must write <c>protected internal override</c>.
 /// </remarks>
 public abstract class Driver
 {

@@ -124,8 +124,10 @@ public sealed class UmemKernel : IDisposable
                 // detach(9E) refused: bring back the instances already detached, and stay loaded.
                 for (int j = i + 1; j < instances.Count; j++)
                 {
-                    if (!CallAttach(module, instances[j]))
-                        module.Report(CeLevel.Warn, $"re-attach of instance {instances[j].Instance} after a refused detach failed; the instance stays detached");
+                    if (CallAttach(module, instances[j])) continue;
+                    module.Report(CeLevel.Warn, $"re-attach of instance {instances[j].Instance} after a refused detach failed; the instance is gone");
+                    instances[j].RemoveMinorNode(null);
+                    module.RemoveInstance(instances[j]);
                 }
                 module.MoveTo(ModuleState.Attached);
                 for (int j = i + 1; j < instances.Count; j++) PublishNodes(instances[j]);
