@@ -1,0 +1,337 @@
+using Umem.Platform;
+
+namespace Umem.Kernel.Ddi;
+
+/// <summary>The lifetime of a <see cref="DeviceMapping"/>.</summary>
+public enum MappingState
+{
+    /// <summary>Every page of the mapping is mapped.</summary>
+    Mapped,
+
+    /// <summary>Some pages were unmapped; the rest remain.</summary>
+    PartiallyUnmapped,
+
+    /// <summary>Nothing is left; the mapping is gone.</summary>
+    Unmapped,
+}
+
+/// <summary>
+/// One successful mmap(2) of a device node: the devmap handles (regions) that cover it, who asked, and with what.
+/// The memory of every region stays alive (a cookie reference per handle) until that region is unmapped, even if
+/// the driver frees the cookie first. Thread-safe; unmaps of one mapping are serialised (illumos holds the address
+/// space lock across segdev_unmap and the driver's callbacks).
+/// </summary>
+public sealed class DeviceMapping : IDisposable
+{
+    private static readonly Dictionary<MappingState, MappingState[]> s_transitions = new()
+    {
+        [MappingState.Mapped] = [MappingState.PartiallyUnmapped, MappingState.Unmapped],
+        [MappingState.PartiallyUnmapped] = [MappingState.PartiallyUnmapped, MappingState.Unmapped],
+    };
+
+    private readonly Lock _gate = new();
+    private readonly List<DevmapHandle> _handles;
+    private readonly StateMachine<MappingState> _state;
+
+    internal DeviceMapping(long id, DeviceFile file, long offset, long length, Prot prot, MapFlags flags, List<DevmapHandle> handles)
+    {
+        Id = id;
+        File = file;
+        Offset = offset;
+        Length = length;
+        Prot = prot;
+        Flags = flags;
+        _handles = handles;
+        MappedAt = DateTimeOffset.UtcNow;
+        _state = new StateMachine<MappingState>(MappingState.Mapped, s_transitions, () => $"mapping {Id}");
+    }
+
+    /// <summary>A number unique in the host (the protocol's <c>mapping</c>).</summary>
+    public long Id { get; }
+
+    /// <summary>The open file the mapping was made through.</summary>
+    public DeviceFile File { get; }
+
+    /// <summary>The node mapped.</summary>
+    public MinorNode Node => File.Node;
+
+    /// <summary>Who mapped it.</summary>
+    public Cred Cred => File.Cred;
+
+    /// <summary>The device offset the mapping starts at.</summary>
+    public long Offset { get; }
+
+    /// <summary>The mapping's length in bytes (whole pages).</summary>
+    public long Length { get; }
+
+    /// <summary>The protection asked for (PROT_READ/WRITE/EXEC; the framework added PROT_USER).</summary>
+    public Prot Prot { get; }
+
+    /// <summary>MAP_SHARED or MAP_PRIVATE.</summary>
+    public MapFlags Flags { get; }
+
+    /// <summary>When it was mapped.</summary>
+    public DateTimeOffset MappedAt { get; }
+
+    /// <summary>Mapped, partially unmapped or unmapped.</summary>
+    public MappingState State
+    {
+        get
+        {
+            lock (_gate) return _state.State;
+        }
+    }
+
+    /// <summary>
+    /// The live regions in order as segments: for each grant unit (memfd) a region covers, where it sits in the
+    /// mapping, its memfd and offset in it, and the region's effective maxprot (without PROT_USER). The fds belong to
+    /// the driver's memory: valid while that part of the mapping exists; use <see cref="Export"/> to hand them to
+    /// another process.
+    /// </summary>
+    public IReadOnlyList<MappingSegment> GetSegments()
+    {
+        lock (_gate) return BuildSegments();
+    }
+
+    /// <summary>
+    /// Prepares the mapping for another process: marks the memory as granted (it is never reused once another
+    /// process may hold its fd), and gives each segment an fd to send: for a segment whose maxprot lacks PROT_WRITE,
+    /// or when the mapping was requested without PROT_WRITE, a fresh O_RDONLY descriptor of the memfd (which cannot
+    /// be mapped writable), else the memfd itself. The export keeps the memory alive until disposed.
+    /// </summary>
+    /// <exception cref="ErrnoException">EBADF when the mapping is already unmapped; the errno of reopening a memfd.</exception>
+    public MappingExport Export()
+    {
+        List<MappingSegment> segments;
+        List<CookieHold> holds = [];
+        lock (_gate)
+        {
+            if (_state.State == MappingState.Unmapped)
+                throw new ErrnoException(Errno.EBADF, $"export(mapping {Id})", "the mapping is unmapped");
+            segments = BuildSegments();
+            foreach (var h in _handles)
+            {
+                h.Hold!.AddRef();
+                holds.Add(h.Hold);
+            }
+        }
+
+        var exported = new List<ExportedSegment>(segments.Count);
+        var owned = new List<SafeFd>();
+        try
+        {
+            foreach (var h in holds) h.Cookie.Backing.MarkGranted();
+            bool requestedReadOnly = (Prot & Prot.Write) == 0;
+            foreach (var s in segments)
+            {
+                bool readOnly = requestedReadOnly || (s.MaxProt & Prot.Write) == 0;
+                SafeFd fd = s.Fd;
+                if (readOnly)
+                {
+                    fd = MemFd.ReopenReadOnly(s.Fd);
+                    owned.Add(fd);
+                }
+                exported.Add(new ExportedSegment(s.Offset, s.Length, fd, s.FdOffset,
+                    readOnly ? s.MaxProt & ~Prot.Write : s.MaxProt, readOnly));
+            }
+        }
+        catch
+        {
+            foreach (var fd in owned) fd.Dispose();
+            foreach (var h in holds) h.Release();
+            throw;
+        }
+        return new MappingExport(Id, exported, owned, holds);
+    }
+
+    /// <summary>
+    /// munmap(2) of <c>[offset, offset+length)</c> of the mapping (offsets inside the mapping, page-aligned). Each
+    /// region it touches gets the driver's devmap_unmap(9E) as segdev_unmap calls it: the whole region, its head,
+    /// its tail, or a hole that splits it in two. Parts already unmapped are skipped.
+    /// </summary>
+    /// <exception cref="ErrnoException">EINVAL for a range that is unaligned, empty or outside the mapping; EBADF once unmapped.</exception>
+    public void Unmap(long offset, long length)
+    {
+        string call = $"munmap(mapping {Id}, off=0x{offset:x}, len={length})";
+        if (length <= 0 || offset < 0 || !SystemPage.IsAligned(offset) || !SystemPage.IsAligned(length))
+            throw new ErrnoException(Errno.EINVAL, call, "offset and length must be page-aligned and length positive");
+        if (offset > Length - length)
+            throw new ErrnoException(Errno.EINVAL, call, $"the range is outside the mapping's {Length} bytes");
+        if (!UnmapCore(offset, length))
+            throw new ErrnoException(Errno.EBADF, call, "the mapping is already unmapped");
+    }
+
+    /// <summary>Unmaps whatever is left (as the end of the application's connection does). Idempotent.</summary>
+    public void Dispose() => UnmapCore(0, Length);
+
+    /// <summary>A snapshot for pmap-style listings.</summary>
+    public MappingInfo GetInfo()
+    {
+        lock (_gate)
+        {
+            var regions = _handles.Select(h => new RegionInfo(h.MappingOffset, h.Length, h.Offset,
+                h.Cookie?.Id ?? 0, h.KernelOffset, h.MaxProt & ~Prot.User)).ToArray();
+            return new MappingInfo(Id, File.Module.Name, Node.Name, File.Dev, Cred, Offset, Length, Prot, Flags, _state.State, MappedAt, regions);
+        }
+    }
+
+    /// <summary>The live handles, in order (tests and diagnostics).</summary>
+    internal IReadOnlyList<DevmapHandle> Handles
+    {
+        get
+        {
+            lock (_gate) return [.. _handles];
+        }
+    }
+
+    private bool UnmapCore(long offset, long length)
+    {
+        var module = File.Module;
+        bool nowEmpty;
+        lock (_gate)
+        {
+            if (_state.State == MappingState.Unmapped) return false;
+            long a = offset, b = offset + length;
+            bool touched = false;
+            for (int i = 0; i < _handles.Count; i++)
+            {
+                var dhp = _handles[i];
+                long h0 = dhp.MappingOffset, h1 = h0 + dhp.Length;
+                if (h1 <= a || h0 >= b) continue;
+                touched = true;
+                if (a <= h0 && b >= h1)
+                {
+                    // The whole handle: (dhp, pvtp, dh_uoff, dh_len, NULL, NULL, NULL, NULL), then free it.
+                    DevmapFramework.CallUnmap(module, dhp, dhp.Offset, dhp.Length, null, null);
+                    dhp.Free();
+                    _handles.RemoveAt(i--);
+                }
+                else if (a <= h0)
+                {
+                    // The head: (dhp, pvtp, dh_uoff, len, NULL, NULL, dhp, &dhp->dh_pvtp); the handle then starts later.
+                    long mlen = b - h0;
+                    DevmapFramework.CallUnmap(module, dhp, dhp.Offset, mlen, null, dhp);
+                    dhp.ReduceHead(mlen);
+                }
+                else if (b >= h1)
+                {
+                    // The tail: (dhp, pvtp, off, len, dhp, &dhp->dh_pvtp, NULL, NULL); the handle then ends at off.
+                    long mlen = h1 - a;
+                    DevmapFramework.CallUnmap(module, dhp, dhp.Offset + (a - h0), mlen, dhp, null);
+                    dhp.TruncateTo(a - h0);
+                }
+                else
+                {
+                    // A hole: the new handle is a copy of the old (bcopy) that will start after the hole;
+                    // (dhp, pvtp, off, len, dhp, &dhp->dh_pvtp, newdhp, &newdhp->dh_pvtp).
+                    var newDhp = dhp.Split();
+                    DevmapFramework.CallUnmap(module, dhp, dhp.Offset + (a - h0), length, dhp, newDhp);
+                    newDhp.ReduceHead(b - h0);
+                    dhp.TruncateTo(a - h0);
+                    _handles.Insert(++i, newDhp);
+                }
+            }
+            nowEmpty = _handles.Count == 0;
+            if (touched || nowEmpty) _state.MoveTo(nowEmpty ? MappingState.Unmapped : MappingState.PartiallyUnmapped);
+        }
+        if (nowEmpty) File.OnMappingGone(this);
+        return true;
+    }
+
+    private List<MappingSegment> BuildSegments()
+    {
+        var segments = new List<MappingSegment>();
+        foreach (var h in _handles)
+        {
+            var backing = h.Cookie!.Backing;
+            long kStart = h.KernelOffset, kEnd = kStart + h.Length;
+            foreach (var extent in backing.Extents)
+            {
+                long eEnd = extent.Offset + extent.Length;
+                if (eEnd <= kStart || extent.Offset >= kEnd) continue;
+                long s = Math.Max(kStart, extent.Offset), e = Math.Min(kEnd, eEnd);
+                segments.Add(new MappingSegment(h.MappingOffset + (s - kStart), e - s, extent.Fd, s - extent.Offset, h.MaxProt & ~Prot.User));
+            }
+        }
+        return segments;
+    }
+
+    public override string ToString() => $"mapping {Id} of {Node.Name} ({Length} bytes at 0x{Offset:x}, {Prot.ToLetters()}, {_state.State})";
+}
+
+/// <summary>
+/// A run of a mapping backed by one memfd.
+/// </summary>
+/// <param name="Offset">Where the run starts inside the mapping.</param>
+/// <param name="Length">Bytes (whole pages).</param>
+/// <param name="Fd">The memfd (owned by the driver's memory; do not dispose).</param>
+/// <param name="FdOffset">Where in the memfd the run starts.</param>
+/// <param name="MaxProt">The most the run may be mapped with (PROT_READ/WRITE/EXEC).</param>
+public readonly record struct MappingSegment(long Offset, long Length, SafeFd Fd, long FdOffset, Prot MaxProt);
+
+/// <summary>A segment as it leaves the host.</summary>
+/// <param name="Offset">Where the segment starts inside the mapping.</param>
+/// <param name="Length">Bytes (whole pages).</param>
+/// <param name="Fd">The descriptor to send: the memfd, or an O_RDONLY reopen of it.</param>
+/// <param name="FdOffset">Where in the memfd the segment starts.</param>
+/// <param name="MaxProt">The most the receiver may map it with; never PROT_WRITE for a read-only fd.</param>
+/// <param name="ReadOnly">True when <paramref name="Fd"/> is an O_RDONLY reopen.</param>
+public readonly record struct ExportedSegment(long Offset, long Length, SafeFd Fd, long FdOffset, Prot MaxProt, bool ReadOnly);
+
+/// <summary>
+/// The segments of a mapping prepared for another process (<see cref="DeviceMapping.Export"/>). Keeps the memory
+/// and the fds alive until disposed; disposing closes the read-only reopens it made (the receiver has its own copies
+/// once they are sent).
+/// </summary>
+public sealed class MappingExport : IDisposable
+{
+    private readonly List<SafeFd> _owned;
+    private readonly List<CookieHold> _holds;
+    private int _disposed;
+
+    internal MappingExport(long mappingId, IReadOnlyList<ExportedSegment> segments, List<SafeFd> owned, List<CookieHold> holds)
+    {
+        MappingId = mappingId;
+        Segments = segments;
+        _owned = owned;
+        _holds = holds;
+    }
+
+    /// <summary>The mapping exported.</summary>
+    public long MappingId { get; }
+
+    /// <summary>The segments covering the mapping's live parts, in order.</summary>
+    public IReadOnlyList<ExportedSegment> Segments { get; }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        foreach (var fd in _owned) fd.Dispose();
+        foreach (var h in _holds) h.Release();
+    }
+}
+
+/// <summary>A mapping as pmap-style listings show it.</summary>
+/// <param name="Id">The mapping's id.</param>
+/// <param name="Module">The driver.</param>
+/// <param name="Node">The minor node.</param>
+/// <param name="Dev">The device number of the open file.</param>
+/// <param name="Cred">Who mapped it (pid, uid, gid, project, zone, data model).</param>
+/// <param name="Offset">The device offset.</param>
+/// <param name="Length">The mapping's length.</param>
+/// <param name="Prot">The protection requested.</param>
+/// <param name="Flags">MAP_SHARED or MAP_PRIVATE.</param>
+/// <param name="State">Its state.</param>
+/// <param name="MappedAt">When it was mapped.</param>
+/// <param name="Regions">The live regions (devmap handles), in order.</param>
+public sealed record MappingInfo(long Id, string Module, string Node, DevT Dev, Cred Cred, long Offset, long Length,
+    Prot Prot, MapFlags Flags, MappingState State, DateTimeOffset MappedAt, IReadOnlyList<RegionInfo> Regions);
+
+/// <summary>One devmap handle of a mapping.</summary>
+/// <param name="MappingOffset">Where it starts inside the mapping.</param>
+/// <param name="Length">Its length.</param>
+/// <param name="DeviceOffset">Its device offset (dh_uoff).</param>
+/// <param name="CookieId">The umem cookie it exports.</param>
+/// <param name="KernelOffset">Where in the cookie (dh_roff).</param>
+/// <param name="MaxProt">Its effective maxprot (PROT_READ/WRITE/EXEC).</param>
+public sealed record RegionInfo(long MappingOffset, long Length, long DeviceOffset, long CookieId, long KernelOffset, Prot MaxProt);

@@ -1,0 +1,102 @@
+using Umem.Platform;
+
+namespace Umem.Kernel.Ddi;
+
+/// <summary>
+/// A device driver: the C# counterpart of a driver's <c>dev_ops</c>/<c>cb_ops</c>. Derive from it, override
+/// <see cref="Attach"/> and <see cref="Detach"/> (attach(9E)/detach(9E)) and, as the driver needs, open/close;
+/// implement <see cref="IDevmap"/>, <see cref="ISegmap"/>, <see cref="IIoctl"/> or <see cref="IChpoll"/> for the
+/// optional cb_ops entry points (a missing one is <c>nodev</c>). The constructor plays _init(9E) (set up soft
+/// state there) and <see cref="Fini"/> plays _fini(9E).
+/// </summary>
+/// <remarks>
+/// Entry points return an <see cref="Errno"/> (<see cref="Errno.None"/> is success) as the DDI returns an int
+/// errno; the application receives that errno. attach/detach return <see cref="DdiResult"/> as the DDI does.
+/// Entry points may run concurrently on many threads (the DDI's MT-safe model); the framework serialises only
+/// the lifecycle (no entry point runs before attach completes or after detach starts). An exception escaping an
+/// entry point is reported as a message and treated as failure (EIO for cb_ops entry points).
+/// A driver assembly overrides the entry points with <c>protected override</c>; an assembly Umem.Kernel lets see
+/// its internals (the host, the tests) must write <c>protected internal override</c>.
+/// </remarks>
+public abstract class Driver
+{
+    private DdiContext? _context;
+
+    /// <summary>
+    /// The module's services (memory, messages, properties). Available from the first attach on, and in
+    /// <see cref="Fini"/>; not in the constructor.
+    /// </summary>
+    protected DdiContext Context => _context ?? throw new InvalidOperationException("the driver's context is not set yet (used in the constructor?)");
+
+    internal void SetContext(DdiContext context) => _context = context;
+
+    /// <summary>attach(9E): brings up one instance. Create its minor nodes here.</summary>
+    protected internal abstract DdiResult Attach(DevInfo dip, AttachCommand cmd);
+
+    /// <summary>detach(9E): takes one instance down; free what attach and later calls allocated.</summary>
+    protected internal abstract DdiResult Detach(DevInfo dip, DetachCommand cmd);
+
+    /// <summary>
+    /// open(9E): an application opens a minor node of this driver. The default accepts every open (nulldev).
+    /// A cloning driver may change <paramref name="devp"/> to a new minor number of its own major.
+    /// </summary>
+    protected internal virtual Errno Open(ref DevT devp, OpenFlags flag, OpenType otyp, Cred credp) => Errno.None;
+
+    /// <summary>close(9E): called once per open file, after the file is closed and its last mapping is gone. Default: nulldev.</summary>
+    protected internal virtual Errno Close(DevT dev, OpenFlags flag, OpenType otyp, Cred credp) => Errno.None;
+
+    /// <summary>_fini(9E): the module is being unloaded; every instance is already detached. Free module-wide state (ddi_soft_state_fini).</summary>
+    protected internal virtual void Fini()
+    {
+    }
+}
+
+/// <summary>devmap(9E): describes a mapping of the device for the devmap framework.</summary>
+public interface IDevmap
+{
+    /// <summary>
+    /// devmap(9E): validate <paramref name="off"/> and <paramref name="len"/>, call
+    /// <see cref="Sunddi.DevmapUmemSetup"/> for the memory to export, and set <paramref name="maplen"/> to the
+    /// bytes this handle covers. A <paramref name="maplen"/> shorter than <paramref name="len"/> makes the framework
+    /// call again for the rest with a new handle. Any nonzero return becomes ENXIO for the application (devmap_setup).
+    /// </summary>
+    /// <param name="dev">The device being mapped.</param>
+    /// <param name="dhp">The devmap handle for this part of the mapping.</param>
+    /// <param name="off">Device offset of this part.</param>
+    /// <param name="len">Bytes still to map.</param>
+    /// <param name="maplen">Bytes this handle maps (a multiple of the page size).</param>
+    /// <param name="model">The application's data model (DDI_MODEL_ILP32 or DDI_MODEL_LP64).</param>
+    Errno Devmap(DevT dev, DevmapHandle dhp, long off, long len, out long maplen, DataModel model);
+}
+
+/// <summary>segmap(9E): the driver's own mmap(2) entry point, usually ending in <see cref="Sunddi.DevmapSetup"/>.</summary>
+public interface ISegmap
+{
+    /// <summary>
+    /// segmap(9E). <paramref name="prot"/> already includes PROT_USER; <paramref name="maxprot"/> lacks
+    /// PROT_WRITE for a MAP_SHARED mapping of a file not opened for writing. Pass <paramref name="target"/>
+    /// (illumos's <c>as</c> and <c>addrp</c>) to <see cref="Sunddi.DevmapSetup"/>.
+    /// </summary>
+    Errno Segmap(DevT dev, long off, MapTarget target, long len, Prot prot, Prot maxprot, MapFlags flags, Cred cred);
+}
+
+/// <summary>ioctl(9E).</summary>
+public interface IIoctl
+{
+    /// <summary>
+    /// ioctl(9E): <paramref name="arg"/> carries the caller's input (ddi_copyin) and room for output (ddi_copyout);
+    /// <paramref name="mode"/> has FREAD/FWRITE and the caller's data model (<c>mode.GetModel()</c>).
+    /// </summary>
+    Errno Ioctl(DevT dev, int cmd, ref IoctlBuffer arg, OpenFlags mode, Cred cred, out int rval);
+}
+
+/// <summary>chpoll(9E).</summary>
+public interface IChpoll
+{
+    /// <summary>
+    /// chpoll(9E): report which of <paramref name="events"/> are ready in <paramref name="revents"/>; when none
+    /// are and <paramref name="anyYet"/> is false, return the pollhead the driver will wake
+    /// (<see cref="PollHead.Wakeup"/>, pollwakeup(9F)) in <paramref name="pollHead"/>.
+    /// </summary>
+    Errno Chpoll(DevT dev, PollEvents events, bool anyYet, out PollEvents revents, out PollHead? pollHead);
+}
