@@ -2,7 +2,8 @@ namespace Umem.Kernel.Memory;
 
 /// <summary>
 /// Released backing kept mapped and zeroed, keyed by shape (size, grant unit, locked), so that a driver that
-/// allocates and frees the same shapes pays no system call. Only backing that never left the host is put here.
+/// allocates and frees the same shapes pays no system call. Only backing that never left the host is put here
+/// (a process that once held an fd may keep it forever). Locked backing stays locked while cached.
 /// </summary>
 internal sealed class BackingCache : IDisposable
 {
@@ -10,6 +11,7 @@ internal sealed class BackingCache : IDisposable
     private readonly long _capacity;
     private readonly Lock _gate = new();
     private long _bytes;
+    private long _count;
     private long _hits;
     private bool _disposed;
 
@@ -17,15 +19,19 @@ internal sealed class BackingCache : IDisposable
 
     internal long Bytes => Volatile.Read(ref _bytes);
 
+    internal long Count => Volatile.Read(ref _count);
+
     internal long Hits => Volatile.Read(ref _hits);
 
     internal UmemBacking? TryTake(long size, long grant, bool locked)
     {
+        if (Volatile.Read(ref _count) == 0) return null;
         lock (_gate)
         {
             if (_byShape.TryGetValue((size, grant, locked), out var stack) && stack.TryPop(out var backing))
             {
                 _bytes -= size;
+                _count--;
                 _hits++;
                 return backing;
             }
@@ -33,9 +39,10 @@ internal sealed class BackingCache : IDisposable
         }
     }
 
-    /// <summary>Keeps zeroed backing; false when full (the caller disposes it).</summary>
+    /// <summary>Keeps zeroed backing; false when full or disposed (the caller disposes it).</summary>
     internal bool TryPut(UmemBacking backing)
     {
+        if (backing.Size > _capacity) return false;
         lock (_gate)
         {
             if (_disposed || _bytes + backing.Size > _capacity) return false;
@@ -43,20 +50,34 @@ internal sealed class BackingCache : IDisposable
             if (!_byShape.TryGetValue(key, out var stack)) _byShape[key] = stack = new Stack<UmemBacking>();
             stack.Push(backing);
             _bytes += backing.Size;
+            _count++;
             return true;
         }
     }
 
-    public void Dispose()
+    /// <summary>Unmaps and closes everything cached (it holds memory, fds and locked-memory quota); returns the bytes given back.</summary>
+    internal long Trim()
     {
         List<UmemBacking> all = [];
+        long bytes;
         lock (_gate)
         {
-            _disposed = true;
-            foreach (var stack in _byShape.Values) all.AddRange(stack);
-            _byShape.Clear();
+            foreach (var stack in _byShape.Values)
+            {
+                all.AddRange(stack);
+                stack.Clear();
+            }
+            bytes = _bytes;
             _bytes = 0;
+            _count = 0;
         }
         foreach (var b in all) b.Dispose();
+        return bytes;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate) _disposed = true;
+        Trim();
     }
 }
