@@ -18,15 +18,18 @@ public sealed partial class UmemAllocator
     private long _pageableBytes, _lockedBytes, _pageableCount, _lockedCount;
     private long _peakBytes, _peakPageableBytes, _peakLockedBytes;
     private long _releaseGeneration;
+    private long _lastTicket;
+    private int _retrying;
     private bool _disposed;
 
     private static readonly List<Waiter> s_none = [];
 
     /// <summary>
     /// Charges the budget (true, no waiter), queues a waiter (true; charged when it completes), or refuses:
-    /// throws ENOMEM, or returns false when <paramref name="throwOnRefusal"/> is false.
+    /// throws ENOMEM, or returns false when <paramref name="throwOnRefusal"/> is false. Gives the caller its
+    /// arrival number.
     /// </summary>
-    private bool Admit(in Request req, ref Retry retry, bool throwOnRefusal, out Waiter? waiter)
+    private bool Admit(in Request req, ref Ticket ticket, bool throwOnRefusal, out Waiter? waiter)
     {
         waiter = null;
         lock (_gate)
@@ -40,7 +43,8 @@ public sealed partial class UmemAllocator
                         $"larger than the host's budget of {(req.Locked ? _options.MaxLockedBytes : _options.MaxBytes)} {(req.Locked ? "locked " : "")}bytes")
                     : false;
             }
-            if (_waiters.Count == 0 && _releaseGeneration > retry.MinGeneration && Fits(req))
+            ticket = new Ticket(++_lastTicket, 0);
+            if (_waiters.Count == 0 && _retrying == 0 && Fits(req))
             {
                 Charge(req);
                 return true;
@@ -52,17 +56,44 @@ public sealed partial class UmemAllocator
                         _waiters.Count == 0 ? "the budget is exhausted" : "the budget is exhausted or promised to earlier waiters")
                     : false;
             }
-            waiter = new Waiter(this, req, retry.MinGeneration);
-            waiter.Node = _waiters.AddLast(waiter);
-        }
-        if (retry.MinGeneration >= 0)
-        {
-            // The OS, not the budget, refused. Memory may come back without any release of ours (another process
-            // exits), so try again after a back-off as well: 10 ms, doubling up to 1 s.
-            int delay = (int)Math.Min(1000, 10L << Math.Min(retry.Attempts - 1, 7));
-            waiter.StartBackoff(delay);
+            waiter = new Waiter(this, req, ticket.Number, minGeneration: -1);
+            waiter.Node = _waiters.AddLast(waiter); // the newest ticket: the end of the line
         }
         return true;
+    }
+
+    /// <summary>
+    /// The OS refused a sleeping caller's memory: gives its charge back and puts it back in line at the place its
+    /// arrival number gives it, to be served again after a release newer than <paramref name="generation"/>, or
+    /// after a back-off (memory may come back without any release of ours: another process exits). Those behind
+    /// it keep waiting, as for a head that does not fit the budget.
+    /// </summary>
+    private Waiter Requeue(in Request req, ref Ticket ticket, long generation)
+    {
+        bool wasRetry = ticket.Refusals > 0;
+        ticket = ticket with { Refusals = ticket.Refusals + 1 };
+        var waiter = new Waiter(this, req, ticket.Number, generation);
+        List<Waiter> granted;
+        bool disposed;
+        lock (_gate)
+        {
+            UnchargeCounts(req);
+            if (wasRetry) _retrying--;
+            disposed = _disposed;
+            if (!disposed)
+            {
+                LinkedListNode<Waiter>? after = _waiters.First;
+                while (after is not null && after.Value.Number < ticket.Number) after = after.Next;
+                waiter.Node = after is null ? _waiters.AddLast(waiter) : _waiters.AddBefore(after, waiter);
+            }
+            granted = Pump();
+        }
+        Complete(granted);
+        if (disposed)
+            waiter.Completion.TrySetException(new ObjectDisposedException(nameof(UmemAllocator), "the allocator was disposed while the allocation waited"));
+        else
+            waiter.StartBackoff((int)Math.Min(1000, 10L << Math.Min(ticket.Refusals - 1, 7))); // 10 ms, doubling to 1 s
+        return waiter;
     }
 
     private static async ValueTask WaitAsync(Waiter waiter, CancellationToken ct)
@@ -107,36 +138,57 @@ public sealed partial class UmemAllocator
     /// <summary>Gives a charge back and serves the waiters that now fit (the caller completes them, outside the lock).</summary>
     /// <param name="req">The charge.</param>
     /// <param name="released">True when memory went back to the OS or the cache (not just a failed attempt's charge).</param>
-    private List<Waiter> Uncharge(in Request req, bool released)
+    /// <param name="endRetry">The charge was a retry after an OS refusal, which held up the line until now.</param>
+    private List<Waiter> Uncharge(in Request req, bool released, bool endRetry = false)
     {
         lock (_gate)
         {
-            if (req.Locked)
-            {
-                _lockedBytes -= req.Bytes;
-                _lockedCount--;
-            }
-            else
-            {
-                _pageableBytes -= req.Bytes;
-                _pageableCount--;
-            }
+            UnchargeCounts(req);
+            if (endRetry) _retrying--;
             if (released) _releaseGeneration++;
             return _waiters.Count == 0 ? s_none : Pump();
         }
     }
 
-    /// <summary>Serves waiters from the head while they fit; strict FIFO, so the head blocks those behind it.</summary>
+    /// <summary>A retry after an OS refusal got its memory: the line may move again.</summary>
+    private List<Waiter> EndRetry()
+    {
+        lock (_gate)
+        {
+            _retrying--;
+            return _waiters.Count == 0 ? s_none : Pump();
+        }
+    }
+
+    private void UnchargeCounts(in Request req)
+    {
+        if (req.Locked)
+        {
+            _lockedBytes -= req.Bytes;
+            _lockedCount--;
+        }
+        else
+        {
+            _pageableBytes -= req.Bytes;
+            _pageableCount--;
+        }
+    }
+
+    /// <summary>
+    /// Serves waiters from the head while they fit; strict FIFO, so the head blocks those behind it. A retry after
+    /// an OS refusal is served alone: until the OS answers it, nobody behind it (or new) is served.
+    /// </summary>
     private List<Waiter> Pump()
     {
         List<Waiter>? granted = null;
-        while (_waiters.First is { } node)
+        while (_retrying == 0 && _waiters.First is { } node)
         {
             Waiter w = node.Value;
             if (_releaseGeneration <= w.MinGeneration || !Fits(w.Request)) break;
             _waiters.RemoveFirst();
             w.Node = null;
             Charge(w.Request);
+            if (w.IsRetry) _retrying++;
             (granted ??= []).Add(w);
         }
         return granted ?? s_none;
@@ -176,11 +228,17 @@ public sealed partial class UmemAllocator
         (r.NoSleep ? "DDI_UMEM_NOSLEEP" : "DDI_UMEM_SLEEP") + (r.Locked ? "" : "|DDI_UMEM_PAGEABLE");
 
     /// <summary>A DDI_UMEM_SLEEP caller in line. Its completion is set once: served (charged), cancelled, or disposed.</summary>
-    private sealed class Waiter(UmemAllocator owner, Request request, long minGeneration) : IDisposable
+    private sealed class Waiter(UmemAllocator owner, Request request, long number, long minGeneration) : IDisposable
     {
         private Timer? _backoff;
 
         public Request Request { get; } = request;
+
+        /// <summary>The arrival number: the line is kept in this order.</summary>
+        public long Number { get; } = number;
+
+        /// <summary>Back in line after an OS refusal.</summary>
+        public bool IsRetry { get; } = minGeneration >= 0;
 
         /// <summary>Served only after a release newer than this (set when the OS, not the budget, refused). Under _gate.</summary>
         public long MinGeneration { get; set; } = minGeneration;

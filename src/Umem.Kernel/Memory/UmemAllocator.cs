@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using Umem.Platform;
 
@@ -25,6 +24,7 @@ public sealed partial class UmemAllocator : IDisposable
     private readonly BackingCache _cache;
     private long _nextId;
     private long _deferred;
+    private long _osRefusals;
 
     public UmemAllocator(UmemAllocatorOptions? options = null)
     {
@@ -55,16 +55,15 @@ public sealed partial class UmemAllocator : IDisposable
     public UmemCookie Alloc(long size, UmemFlags flags, int grantPages = 1)
     {
         Request req = Validate(size, flags, grantPages);
-        var retry = new Retry();
+        var ticket = new Ticket();
+        _ = Admit(req, ref ticket, throwOnRefusal: true, out Waiter? waiter);
         while (true)
         {
-            if (!Admit(req, ref retry, throwOnRefusal: true, out Waiter? waiter))
-                throw new UnreachableException();
             if (waiter is not null)
             {
                 try
                 {
-                    // The completion is set by whoever serves the queue; a blocking wait needs no other thread.
+                    // The completion is set by whoever serves the line; a blocking wait needs no other thread.
                     waiter.Completion.Task.GetAwaiter().GetResult();
                 }
                 finally
@@ -72,7 +71,7 @@ public sealed partial class UmemAllocator : IDisposable
                     waiter.Dispose();
                 }
             }
-            if (TryMaterialize(req, ref retry, throwOnRefusal: true, out UmemCookie? cookie))
+            if (TryMaterialize(req, ref ticket, throwOnRefusal: true, out UmemCookie? cookie, out waiter))
                 return cookie;
         }
     }
@@ -84,10 +83,10 @@ public sealed partial class UmemAllocator : IDisposable
     public bool TryAlloc(long size, UmemFlags flags, [NotNullWhen(true)] out UmemCookie? cookie, int grantPages = 1)
     {
         Request req = Validate(size, flags | UmemFlags.NoSleep, grantPages);
-        var retry = new Retry();
+        var ticket = new Ticket();
         cookie = null;
-        return Admit(req, ref retry, throwOnRefusal: false, out _)
-            && TryMaterialize(req, ref retry, throwOnRefusal: false, out cookie);
+        return Admit(req, ref ticket, throwOnRefusal: false, out _)
+            && TryMaterialize(req, ref ticket, throwOnRefusal: false, out cookie, out _);
     }
 
     /// <summary>
@@ -105,11 +104,10 @@ public sealed partial class UmemAllocator : IDisposable
 
     private async ValueTask<UmemCookie> AllocAsyncCore(Request req, CancellationToken ct)
     {
-        var retry = new Retry();
+        var ticket = new Ticket();
+        _ = Admit(req, ref ticket, throwOnRefusal: true, out Waiter? waiter);
         while (true)
         {
-            if (!Admit(req, ref retry, throwOnRefusal: true, out Waiter? waiter))
-                throw new UnreachableException();
             if (waiter is not null)
             {
                 try
@@ -121,7 +119,7 @@ public sealed partial class UmemAllocator : IDisposable
                     waiter.Dispose();
                 }
             }
-            if (TryMaterialize(req, ref retry, throwOnRefusal: true, out UmemCookie? cookie))
+            if (TryMaterialize(req, ref ticket, throwOnRefusal: true, out UmemCookie? cookie, out waiter))
                 return cookie;
         }
     }
@@ -170,6 +168,7 @@ public sealed partial class UmemAllocator : IDisposable
                 PeakLockedBytes = _peakLockedBytes,
                 Waiters = _waiters.Count,
                 DeferredCount = Interlocked.Read(ref _deferred),
+                OsRefusals = Interlocked.Read(ref _osRefusals),
                 CachedBytes = _cache.Bytes,
                 CachedCount = _cache.Count,
                 CacheHits = _cache.Hits,
@@ -200,12 +199,16 @@ public sealed partial class UmemAllocator : IDisposable
 
     /// <summary>
     /// The second step of an allocation, with the budget already charged: memory from the cache, else new. On
-    /// failure the charge is given back. False with <paramref name="retry"/> updated when a sleeping caller
-    /// should wait and try again; for NOSLEEP an OS refusal throws the OS's error, or is false without it.
+    /// failure the charge is given back. When the OS refuses a sleeping caller, false with
+    /// <paramref name="requeued"/> set: the caller is back in line at its old place, to wait and try again. When
+    /// it refuses NOSLEEP, the OS's error is thrown, or false without it.
     /// </summary>
-    private bool TryMaterialize(in Request req, ref Retry retry, bool throwOnRefusal, [NotNullWhen(true)] out UmemCookie? cookie)
+    private bool TryMaterialize(in Request req, ref Ticket ticket, bool throwOnRefusal,
+        [NotNullWhen(true)] out UmemCookie? cookie, out Waiter? requeued)
     {
         cookie = null;
+        requeued = null;
+        bool retry = ticket.Refusals > 0;
         // Read before trying, so a release that lands while the OS refuses still counts as news for the retry.
         long generation = Volatile.Read(ref _releaseGeneration);
         UmemBacking? backing = _cache.TryTake(req.Bytes, req.GrantBytes, req.Locked);
@@ -217,22 +220,24 @@ public sealed partial class UmemAllocator : IDisposable
             }
             catch (ErrnoException e) when (IsOsRefusal(e.Errno))
             {
-                Complete(Uncharge(req, released: false));
+                Interlocked.Increment(ref _osRefusals);
                 if (!req.NoSleep)
                 {
-                    retry = new Retry(generation, retry.Attempts + 1);
+                    requeued = Requeue(req, ref ticket, generation);
                     return false;
                 }
+                Complete(Uncharge(req, released: false));
                 if (throwOnRefusal) throw;
                 return false;
             }
             catch
             {
-                Complete(Uncharge(req, released: false));
+                Complete(Uncharge(req, released: false, endRetry: retry));
                 throw;
             }
         }
         cookie = new UmemCookie(this, backing, Interlocked.Increment(ref _nextId));
+        if (retry) Complete(EndRetry());
         return true;
     }
 
@@ -296,12 +301,6 @@ public sealed partial class UmemAllocator : IDisposable
 
     private readonly record struct Request(long Bytes, long GrantBytes, bool Locked, bool NoSleep);
 
-    /// <summary>
-    /// Why a caller is trying again: after the OS refused, it is served only after a release newer than
-    /// <see cref="MinGeneration"/> (or a back-off); -1 means at once.
-    /// </summary>
-    private readonly record struct Retry(long MinGeneration = -1, int Attempts = 0)
-    {
-        public Retry() : this(-1, 0) { }
-    }
+    /// <summary>A caller's place in line (its arrival number, kept across OS refusals) and how often the OS refused it.</summary>
+    private record struct Ticket(long Number, int Refusals);
 }

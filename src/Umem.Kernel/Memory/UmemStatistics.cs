@@ -30,6 +30,9 @@ public readonly record struct UmemStatistics
     /// <summary>Cookies freed by the driver whose memory is still held by mappings.</summary>
     public long DeferredCount { get; init; }
 
+    /// <summary>Attempts the OS refused (memory, locked-memory limit, descriptors), each retry counted.</summary>
+    public long OsRefusals { get; init; }
+
     /// <summary>Bytes of released backing kept for reuse.</summary>
     public long CachedBytes { get; init; }
 
