@@ -39,6 +39,10 @@ internal sealed class BackingCache : IDisposable
         }
     }
 
+    /// <summary>True when <paramref name="size"/> more bytes would fit now (checked before zeroing, so a backing
+    /// that would be thrown away anyway is not zeroed first).</summary>
+    internal bool HasRoomFor(long size) => !Volatile.Read(ref _disposed) && Volatile.Read(ref _bytes) <= _capacity - size;
+
     /// <summary>Keeps zeroed backing; false when full or disposed (the caller disposes it).</summary>
     internal bool TryPut(UmemBacking backing)
     {

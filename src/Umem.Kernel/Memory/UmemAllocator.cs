@@ -264,7 +264,7 @@ public sealed partial class UmemAllocator : IDisposable
         UmemBacking backing = cookie.Backing;
         bool kept = false;
         // Backing a process ever received is never reused: that process may keep the fd forever.
-        if (!backing.EverGranted && _options.CacheBytes > 0)
+        if (!backing.EverGranted && _cache.HasRoomFor(backing.Size))
         {
             try
             {

@@ -40,10 +40,13 @@ internal sealed class UmemBacking : IDisposable
 
     /// <summary>
     /// Pageable backing up to this size is re-zeroed by clearing it in place, larger backing by punching its pages
-    /// out. Clearing keeps the pages resident, so a reuse pays no page faults, but it writes every page, touched or
-    /// not; punching frees the pages and the next user faults fresh zero pages in. Measured in bench/README.md.
+    /// out. Clearing keeps the pages resident, so the next user pays no page faults, but it writes every page,
+    /// touched or not; punching frees the pages and the next user faults fresh zero pages in, which measured about
+    /// 20 times the cost of a clear per page (bench/README.md, ZeroingBenchmarks). Up to this size the cache's
+    /// capacity is what bounds the resident memory; above it, large sparse backing is not faulted in just to be
+    /// zeroed.
     /// </summary>
-    internal const long ClearLimitBytes = 256 * 1024;
+    internal const long ClearLimitBytes = 1024 * 1024;
 
     /// <summary>Creates zero-filled backing; ENOMEM/EAGAIN from mlock mean the OS refused to lock it.</summary>
     internal static UmemBacking Create(string name, long size, long grantBytes, bool locked)
@@ -104,13 +107,24 @@ internal sealed class UmemBacking : IDisposable
     /// </summary>
     internal void Zero()
     {
-        if (Locked || Size <= ClearLimitBytes)
-        {
-            const int Chunk = 1 << 30;
-            for (long off = 0; off < Size; off += Chunk)
-                GetSpan(off, (int)Math.Min(Size - off, Chunk)).Clear();
-            return;
-        }
+        if (Locked || Size <= ClearLimitBytes) Clear();
+        else Punch();
+    }
+
+    /// <summary>Writes zeros over every page.</summary>
+    internal void Clear()
+    {
+        const int Chunk = 1 << 30;
+        for (long off = 0; off < Size; off += Chunk)
+            GetSpan(off, (int)Math.Min(Size - off, Chunk)).Clear();
+    }
+
+    /// <summary>
+    /// Frees every page of every memfd; the mapping then reads zeros. One fallocate(PUNCH_HOLE) per memfd: a
+    /// single madvise(MADV_REMOVE) over the range measured slower when it spans many memfds.
+    /// </summary>
+    internal void Punch()
+    {
         foreach (var e in Extents) MemFd.PunchHole(e.Fd, 0, e.Length);
     }
 
