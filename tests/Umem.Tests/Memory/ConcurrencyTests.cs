@@ -15,7 +15,9 @@ public sealed class ConcurrencyTests
         const int Threads = 4, Iterations = 400;
         using var allocator = new UmemAllocator(new UmemAllocatorOptions
         {
-            MaxBytes = 24L * Page, MaxLockedBytes = 12L * Page, CacheBytes = 8L * Page,
+            MaxBytes = 24L * Page,
+            MaxLockedBytes = 12L * Page,
+            CacheBytes = 8L * Page,
         });
         var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
         using var start = new Barrier(Threads);

@@ -22,7 +22,8 @@ internal static class ThreadWithoutIpcLock
             {
                 done.SetException(e);
             }
-        }) { IsBackground = true, Name = "no CAP_IPC_LOCK" };
+        })
+        { IsBackground = true, Name = "no CAP_IPC_LOCK" };
         thread.Start();
         return done.Task;
     }
