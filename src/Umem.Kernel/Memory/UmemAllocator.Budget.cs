@@ -53,7 +53,7 @@ public sealed partial class UmemAllocator
             {
                 return throwOnRefusal
                     ? throw new ErrnoException(Errno.ENOMEM, $"ddi_umem_alloc({req.Bytes}, {Describe(req)})",
-                        _waiters.Count == 0 ? "the budget is exhausted" : "the budget is exhausted or promised to earlier waiters")
+                        _waiters.Count == 0 && _retrying == 0 ? "the budget is exhausted" : "the budget is exhausted or promised to earlier waiters")
                     : false;
             }
             waiter = new Waiter(this, req, ticket.Number, minGeneration: -1);

@@ -30,7 +30,7 @@ public sealed partial class UmemAllocator : IDisposable
     {
         _options = options ?? new UmemAllocatorOptions();
         _options.Validate();
-        _cache = new BackingCache(_options.CacheBytes);
+        _cache = new BackingCache(_options.CacheBytes, _options.CacheFds);
     }
 
     /// <summary>The options this allocator was made with.</summary>
@@ -172,6 +172,7 @@ public sealed partial class UmemAllocator : IDisposable
                 CachedBytes = _cache.Bytes,
                 CachedCount = _cache.Count,
                 CacheHits = _cache.Hits,
+                CacheEvictions = _cache.Evictions,
                 TotalAllocations = Interlocked.Read(ref _nextId),
             };
         }
@@ -264,7 +265,7 @@ public sealed partial class UmemAllocator : IDisposable
         UmemBacking backing = cookie.Backing;
         bool kept = false;
         // Backing a process ever received is never reused: that process may keep the fd forever.
-        if (!backing.EverGranted && _cache.HasRoomFor(backing.Size))
+        if (!backing.EverGranted && _cache.CanKeep(backing.Size, backing.Extents.Length))
         {
             try
             {

@@ -20,7 +20,15 @@ internal sealed class UmemBacking : IDisposable
         GrantBytes = grantBytes;
         Locked = locked;
         Extents = extents;
+        ShapeNode = new LinkedListNode<UmemBacking>(this);
+        AgeNode = new LinkedListNode<UmemBacking>(this);
     }
+
+    /// <summary>This backing's place among cached backing of its shape (used by <see cref="BackingCache"/> only).</summary>
+    internal LinkedListNode<UmemBacking> ShapeNode { get; }
+
+    /// <summary>This backing's place in the cache's eviction order (used by <see cref="BackingCache"/> only).</summary>
+    internal LinkedListNode<UmemBacking> AgeNode { get; }
 
     internal nint Address => _region.Address;
 

@@ -42,6 +42,9 @@ public readonly record struct UmemStatistics
     /// <summary>Allocations served from the cache since the start.</summary>
     public long CacheHits { get; init; }
 
+    /// <summary>Cached backings unmapped to make room for newer ones, since the start.</summary>
+    public long CacheEvictions { get; init; }
+
     /// <summary>Successful allocations since the start.</summary>
     public long TotalAllocations { get; init; }
 

@@ -101,6 +101,7 @@ public sealed class BudgetTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new UmemAllocator(new UmemAllocatorOptions { MaxBytes = Page, MaxLockedBytes = 2L * Page }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new UmemAllocator(new UmemAllocatorOptions { MaxLockedBytes = -1 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new UmemAllocator(new UmemAllocatorOptions { CacheBytes = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UmemAllocator(new UmemAllocatorOptions { CacheFds = -1 }));
         Assert.Throws<ArgumentException>(() => new UmemAllocator(new UmemAllocatorOptions { Name = "" }));
     }
 

@@ -124,15 +124,48 @@ public sealed class ZeroFillTests
     }
 
     [Fact]
-    public void TheCacheKeepsNoMoreThanItsCapacity()
+    public void TheCacheKeepsNoMoreThanItsCapacityAndEvictsTheOldest()
     {
         using var allocator = new UmemAllocator(new UmemAllocatorOptions { CacheBytes = 3L * Page });
         var cookies = Enumerable.Range(0, 5).Select(_ => allocator.Alloc(Page, UmemFlags.Sleep)).ToList();
+        var addresses = cookies.Select(c => c.KernelAddress).ToList();
         FreeAll(allocator, cookies);
         var stats = allocator.GetStatistics();
-        Assert.Equal(3, stats.CachedCount);
-        Assert.Equal(3L * Page, stats.CachedBytes);
-        Assert.Equal(0, stats.TotalBytes);
+        Assert.Equal((3L, 3L * Page, 2L, 0L), (stats.CachedCount, stats.CachedBytes, stats.CacheEvictions, stats.TotalBytes));
+        // The three freed last are the ones kept; the newest comes back first.
+        var again = Enumerable.Range(0, 3).Select(_ => allocator.Alloc(Page, UmemFlags.Sleep)).ToList();
+        Assert.Equal(addresses[2..].AsEnumerable().Reverse(), again.Select(c => c.KernelAddress));
+        FreeAll(allocator, again);
+    }
+
+    [Fact]
+    public void AShapeNoLongerUsedIsEvictedForANewOne()
+    {
+        using var allocator = new UmemAllocator(new UmemAllocatorOptions { CacheBytes = 4L * Page });
+        var old = allocator.Alloc(4L * Page, UmemFlags.Pageable);
+        allocator.Free(old);
+        var small = allocator.Alloc(Page, UmemFlags.Sleep);
+        nint address = small.KernelAddress;
+        allocator.Free(small); // does not fit beside the old one: the old one goes
+        var stats = allocator.GetStatistics();
+        Assert.Equal((1L, (long)Page, 1L), (stats.CachedCount, stats.CachedBytes, stats.CacheEvictions));
+        var again = allocator.Alloc(Page, UmemFlags.Sleep);
+        Assert.Equal(address, again.KernelAddress);
+        allocator.Free(again);
+    }
+
+    [Fact]
+    public void TheCacheKeepsNoMoreThanItsFds()
+    {
+        // One memfd per page: eight one-page backings are eight fds, over a limit of five.
+        string name = $"umem-cachefds-{Guid.NewGuid():N}";
+        using var allocator = new UmemAllocator(new UmemAllocatorOptions { CacheFds = 5, Name = name });
+        var cookies = Enumerable.Range(0, 8).Select(_ => allocator.Alloc(Page, UmemFlags.Pageable)).ToList();
+        var wide = allocator.Alloc(6L * Page, UmemFlags.Pageable); // six fds: never cached
+        FreeAll(allocator, cookies);
+        allocator.Free(wide);
+        Assert.Equal(5, allocator.GetStatistics().CachedCount);
+        Assert.Equal(5, FdsNamed(name));
     }
 
     [Fact]
