@@ -14,6 +14,7 @@ namespace Umem.Bench.Memory;
 public class AllocFreeBenchmarks
 {
     private UmemAllocator _allocator = null!;
+    private UmemAllocator _uncached = null!;
     private long _size;
     private UmemFlags _flags;
 
@@ -31,10 +32,15 @@ public class AllocFreeBenchmarks
         _size = Pages * (long)SystemPage.Size;
         _flags = Kind == MemoryKind.Locked ? UmemFlags.Sleep : UmemFlags.Pageable;
         _allocator = new UmemAllocator(new UmemAllocatorOptions { Name = "umem-bench" });
+        _uncached = new UmemAllocator(new UmemAllocatorOptions { Name = "umem-bench-uncached", CacheBytes = 0 });
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _allocator.Dispose();
+    public void Cleanup()
+    {
+        _allocator.Dispose();
+        _uncached.Dispose();
+    }
 
     [Benchmark(Description = "Umem alloc+touch+free")]
     public void Umem()
@@ -42,6 +48,15 @@ public class AllocFreeBenchmarks
         UmemCookie cookie = _allocator.Alloc(_size, _flags);
         Touch(cookie.KernelAddress, _size);
         _allocator.Free(cookie);
+    }
+
+    /// <summary>The cache-miss path: new sealed memfds (one per page), mapped, locked, and unmapped again each time.</summary>
+    [Benchmark(Description = "Umem alloc+touch+free, cache off")]
+    public void UmemUncached()
+    {
+        UmemCookie cookie = _uncached.Alloc(_size, _flags);
+        Touch(cookie.KernelAddress, _size);
+        _uncached.Free(cookie);
     }
 
     [Benchmark(Baseline = true, Description = "raw memfd+ftruncate+mmap[+mlock]+touch+munmap+close")]
