@@ -81,7 +81,7 @@ internal static class MemoryTestSupport
         span[^1] = value;
     }
 
-    /// <summary>Frees every cookie in the list and checks the allocator is back to nothing live.</summary>
+    /// <summary>Frees every cookie in the list.</summary>
     internal static void FreeAll(UmemAllocator allocator, IEnumerable<UmemCookie> cookies)
     {
         foreach (var c in cookies) allocator.Free(c);
