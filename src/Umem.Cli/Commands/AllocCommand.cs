@@ -34,6 +34,11 @@ internal static class AllocCommand
                 Console.Error.WriteLine($"umem alloc: {e.Message}");
                 return 1;
             }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"umem alloc: {e.Message}");
+                return 2;
+            }
             bool zero = !cookie.Span.ContainsAnyExcept((byte)0);
             var table = new Table().AddColumns("field", "value");
             table.AddRow("requested", $"{bytes} bytes");

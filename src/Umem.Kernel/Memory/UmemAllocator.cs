@@ -9,30 +9,28 @@ namespace Umem.Kernel.Memory;
 /// processes. Without <see cref="UmemFlags.Pageable"/> the pages are locked in memory.
 /// </summary>
 /// <remarks>
-/// The host gives drivers a budget (<see cref="UmemAllocatorOptions"/>): bytes in all, and bytes locked.
-/// <see cref="UmemFlags.NoSleep"/> fails at once when the budget or the OS refuses; a sleeping allocation waits
-/// until frees make room, in strict arrival order, so a stream of small requests cannot starve a large one.
-/// Lock order: <c>_gate</c> is a leaf lock; no system call runs under it.
+/// <para>
+/// An allocation takes two steps: the budget is charged (<c>UmemAllocator.Budget.cs</c>: at once, or after
+/// waiting in line, or refused), then the memory is made or taken from the cache. If the OS refuses the memory,
+/// the charge is given back; a sleeping caller then waits for a release (or a back-off) and tries again.
+/// </para>
+/// <para>
+/// Lock order: <c>_gate</c> and the cache's lock are leaves, never held together; no system call runs under either.
+/// </para>
 /// </remarks>
-public sealed class UmemAllocator : IDisposable
+public sealed partial class UmemAllocator : IDisposable
 {
     private readonly UmemAllocatorOptions _options;
     private readonly BackingCache _cache;
-    private readonly Lock _gate = new();
-    private readonly LinkedList<Waiter> _waiters = new();
-
-    // All below are guarded by _gate.
-    private long _pageableBytes, _lockedBytes, _pageableCount, _lockedCount;
-    private long _peakBytes, _peakLockedBytes, _deferred, _allocations;
-    private long _releaseGeneration;
-    private bool _disposed;
     private long _nextId;
+    private long _deferred;
+    private long _osRefusals;
 
     public UmemAllocator(UmemAllocatorOptions? options = null)
     {
         _options = options ?? new UmemAllocatorOptions();
         _options.Validate();
-        _cache = new BackingCache(_options.CacheBytes);
+        _cache = new BackingCache(_options.CacheBytes, _options.CacheFds);
     }
 
     /// <summary>The options this allocator was made with.</summary>
@@ -40,8 +38,9 @@ public sealed class UmemAllocator : IDisposable
 
     /// <summary>
     /// ddi_umem_alloc: allocates <paramref name="size"/> bytes rounded up to whole pages. With
-    /// <see cref="UmemFlags.NoSleep"/> a refusal throws <see cref="ErrnoException"/> (ENOMEM or the OS's errno);
-    /// use <see cref="TryAlloc"/> to get no cookie instead. Without it, the call blocks until memory is available.
+    /// <see cref="UmemFlags.NoSleep"/> a refusal throws <see cref="ErrnoException"/> (ENOMEM from the budget, or the
+    /// OS's errno); use <see cref="TryAlloc"/> to get no cookie instead. Without it, the call blocks until memory
+    /// is available.
     /// </summary>
     /// <param name="size">Bytes wanted; must be positive (ddi_umem_alloc returns NULL for 0).</param>
     /// <param name="flags">DDI_UMEM_SLEEP / NOSLEEP, and PAGEABLE.</param>
@@ -49,35 +48,87 @@ public sealed class UmemAllocator : IDisposable
     /// Pages per memfd: the smallest range that can be granted to a process on its own (Umem extension; the
     /// default of 1 lets a driver export any page range separately, as the seed's driver does).
     /// </param>
+    /// <exception cref="ArgumentOutOfRangeException">A size of 0 or less, or too large; grantPages below 1.</exception>
+    /// <exception cref="ArgumentException">Unknown flags, DDI_UMEM_TRASH among them.</exception>
+    /// <exception cref="ErrnoException">ENOMEM: larger than the whole budget, or NOSLEEP and no room; or the OS refused.</exception>
+    /// <exception cref="ObjectDisposedException">The allocator was disposed (also while waiting).</exception>
     public UmemCookie Alloc(long size, UmemFlags flags, int grantPages = 1)
     {
         Request req = Validate(size, flags, grantPages);
-        return AllocCore(req, throwOnFailure: true, CancellationToken.None).AsTask().GetAwaiter().GetResult()!;
+        var ticket = new Ticket();
+        _ = Admit(req, ref ticket, throwOnRefusal: true, out Waiter? waiter);
+        while (true)
+        {
+            if (waiter is not null)
+            {
+                try
+                {
+                    // The completion is set by whoever serves the line; a blocking wait needs no other thread.
+                    waiter.Completion.Task.GetAwaiter().GetResult();
+                }
+                finally
+                {
+                    waiter.Dispose();
+                }
+            }
+            if (TryMaterialize(req, ref ticket, throwOnRefusal: true, out UmemCookie? cookie, out waiter))
+                return cookie;
+        }
     }
 
     /// <summary>
     /// ddi_umem_alloc with DDI_UMEM_NOSLEEP as a Try-pattern: no cookie and no exception when the budget or the
-    /// OS refuses. Argument errors still throw.
+    /// OS refuses. Argument errors still throw, a size of 0 among them.
     /// </summary>
     public bool TryAlloc(long size, UmemFlags flags, [NotNullWhen(true)] out UmemCookie? cookie, int grantPages = 1)
     {
         Request req = Validate(size, flags | UmemFlags.NoSleep, grantPages);
-        cookie = AllocCore(req, throwOnFailure: false, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        return cookie is not null;
-    }
-
-    /// <summary>ddi_umem_alloc that waits asynchronously (DDI_UMEM_SLEEP); cancellable while it waits.</summary>
-    public ValueTask<UmemCookie> AllocAsync(long size, UmemFlags flags, int grantPages = 1, CancellationToken cancellationToken = default)
-    {
-        Request req = Validate(size, flags, grantPages);
-        return AllocCore(req, throwOnFailure: true, cancellationToken)!;
+        var ticket = new Ticket();
+        cookie = null;
+        return Admit(req, ref ticket, throwOnRefusal: false, out _)
+            && TryMaterialize(req, ref ticket, throwOnRefusal: false, out cookie, out _);
     }
 
     /// <summary>
-    /// ddi_umem_free: returns the memory. If mappings still export the cookie, the memory stays until the last
-    /// one goes; the cookie itself is dead at once.
+    /// ddi_umem_alloc that waits asynchronously (DDI_UMEM_SLEEP), cancellable while it waits. Cancelling gives
+    /// up the caller's place in line; those behind it move up.
     /// </summary>
-    /// <exception cref="ArgumentNullException">A null (default) cookie.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before memory was granted.</exception>
+    public ValueTask<UmemCookie> AllocAsync(long size, UmemFlags flags, int grantPages = 1, CancellationToken cancellationToken = default)
+    {
+        Request req = Validate(size, flags, grantPages);
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<UmemCookie>(cancellationToken);
+        return AllocAsyncCore(req, cancellationToken);
+    }
+
+    private async ValueTask<UmemCookie> AllocAsyncCore(Request req, CancellationToken ct)
+    {
+        var ticket = new Ticket();
+        _ = Admit(req, ref ticket, throwOnRefusal: true, out Waiter? waiter);
+        while (true)
+        {
+            if (waiter is not null)
+            {
+                try
+                {
+                    await WaitAsync(waiter, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    waiter.Dispose();
+                }
+            }
+            if (TryMaterialize(req, ref ticket, throwOnRefusal: true, out UmemCookie? cookie, out waiter))
+                return cookie;
+        }
+    }
+
+    /// <summary>
+    /// ddi_umem_free: returns the memory and its budget, and wakes waiters. If mappings still export the cookie,
+    /// the memory stays until the last one goes; the cookie itself is dead at once.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">A null cookie (illumos ignores NULL; Umem says so).</exception>
     /// <exception cref="ArgumentException">A cookie of another allocator.</exception>
     /// <exception cref="InvalidOperationException">A cookie freed before (double free).</exception>
     public void Free(UmemCookie cookie)
@@ -85,15 +136,20 @@ public sealed class UmemAllocator : IDisposable
         ArgumentNullException.ThrowIfNull(cookie);
         if (!ReferenceEquals(cookie.Owner, this))
             throw new ArgumentException($"ddi_umem_free: {cookie} belongs to another allocator", nameof(cookie));
-        if (!cookie.TryMarkFreed())
-            throw new InvalidOperationException($"ddi_umem_free: {cookie} was already freed (double free)");
-        if (cookie.References > 1)
+        // Counted before the free so that a concurrent last Release, which uncounts it, never finds it missing.
+        Interlocked.Increment(ref _deferred);
+        switch (cookie.TryFree())
         {
-            // Still exported: the memory outlives the cookie until the last mapping goes.
-            cookie.WasDeferred = true;
-            lock (_gate) _deferred++;
+            case FreeOutcome.Released:
+                Interlocked.Decrement(ref _deferred);
+                ReleaseBacking(cookie, deferred: false);
+                break;
+            case FreeOutcome.Deferred:
+                break; // exports still map it: the last Release returns the memory
+            default:
+                Interlocked.Decrement(ref _deferred);
+                throw new InvalidOperationException($"ddi_umem_free: {cookie} was already freed (double free)");
         }
-        cookie.Release();
     }
 
     /// <summary>A snapshot of the counters.</summary>
@@ -108,258 +164,144 @@ public sealed class UmemAllocator : IDisposable
                 LockedBytes = _lockedBytes,
                 LockedCount = _lockedCount,
                 PeakBytes = _peakBytes,
+                PeakPageableBytes = _peakPageableBytes,
                 PeakLockedBytes = _peakLockedBytes,
                 Waiters = _waiters.Count,
-                DeferredCount = _deferred,
+                DeferredCount = Interlocked.Read(ref _deferred),
+                OsRefusals = Interlocked.Read(ref _osRefusals),
                 CachedBytes = _cache.Bytes,
+                CachedCount = _cache.Count,
                 CacheHits = _cache.Hits,
-                TotalAllocations = _allocations,
+                CacheEvictions = _cache.Evictions,
+                TotalAllocations = Interlocked.Read(ref _nextId),
             };
         }
     }
 
-    /// <summary>Frees the cache. Live cookies stay valid; their memory is unmapped when they are released.</summary>
+    /// <summary>
+    /// Frees the cache and fails every waiter with <see cref="ObjectDisposedException"/>. Live cookies stay valid;
+    /// their memory is unmapped when they are freed.
+    /// </summary>
     public void Dispose()
     {
-        List<Waiter> cancelled;
+        List<Waiter> waiters;
         lock (_gate)
         {
             if (_disposed) return;
             _disposed = true;
-            cancelled = [.. _waiters];
+            waiters = [.. _waiters];
             _waiters.Clear();
+            foreach (var w in waiters) w.Node = null;
         }
-        foreach (var w in cancelled)
-            w.Completion.TrySetException(new ObjectDisposedException(nameof(UmemAllocator)));
+        foreach (var w in waiters)
+            w.Completion.TrySetException(new ObjectDisposedException(nameof(UmemAllocator), "the allocator was disposed while the allocation waited"));
         _cache.Dispose();
     }
 
-    private readonly record struct Request(long Bytes, long GrantBytes, bool Locked, bool NoSleep);
-
-    private sealed class Waiter(Request request, long minGeneration)
+    /// <summary>
+    /// The second step of an allocation, with the budget already charged: memory from the cache, else new. On
+    /// failure the charge is given back. When the OS refuses a sleeping caller, false with
+    /// <paramref name="requeued"/> set: the caller is back in line at its old place, to wait and try again. When
+    /// it refuses NOSLEEP, the OS's error is thrown, or false without it.
+    /// </summary>
+    private bool TryMaterialize(in Request req, ref Ticket ticket, bool throwOnRefusal,
+        [NotNullWhen(true)] out UmemCookie? cookie, out Waiter? requeued)
     {
-        public Request Request { get; } = request;
+        cookie = null;
+        requeued = null;
+        bool retry = ticket.Refusals > 0;
+        // Read before trying, so a release that lands while the OS refuses still counts as news for the retry.
+        long generation = Volatile.Read(ref _releaseGeneration);
+        UmemBacking? backing = _cache.TryTake(req.Bytes, req.GrantBytes, req.Locked);
+        if (backing is null)
+        {
+            try
+            {
+                backing = CreateBacking(req);
+            }
+            catch (ErrnoException e) when (IsOsRefusal(e.Errno))
+            {
+                Interlocked.Increment(ref _osRefusals);
+                if (!req.NoSleep)
+                {
+                    requeued = Requeue(req, ref ticket, generation);
+                    return false;
+                }
+                Complete(Uncharge(req, released: false));
+                if (throwOnRefusal) throw;
+                return false;
+            }
+            catch
+            {
+                Complete(Uncharge(req, released: false, endRetry: retry));
+                throw;
+            }
+        }
+        cookie = new UmemCookie(this, backing, Interlocked.Increment(ref _nextId));
+        if (retry) Complete(EndRetry());
+        return true;
+    }
 
-        /// <summary>Served only after a release newer than this (set when the OS, not the budget, refused).</summary>
-        public long MinGeneration { get; } = minGeneration;
+    private UmemBacking CreateBacking(in Request req)
+    {
+        try
+        {
+            return UmemBacking.Create(_options.Name, req.Bytes, req.GrantBytes, req.Locked);
+        }
+        catch (ErrnoException e) when (IsOsRefusal(e.Errno) && _cache.Trim() > 0)
+        {
+            // Cached backing holds memory, fds and locked-memory quota of its own: give it back, try once more.
+            return UmemBacking.Create(_options.Name, req.Bytes, req.GrantBytes, req.Locked);
+        }
+    }
 
-        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Errors that mean "not now": out of memory, locked-memory limit, fd limits. Others are bugs.</summary>
+    private static bool IsOsRefusal(Errno errno) =>
+        errno is Errno.ENOMEM or Errno.EAGAIN or Errno.EPERM or Errno.EMFILE or Errno.ENFILE or Errno.ENOSPC;
 
-        public LinkedListNode<Waiter>? Node { get; set; }
+    /// <summary>Called when a cookie's last reference goes: re-zero and cache the backing, or unmap it.</summary>
+    internal void ReleaseBacking(UmemCookie cookie, bool deferred)
+    {
+        UmemBacking backing = cookie.Backing;
+        bool kept = false;
+        // Backing a process ever received is never reused: that process may keep the fd forever.
+        if (!backing.EverGranted && _cache.CanKeep(backing.Size, backing.Extents.Length))
+        {
+            try
+            {
+                backing.Zero();
+                kept = _cache.TryPut(backing);
+            }
+            catch (ErrnoException)
+            {
+                kept = false; // could not re-zero: never reuse it
+            }
+        }
+        if (!kept) backing.Dispose();
+        if (deferred) Interlocked.Decrement(ref _deferred);
+        Complete(Uncharge(new Request(backing.Size, backing.GrantBytes, backing.Locked, NoSleep: false), released: true));
     }
 
     private Request Validate(long size, UmemFlags flags, int grantPages)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         if (size <= 0)
             throw new ArgumentOutOfRangeException(nameof(size), size, "ddi_umem_alloc: size must be positive (a size of 0 returns NULL)");
         if ((flags & ~(UmemFlags.NoSleep | UmemFlags.Pageable)) != 0)
             throw new ArgumentException($"ddi_umem_alloc: unknown flags 0x{(int)flags:x} (DDI_UMEM_TRASH is not supported)", nameof(flags));
         ArgumentOutOfRangeException.ThrowIfLessThan(grantPages, 1);
+        // ddi_umem_alloc(9F): len = ptob(btopr(size)).
         long bytes = SystemPage.PagesToBytes(SystemPage.BytesToPagesRoundUp(size));
-        if (bytes < size) throw new ArgumentOutOfRangeException(nameof(size), size, "too large");
+        if (bytes < size)
+            throw new ArgumentOutOfRangeException(nameof(size), size, "ddi_umem_alloc: size is too large to round up to whole pages");
         long grant = Math.Min(SystemPage.PagesToBytes(grantPages), bytes);
+        if ((bytes - 1) / grant >= Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"ddi_umem_alloc: too many grant units of {grant} bytes");
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
         return new Request(bytes, grant, (flags & UmemFlags.Pageable) == 0, (flags & UmemFlags.NoSleep) != 0);
     }
 
-    private async ValueTask<UmemCookie?> AllocCore(Request req, bool throwOnFailure, CancellationToken ct)
-    {
-        long minGeneration = -1;
-        while (true)
-        {
-            // 1. Budget: charge at once, or fail (NoSleep), or queue behind earlier waiters.
-            Waiter? waiter = null;
-            lock (_gate)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                if (!CanEverFit(req))
-                {
-                    return throwOnFailure
-                        ? throw new ErrnoException(Errno.ENOMEM, $"ddi_umem_alloc({req.Bytes}, {(req.Locked ? "locked" : "pageable")})",
-                            $"larger than the host's budget of {(req.Locked ? _options.MaxLockedBytes : _options.MaxBytes)} bytes")
-                        : null;
-                }
-                if (_waiters.Count == 0 && _releaseGeneration > minGeneration && Fits(req))
-                {
-                    Charge(req);
-                }
-                else if (req.NoSleep)
-                {
-                    return throwOnFailure
-                        ? throw new ErrnoException(Errno.ENOMEM, $"ddi_umem_alloc({req.Bytes}, DDI_UMEM_NOSLEEP)", "the budget is exhausted")
-                        : null;
-                }
-                else
-                {
-                    waiter = new Waiter(req, minGeneration);
-                    waiter.Node = _waiters.AddLast(waiter);
-                }
-            }
+    private readonly record struct Request(long Bytes, long GrantBytes, bool Locked, bool NoSleep);
 
-            if (waiter is not null)
-                await WaitAsync(waiter, ct).ConfigureAwait(false); // charged for us when it completes
-
-            // 2. Memory: from the cache, else new. The charge is already ours; undo it on failure.
-            UmemBacking backing;
-            try
-            {
-                backing = _cache.TryTake(req.Bytes, req.GrantBytes, req.Locked)
-                    ?? UmemBacking.Create(_options.Name, req.Bytes, req.GrantBytes, req.Locked);
-            }
-            catch (ErrnoException e) when (e.Errno is Errno.ENOMEM or Errno.EAGAIN or Errno.EPERM)
-            {
-                long generation;
-                lock (_gate)
-                {
-                    generation = _releaseGeneration;
-                }
-                var granted = Uncharge(req, countAsRelease: false);
-                Complete(granted);
-                if (req.NoSleep)
-                {
-                    if (throwOnFailure) throw;
-                    return null;
-                }
-                minGeneration = generation; // the OS refused: wait for a release, then try again
-                continue;
-            }
-            catch
-            {
-                Complete(Uncharge(req, countAsRelease: false));
-                throw;
-            }
-
-            long id;
-            lock (_gate)
-            {
-                id = ++_nextId;
-                _allocations++;
-            }
-            return new UmemCookie(this, backing, id);
-        }
-    }
-
-    private async ValueTask WaitAsync(Waiter waiter, CancellationToken ct)
-    {
-        if (!ct.CanBeCanceled)
-        {
-            await waiter.Completion.Task.ConfigureAwait(false);
-            return;
-        }
-        using (ct.Register(static s =>
-        {
-            var (allocator, w) = ((UmemAllocator, Waiter))s!;
-            allocator.Cancel(w);
-        }, (this, waiter)))
-            await waiter.Completion.Task.ConfigureAwait(false);
-    }
-
-    private void Cancel(Waiter waiter)
-    {
-        List<Waiter> granted;
-        lock (_gate)
-        {
-            if (waiter.Node?.List is null) return; // already served
-            _waiters.Remove(waiter.Node);
-            waiter.Node = null;
-            granted = Pump();
-        }
-        waiter.Completion.TrySetCanceled();
-        Complete(granted);
-    }
-
-    /// <summary>Called by the cookie when its last reference goes.</summary>
-    internal void ReleaseBacking(UmemCookie cookie)
-    {
-        UmemBacking backing = cookie.Backing;
-        var req = new Request(backing.Size, backing.GrantBytes, backing.Locked, NoSleep: false);
-        bool keep = false;
-        if (!backing.EverGranted && !_disposed)
-        {
-            try
-            {
-                backing.Zero();
-                keep = _cache.TryPut(backing);
-            }
-            catch (ErrnoException)
-            {
-                keep = false; // could not re-zero: do not reuse
-            }
-        }
-        if (!keep) backing.Dispose();
-        List<Waiter> granted;
-        lock (_gate)
-        {
-            if (cookie.WasDeferred) _deferred--;
-            granted = UnchargeLocked(req, countAsRelease: true);
-        }
-        Complete(granted);
-    }
-
-    private List<Waiter> Uncharge(Request req, bool countAsRelease)
-    {
-        lock (_gate) return UnchargeLocked(req, countAsRelease);
-    }
-
-    private List<Waiter> UnchargeLocked(Request req, bool countAsRelease)
-    {
-        if (req.Locked)
-        {
-            _lockedBytes -= req.Bytes;
-            _lockedCount--;
-        }
-        else
-        {
-            _pageableBytes -= req.Bytes;
-            _pageableCount--;
-        }
-        if (countAsRelease) _releaseGeneration++;
-        return Pump();
-    }
-
-    /// <summary>Serves waiters from the head while they fit; strict FIFO, so the head blocks those behind it.</summary>
-    private List<Waiter> Pump()
-    {
-        List<Waiter>? granted = null;
-        while (_waiters.First is { } node)
-        {
-            Waiter w = node.Value;
-            if (_releaseGeneration <= w.MinGeneration || !Fits(w.Request)) break;
-            _waiters.RemoveFirst();
-            w.Node = null;
-            Charge(w.Request);
-            (granted ??= []).Add(w);
-        }
-        return granted ?? s_none;
-    }
-
-    private static readonly List<Waiter> s_none = [];
-
-    private static void Complete(List<Waiter> granted)
-    {
-        foreach (var w in granted) w.Completion.TrySetResult();
-    }
-
-    private bool CanEverFit(Request r) =>
-        r.Bytes <= _options.MaxBytes && (!r.Locked || r.Bytes <= _options.MaxLockedBytes);
-
-    private bool Fits(Request r) =>
-        _pageableBytes + _lockedBytes + r.Bytes <= _options.MaxBytes
-        && (!r.Locked || _lockedBytes + r.Bytes <= _options.MaxLockedBytes);
-
-    private void Charge(Request r)
-    {
-        if (r.Locked)
-        {
-            _lockedBytes += r.Bytes;
-            _lockedCount++;
-            _peakLockedBytes = Math.Max(_peakLockedBytes, _lockedBytes);
-        }
-        else
-        {
-            _pageableBytes += r.Bytes;
-            _pageableCount++;
-        }
-        _peakBytes = Math.Max(_peakBytes, _pageableBytes + _lockedBytes);
-    }
+    /// <summary>A caller's place in line (its arrival number, kept across OS refusals) and how often the OS refused it.</summary>
+    private record struct Ticket(long Number, int Refusals);
 }

@@ -15,6 +15,12 @@ public sealed record UmemAllocatorOptions
     /// </summary>
     public long CacheBytes { get; init; } = 64L << 20;
 
+    /// <summary>
+    /// Memfds the cache may keep open (every one is an fd of the host; with the default grant unit of one page,
+    /// each cached page is one). 0 turns the cache off.
+    /// </summary>
+    public int CacheFds { get; init; } = 1024;
+
     /// <summary>A name for the memfds (visible in /proc/PID/fd and /proc/PID/maps as "memfd:NAME").</summary>
     public string Name { get; init; } = "umem";
 
@@ -24,6 +30,7 @@ public sealed record UmemAllocatorOptions
         if (MaxLockedBytes < 0 || MaxLockedBytes > MaxBytes)
             throw new ArgumentOutOfRangeException(nameof(MaxLockedBytes), MaxLockedBytes, "must be between 0 and MaxBytes");
         if (CacheBytes < 0) throw new ArgumentOutOfRangeException(nameof(CacheBytes), CacheBytes, "must not be negative");
+        if (CacheFds < 0) throw new ArgumentOutOfRangeException(nameof(CacheFds), CacheFds, "must not be negative");
         if (string.IsNullOrEmpty(Name) || Name.Length > 200)
             throw new ArgumentException("must be 1 to 200 characters", nameof(Name));
     }

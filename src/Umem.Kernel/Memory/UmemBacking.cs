@@ -5,7 +5,8 @@ namespace Umem.Kernel.Memory;
 /// <summary>
 /// The memory behind a cookie: address space reserved once, with one sealed memfd per grant unit mapped
 /// MAP_SHARED|MAP_FIXED over it, so the driver sees one contiguous, page-aligned range while each unit stays
-/// a separate memfd that can be handed to a process alone. Locked backing is mlock'ed for its whole life.
+/// a separate memfd that can be handed to a process alone (backing of one memfd is simply mapped where the
+/// kernel chooses). Locked backing is mlock'ed for its whole life.
 /// </summary>
 internal sealed class UmemBacking : IDisposable
 {
@@ -19,7 +20,15 @@ internal sealed class UmemBacking : IDisposable
         GrantBytes = grantBytes;
         Locked = locked;
         Extents = extents;
+        ShapeNode = new LinkedListNode<UmemBacking>(this);
+        AgeNode = new LinkedListNode<UmemBacking>(this);
     }
+
+    /// <summary>This backing's place among cached backing of its shape (used by <see cref="BackingCache"/> only).</summary>
+    internal LinkedListNode<UmemBacking> ShapeNode { get; }
+
+    /// <summary>This backing's place in the cache's eviction order (used by <see cref="BackingCache"/> only).</summary>
+    internal LinkedListNode<UmemBacking> AgeNode { get; }
 
     internal nint Address => _region.Address;
 
@@ -37,38 +46,61 @@ internal sealed class UmemBacking : IDisposable
 
     internal void MarkGranted() => Volatile.Write(ref _everGranted, 1);
 
+    /// <summary>
+    /// Pageable backing up to this size is re-zeroed by clearing it in place, larger backing by punching its pages
+    /// out. Clearing keeps the pages resident, so the next user pays no page faults, but it writes every page,
+    /// touched or not; punching frees the pages and the next user faults fresh zero pages in, which measured about
+    /// 20 times the cost of a clear per page (bench/README.md, ZeroingBenchmarks). Up to this size the cache's
+    /// capacity is what bounds the resident memory; above it, large sparse backing is not faulted in just to be
+    /// zeroed.
+    /// </summary>
+    internal const long ClearLimitBytes = 1024 * 1024;
+
     /// <summary>Creates zero-filled backing; ENOMEM/EAGAIN from mlock mean the OS refused to lock it.</summary>
     internal static UmemBacking Create(string name, long size, long grantBytes, bool locked)
     {
-        var region = MappedRegion.Reserve(size);
         int count = (int)((size + grantBytes - 1) / grantBytes);
         var extents = new UmemExtent[count];
+        MappedRegion? region = null;
         int made = 0;
         try
         {
-            for (; made < count; made++)
+            if (count == 1)
             {
-                long off = made * grantBytes;
-                long len = Math.Min(grantBytes, size - off);
-                SafeFd fd = MemFd.CreateSealed(name, len);
-                extents[made] = new UmemExtent(fd, off, len);
-                nint want = region.Address + (nint)off;
-                nint got = Interop.mmap(want, (nuint)len, Interop.PROT_READ | Interop.PROT_WRITE,
-                    Interop.MAP_SHARED | Interop.MAP_FIXED, fd, 0);
-                if (got != want)
-                    throw new ErrnoException(Interop.LastErrno, $"mmap(0x{want:x}, {len}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, {fd})");
+                // One memfd: map it where the kernel likes, with no address space to reserve first.
+                SafeFd fd = MemFd.CreateSealed(name, size);
+                extents[made] = new UmemExtent(fd, 0, size);
+                region = MappedRegion.MapShared(fd, 0, size, Interop.PROT_READ | Interop.PROT_WRITE);
+                made = 1;
+            }
+            else
+            {
+                region = MappedRegion.Reserve(size);
+                for (; made < count; made++)
+                {
+                    long off = made * grantBytes;
+                    long len = Math.Min(grantBytes, size - off);
+                    SafeFd fd = MemFd.CreateSealed(name, len);
+                    extents[made] = new UmemExtent(fd, off, len);
+                    nint want = region.Address + (nint)off;
+                    nint got = Interop.mmap(want, (nuint)len, Interop.PROT_READ | Interop.PROT_WRITE,
+                        Interop.MAP_SHARED | Interop.MAP_FIXED, fd, 0);
+                    if (got != want)
+                        throw new ErrnoException(Interop.LastErrno, $"mmap(0x{want:x}, {len}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, {fd})");
+                }
             }
             // Driver memory must not leak into a child the host forks (a helper process, say).
             _ = Interop.madvise(region.Address, (nuint)size, Interop.MADV_DONTFORK);
+            // ddi_umem_alloc(9F): without DDI_UMEM_PAGEABLE the memory is locked; mlock also faults every page in.
             if (locked && Interop.mlock(region.Address, (nuint)size) < 0)
                 throw new ErrnoException(Interop.LastErrno, $"mlock(0x{region.Address:x}, {size})");
             return new UmemBacking(region, size, grantBytes, locked, extents);
         }
         catch
         {
-            for (int i = 0; i < made; i++) extents[i].Fd.Dispose();
-            if (made < count && extents[made] is { } partial) partial.Fd.Dispose();
-            region.Dispose();
+            // A half-built backing gives back what it holds: the mapping (and any lock with it), then the fds.
+            region?.Dispose();
+            for (int i = 0; i < count && extents[i] is { } e; i++) e.Fd.Dispose();
             throw;
         }
     }
@@ -77,18 +109,30 @@ internal sealed class UmemBacking : IDisposable
         new((byte*)Address + offset, length);
 
     /// <summary>
-    /// Returns the backing to all zeros. Small or locked backing is cleared in place (its pages stay resident,
-    /// and locked ones stay locked); large pageable backing has its pages punched out, which frees them.
+    /// Returns the backing to all zeros (ddi_umem_alloc(9F): memory is always zero-filled, reused or not). Locked
+    /// and small pageable backing is cleared in place (its pages stay resident, locked ones stay locked); larger
+    /// pageable backing has its pages punched out, which frees them.
     /// </summary>
     internal void Zero()
     {
-        const long ClearLimit = 64 * 1024;
-        if (Locked || Size <= ClearLimit)
-        {
-            for (long off = 0; off < Size; off += int.MaxValue & ~0xFFF)
-                GetSpan(off, (int)Math.Min(Size - off, int.MaxValue & ~0xFFF)).Clear();
-            return;
-        }
+        if (Locked || Size <= ClearLimitBytes) Clear();
+        else Punch();
+    }
+
+    /// <summary>Writes zeros over every page.</summary>
+    internal void Clear()
+    {
+        const int Chunk = 1 << 30;
+        for (long off = 0; off < Size; off += Chunk)
+            GetSpan(off, (int)Math.Min(Size - off, Chunk)).Clear();
+    }
+
+    /// <summary>
+    /// Frees every page of every memfd; the mapping then reads zeros. One fallocate(PUNCH_HOLE) per memfd: a
+    /// single madvise(MADV_REMOVE) over the range measured no faster (within noise) when it spans many memfds.
+    /// </summary>
+    internal void Punch()
+    {
         foreach (var e in Extents) MemFd.PunchHole(e.Fd, 0, e.Length);
     }
 

@@ -15,12 +15,13 @@ namespace Umem.Kernel.Memory;
 /// </remarks>
 public sealed class UmemCookie
 {
-    private const int Live = 0;
-    private const int Freed = 1;
+    // Bit 0: freed by the driver. Bits 1..: references (the driver's until it frees, plus one per export).
+    // One word, so that "freed" and "no new reference after free" change together, atomically.
+    private const int FreedBit = 1;
+    private const int OneReference = 2;
 
     private readonly UmemBacking _backing;
-    private int _state;
-    private int _references = 1;
+    private int _state = OneReference;
 
     internal UmemCookie(UmemAllocator owner, UmemBacking backing, long id)
     {
@@ -43,9 +44,10 @@ public sealed class UmemCookie
     public long GrantBytes => _backing.GrantBytes;
 
     /// <summary>True after <see cref="UmemAllocator.Free(UmemCookie)"/>.</summary>
-    public bool IsFreed => Volatile.Read(ref _state) == Freed;
+    public bool IsFreed => (Volatile.Read(ref _state) & FreedBit) != 0;
 
     /// <summary>The kernel address of the memory (the <c>void *</c> ddi_umem_alloc returns).</summary>
+    /// <exception cref="ObjectDisposedException">The cookie was freed.</exception>
     public nint KernelAddress
     {
         get
@@ -56,6 +58,7 @@ public sealed class UmemCookie
     }
 
     /// <summary>The whole memory as a span (cookies over 2 GiB: use <see cref="GetSpan(long, int)"/>).</summary>
+    /// <exception cref="ObjectDisposedException">The cookie was freed.</exception>
     public Span<byte> Span
     {
         get
@@ -68,49 +71,67 @@ public sealed class UmemCookie
     }
 
     /// <summary>A part of the memory as a span.</summary>
+    /// <exception cref="ObjectDisposedException">The cookie was freed.</exception>
     public Span<byte> GetSpan(long offset, int length)
     {
         ThrowIfFreed();
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        if (offset + length > Size)
+        if (offset > Size - length)
             throw new ArgumentOutOfRangeException(nameof(length), $"[{offset}, {offset + length}) is outside the cookie's {Size} bytes");
         return _backing.GetSpan(offset, length);
     }
 
     internal UmemAllocator Owner { get; }
 
-    /// <summary>Set when the driver freed the cookie while mappings still held it.</summary>
-    internal bool WasDeferred { get; set; }
-
     internal UmemBacking Backing => _backing;
 
     /// <summary>Current references (1 for the driver until freed, plus one per export).</summary>
-    internal int References => Volatile.Read(ref _references);
+    internal int References => Volatile.Read(ref _state) >> 1;
 
     /// <summary>Takes a reference for an export; false once the driver has freed the cookie.</summary>
     internal bool TryAddReference()
     {
-        int r = Volatile.Read(ref _references);
+        int s = Volatile.Read(ref _state);
         while (true)
         {
-            if (r == 0 || IsFreed) return false;
-            int seen = Interlocked.CompareExchange(ref _references, r + 1, r);
-            if (seen == r) return true;
-            r = seen;
+            if ((s & FreedBit) != 0 || s < OneReference) return false;
+            int seen = Interlocked.CompareExchange(ref _state, s + OneReference, s);
+            if (seen == s) return true;
+            s = seen;
         }
     }
 
-    /// <summary>Drops a reference; the last one returns the memory to the allocator.</summary>
+    /// <summary>Drops an export's reference; after the driver's free, the last one returns the memory.</summary>
+    /// <exception cref="InvalidOperationException">No export reference is held (more releases than additions).</exception>
     internal void Release()
     {
-        int r = Interlocked.Decrement(ref _references);
-        if (r == 0) Owner.ReleaseBacking(this);
-        else if (r < 0) throw new InvalidOperationException($"umem cookie {Id}: reference count went below zero");
+        int s = Volatile.Read(ref _state);
+        while (true)
+        {
+            // Before the free, the driver's own reference must stay: only exports may be released here.
+            int floor = (s & FreedBit) != 0 ? OneReference : 2 * OneReference;
+            if (s < floor)
+                throw new InvalidOperationException($"{this}: released more references than were added");
+            int seen = Interlocked.CompareExchange(ref _state, s - OneReference, s);
+            if (seen == s) break;
+            s = seen;
+        }
+        if (s >> 1 == 1) Owner.ReleaseBacking(this, deferred: true);
     }
 
-    /// <summary>Marks the cookie freed; false if it already was (a double free).</summary>
-    internal bool TryMarkFreed() => Interlocked.CompareExchange(ref _state, Freed, Live) == Live;
+    /// <summary>The driver's free: marks the cookie freed and drops the driver's reference, in one step.</summary>
+    internal FreeOutcome TryFree()
+    {
+        int s = Volatile.Read(ref _state);
+        while (true)
+        {
+            if ((s & FreedBit) != 0) return FreeOutcome.AlreadyFreed;
+            int seen = Interlocked.CompareExchange(ref _state, s - OneReference + FreedBit, s);
+            if (seen == s) return s >> 1 == 1 ? FreeOutcome.Released : FreeOutcome.Deferred;
+            s = seen;
+        }
+    }
 
     private void ThrowIfFreed()
     {
@@ -119,4 +140,17 @@ public sealed class UmemCookie
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"umem cookie {Id} ({Type}, {Size} bytes)");
+}
+
+/// <summary>What <see cref="UmemCookie.TryFree"/> did.</summary>
+internal enum FreeOutcome
+{
+    /// <summary>The driver's was the last reference: the memory can be returned now.</summary>
+    Released,
+
+    /// <summary>Exports still hold the memory; the last <see cref="UmemCookie.Release"/> returns it.</summary>
+    Deferred,
+
+    /// <summary>The cookie had been freed before (a double free); nothing changed.</summary>
+    AlreadyFreed,
 }

@@ -111,3 +111,26 @@ internal static class CProbe
         return stdout;
     }
 }
+
+/// <summary>The capability interop (per-thread capabilities) against linux/capability.h.</summary>
+public sealed class CapabilityHeaderTests
+{
+    [Fact]
+    public void CapabilityConstantsAndLayoutsMatchTheCHeaders()
+    {
+        var values = CProbe.PrintLongs(["stddef.h", "linux/capability.h"],
+        [
+            "_LINUX_CAPABILITY_VERSION_3", "CAP_IPC_LOCK",
+            "sizeof(struct __user_cap_header_struct)", "offsetof(struct __user_cap_header_struct, pid)",
+            "sizeof(struct __user_cap_data_struct)", "offsetof(struct __user_cap_data_struct, permitted)",
+            "offsetof(struct __user_cap_data_struct, inheritable)",
+        ]);
+        Assert.Equal(Interop._LINUX_CAPABILITY_VERSION_3, values["_LINUX_CAPABILITY_VERSION_3"]);
+        Assert.Equal(Interop.CAP_IPC_LOCK, values["CAP_IPC_LOCK"]);
+        Assert.Equal(values["sizeof(struct __user_cap_header_struct)"], System.Runtime.CompilerServices.Unsafe.SizeOf<Interop.__user_cap_header_struct>());
+        Assert.Equal(values["offsetof(struct __user_cap_header_struct, pid)"], (long)System.Runtime.InteropServices.Marshal.OffsetOf<Interop.__user_cap_header_struct>("pid"));
+        Assert.Equal(values["sizeof(struct __user_cap_data_struct)"], System.Runtime.CompilerServices.Unsafe.SizeOf<Interop.__user_cap_data_struct>());
+        Assert.Equal(values["offsetof(struct __user_cap_data_struct, permitted)"], (long)System.Runtime.InteropServices.Marshal.OffsetOf<Interop.__user_cap_data_struct>("permitted"));
+        Assert.Equal(values["offsetof(struct __user_cap_data_struct, inheritable)"], (long)System.Runtime.InteropServices.Marshal.OffsetOf<Interop.__user_cap_data_struct>("inheritable"));
+    }
+}
