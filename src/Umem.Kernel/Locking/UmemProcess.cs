@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 using Umem.Kernel.Ddi;
 using Umem.Kernel.ResourceControls;
@@ -42,7 +41,7 @@ public sealed class UmemProcess : IDisposable
     /// <summary>The host process itself as an application (for in-process use and tests).</summary>
     public static UmemProcess CreateSelf(ResourceControlRegistry registry, string? project = null)
     {
-        var (uid, gid) = ReadSelfIds();
+        var (uid, gid) = ProcStatus.ReadIds(Environment.ProcessId);
         return Create(registry, Environment.ProcessId, uid, gid, DataModel.LP64, project);
     }
 
@@ -231,21 +230,6 @@ public sealed class UmemProcess : IDisposable
         }
         if (failures is not null)
             throw new AggregateException("umem lock cleanup callbacks failed (the locks were released anyway)", failures);
-    }
-
-    private static (uint Uid, uint Gid) ReadSelfIds()
-    {
-        uint uid = 0, gid = 0;
-        foreach (string line in File.ReadLines("/proc/self/status"))
-        {
-            // "Uid:\treal\teffective\tsaved\tfs": the effective id is the second.
-            if (line.StartsWith("Uid:", StringComparison.Ordinal)) uid = Effective(line);
-            else if (line.StartsWith("Gid:", StringComparison.Ordinal)) gid = Effective(line);
-        }
-        return (uid, gid);
-
-        static uint Effective(string line) =>
-            uint.Parse(line.Split('\t', StringSplitOptions.RemoveEmptyEntries)[2], CultureInfo.InvariantCulture);
     }
 
     /// <summary>Restores the previous <see cref="Current"/> when disposed.</summary>

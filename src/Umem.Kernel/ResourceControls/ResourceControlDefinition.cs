@@ -62,5 +62,12 @@ public sealed class ResourceControlDefinition
     public static ResourceControlDefinition? Find(string name) =>
         All.FirstOrDefault(d => d.Name == name);
 
+    /// <summary>
+    /// The privilege a caller may set on this control (<c>privileged</c> or <c>priv</c>); null with the reason for
+    /// basic (RCTL_GLOBAL_NOBASIC), system (fixed) or anything else.
+    /// </summary>
+    public RctlPrivilege? ParseSettablePrivilege(string text, out string? error) =>
+        RctlValueSyntax.ParsePrivilege(this, text, out error);
+
     public override string ToString() => Name;
 }

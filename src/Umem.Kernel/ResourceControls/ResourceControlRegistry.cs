@@ -16,7 +16,7 @@ namespace Umem.Kernel.ResourceControls;
 /// the difference is that a charge racing another one's brief project reservation can be denied where the
 /// mutex would have admitted it — never the other way round.
 /// </remarks>
-public sealed class ResourceControlRegistry
+public sealed class ResourceControlRegistry : IResourceControlService
 {
     private readonly object _configLock = new();
     private readonly ConcurrentDictionary<int, RctlEntity> _projects = new();
@@ -230,6 +230,27 @@ public sealed class ResourceControlRegistry
             throw new ErrnoException(result, call, result == Errno.EEXIST ? "a value with that threshold exists" : "no value with that threshold");
     }
 
+    /// <inheritdoc/>
+    public RctlEntitySnapshot? Find(RctlEntityKind kind, string nameOrId) =>
+        (kind == RctlEntityKind.Project ? FindProject(nameOrId) : FindZone(nameOrId)) is { } e ? RctlEntitySnapshot.Of(e) : null;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<RctlEntitySnapshot> FindProcess(int pid)
+    {
+        var (uid, gid) = ProcStatus.ReadIds(pid);
+        var cred = CreateCred(pid, uid, gid, DataModel.LP64);
+        return [RctlEntitySnapshot.Of(GetProject(cred.ProjectId)), RctlEntitySnapshot.Of(GetZone(cred.ZoneId))];
+    }
+
+    /// <inheritdoc/>
+    public void SetValue(Cred caller, RctlEntityKind kind, int id, string control, RctlValueChange change, RctlValue value)
+    {
+        var entity = kind == RctlEntityKind.Project ? GetProject(id) : GetZone(id);
+        if (entity.FindControl(control) is null)
+            throw new ErrnoException(Errno.EINVAL, $"setrctl({control}, {entity})", $"{entity} has no control {control}");
+        SetValue(caller, entity, change, value);
+    }
+
     private void Denied(RctlEntity entity, int pid, ulong bytes, RctlTest test)
     {
         var control = entity.LockedMemory;
@@ -266,7 +287,7 @@ public sealed class ResourceControlRegistry
     }
 }
 
-/// <summary>How <see cref="ResourceControlRegistry.SetValue"/> changes the privileged values (prctl -s, -r, -x).</summary>
+/// <summary>How SetValue changes the privileged values (prctl -s, -r, -x).</summary>
 public enum RctlValueChange
 {
     /// <summary>prctl -s: add a value (EEXIST if one with the same threshold exists).</summary>
