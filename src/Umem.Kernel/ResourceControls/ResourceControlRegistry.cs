@@ -75,6 +75,17 @@ public sealed class ResourceControlRegistry : IResourceControlService
         }
     }
 
+    /// <summary>
+    /// Re-reads the files: both are parsed whole first, and a bad one throws <see cref="ConfigFileException"/>
+    /// with nothing changed.
+    /// </summary>
+    public void ReloadFiles(string projectFile, string? zonesFile)
+    {
+        var projects = ProjectDatabase.Load(projectFile);
+        var zones = zonesFile is null ? ZoneDatabase.GlobalOnly : ZoneDatabase.Load(zonesFile);
+        Reload(projects, zones);
+    }
+
     /// <summary>The entity of a project id (one with no values exists for any id).</summary>
     public RctlEntity GetProject(int id) =>
         _projects.GetOrAdd(id, i => new RctlEntity(RctlEntityKind.Project, i, Projects.FindById(i)?.Name ?? $"project{i}", []));
