@@ -7,6 +7,7 @@ internal static partial class Interop
     internal const int O_RDONLY = 0;
     internal const int O_WRONLY = 1;
     internal const int O_RDWR = 2;
+    internal const int O_ACCMODE = 3;
     internal const int O_CLOEXEC = 0x80000;
 
     [LibraryImport(Libc, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

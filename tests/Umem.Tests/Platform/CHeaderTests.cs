@@ -27,6 +27,7 @@ public sealed class CHeaderTests
         ("O_RDONLY", Interop.O_RDONLY),
         ("O_WRONLY", Interop.O_WRONLY),
         ("O_RDWR", Interop.O_RDWR),
+        ("O_ACCMODE", Interop.O_ACCMODE),
         ("O_CLOEXEC", Interop.O_CLOEXEC),
         ("PROT_NONE", Interop.PROT_NONE),
         ("PROT_READ", Interop.PROT_READ),
@@ -44,6 +45,11 @@ public sealed class CHeaderTests
         ("FALLOC_FL_KEEP_SIZE", Interop.FALLOC_FL_KEEP_SIZE),
         ("FALLOC_FL_PUNCH_HOLE", Interop.FALLOC_FL_PUNCH_HOLE),
         ("_SC_PAGESIZE", Interop._SC_PAGESIZE),
+        ("SIGHUP", Interop.SIGHUP),
+        ("SIGABRT", Interop.SIGABRT),
+        ("SIGKILL", Interop.SIGKILL),
+        ("SIGTERM", Interop.SIGTERM),
+        ("SIGSTOP", Interop.SIGSTOP),
     ];
 
     public static IEnumerable<string> AllConstantNames() => s_constants.Select(c => c.Name);
@@ -51,7 +57,7 @@ public sealed class CHeaderTests
     [Fact]
     public void ConstantsMatchTheCHeaders()
     {
-        string[] headers = ["sys/mman.h", "fcntl.h", "unistd.h", "linux/falloc.h", "errno.h"];
+        string[] headers = ["sys/mman.h", "fcntl.h", "unistd.h", "linux/falloc.h", "errno.h", "signal.h"];
         var values = CProbe.PrintLongs(headers, s_constants.Select(c => c.Name).ToArray());
         foreach (var (name, value) in s_constants)
             Assert.True(values[name] == value, $"{name}: C says {values[name]}, C# says {value}");

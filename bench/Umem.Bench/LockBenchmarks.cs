@@ -1,0 +1,89 @@
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using Umem.Kernel.Locking;
+using Umem.Kernel.ResourceControls;
+using Umem.Platform;
+
+namespace Umem.Bench;
+
+/// <summary>
+/// ddi_umem_lock + ddi_umem_unlock of 1 and 256 pages beside raw mlock + munlock of the same pages in the same
+/// run; and the charge path alone (project + zone check-and-charge, then uncharge) from 1 and 2 threads.
+/// </summary>
+[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 12)]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+[CategoriesColumn]
+[MemoryDiagnoser]
+public class LockBenchmarks
+{
+    private const int ChargeOps = 200_000;
+
+    private ResourceControlRegistry _registry = null!;
+    private UmemProcess _process = null!;
+    private UmemBuffer _buffer = null!;
+    private long _page;
+    private RctlEntity _p1 = null!, _p2 = null!, _global = null!, _z1 = null!, _z2 = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _page = SystemPage.Size;
+        // Finite limits everywhere, so every lock really is charged (with both unlimited nothing would be).
+        _registry = new ResourceControlRegistry(
+            ProjectDatabase.Parse(
+                "user.root:1::::project.max-locked-memory=(privileged,17179869184,deny)\n" +
+                "a:100::::project.max-locked-memory=(privileged,17179869184,deny)\n" +
+                "b:101::::project.max-locked-memory=(privileged,17179869184,deny)\n", "bench.project"),
+            ZoneDatabase.Parse(
+                "global:0::zone.max-locked-memory=(privileged,17179869184,deny)\n" +
+                "z1:1::zone.max-locked-memory=(privileged,17179869184,deny)\n" +
+                "z2:2::zone.max-locked-memory=(privileged,17179869184,deny)\n", "bench.zones"),
+            UserDatabase.Load());
+        _process = UmemProcess.CreateSelf(_registry);
+        _buffer = _process.AllocateBuffer(256 * _page);
+        (_p1, _p2) = (_registry.GetProject(100), _registry.GetProject(101));
+        (_global, _z1, _z2) = (_registry.GetZone(0), _registry.GetZone(1), _registry.GetZone(2));
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _process.Dispose();
+
+    [Benchmark(Baseline = true), BenchmarkCategory("1 page")]
+    public int RawMlock1Page() => RawMlock(1);
+
+    [Benchmark, BenchmarkCategory("1 page")]
+    public void Lock1Page() => UmemLock.Lock(_process, _buffer.UserAddress, _page, UmemLockFlags.Read).Unlock();
+
+    [Benchmark(Baseline = true), BenchmarkCategory("256 pages")]
+    public int RawMlock256Pages() => RawMlock(256);
+
+    [Benchmark, BenchmarkCategory("256 pages")]
+    public void Lock256Pages() => UmemLock.Lock(_process, _buffer.UserAddress, 256 * _page, UmemLockFlags.Read).Unlock();
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = ChargeOps), BenchmarkCategory("charge")]
+    public void Charge1Thread() => ChargeLoop(_p1, _z1);
+
+    [Benchmark(OperationsPerInvoke = ChargeOps), BenchmarkCategory("charge")]
+    public void Charge2ThreadsOwnZones() => Parallel.Invoke(() => ChargeLoop(_p1, _z1), () => ChargeLoop(_p2, _z2));
+
+    [Benchmark(OperationsPerInvoke = ChargeOps), BenchmarkCategory("charge")]
+    public void Charge2ThreadsSharedZone() => Parallel.Invoke(() => ChargeLoop(_p1, _global), () => ChargeLoop(_p2, _global));
+
+    private int RawMlock(int pages)
+    {
+        nuint len = (nuint)(pages * _page);
+        if (Interop.mlock(_buffer.HostAddress, len) != 0 || Interop.munlock(_buffer.HostAddress, len) != 0)
+            throw new ErrnoException(Interop.LastErrno, "mlock/munlock");
+        return pages;
+    }
+
+    private void ChargeLoop(RctlEntity project, RctlEntity zone)
+    {
+        for (int i = 0; i < ChargeOps; i++)
+        {
+            if (_registry.TryChargeLockedMemory(project, zone, 1, 4096, out var charge) != Errno.None)
+                throw new InvalidOperationException("denied");
+            ResourceControlRegistry.UnchargeLockedMemory(charge);
+        }
+    }
+}
