@@ -10,7 +10,7 @@ namespace Umem.Bench;
 /// ddi_umem_lock + ddi_umem_unlock of 1 and 256 pages beside raw mlock + munlock of the same pages in the same
 /// run; and the charge path alone (project + zone check-and-charge, then uncharge) from 1 and 2 threads.
 /// </summary>
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 12)]
+[SimpleJob(launchCount: 2, warmupCount: 3, iterationCount: 15)]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
 [MemoryDiagnoser]
@@ -68,6 +68,9 @@ public class LockBenchmarks
 
     [Benchmark(OperationsPerInvoke = ChargeOps), BenchmarkCategory("charge")]
     public void Charge2ThreadsSharedZone() => Parallel.Invoke(() => ChargeLoop(_p1, _global), () => ChargeLoop(_p2, _global));
+
+    [Benchmark(OperationsPerInvoke = ChargeOps), BenchmarkCategory("charge")]
+    public void Charge2ThreadsSameProject() => Parallel.Invoke(() => ChargeLoop(_p1, _z1), () => ChargeLoop(_p1, _z1));
 
     private int RawMlock(int pages)
     {

@@ -37,11 +37,4 @@ internal static class Smaps
         }
         return total;
     }
-
-    /// <summary>VmLck of this process in bytes (/proc/self/status).</summary>
-    public static long VmLck()
-    {
-        string line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmLck:", StringComparison.Ordinal));
-        return long.Parse(line["VmLck:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
-    }
 }

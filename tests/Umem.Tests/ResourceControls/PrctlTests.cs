@@ -162,12 +162,17 @@ public sealed class PrctlTests
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void ANonRootCallerCannotReplace()
     {
-        // The real CLI run as nobody: EPERM is a fatal error (exit 1). (The files must be readable by nobody.)
+        // The real CLI run as nobody: EPERM is a fatal error (exit 1). Everything nobody needs (the files and
+        // the CLI's assemblies) is copied to a world-readable directory, wherever the checkout lives.
         using var files = new TestFiles();
         string project = files.Write("project", "default:3::::\n");
-        File.SetUnixFileMode(Path.GetDirectoryName(project)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        File.SetUnixFileMode(project, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.OtherRead);
-        string cli = Path.Combine(AppContext.BaseDirectory, "umem.dll");
+        string dir = Path.GetDirectoryName(project)!;
+        foreach (string f in Directory.EnumerateFiles(AppContext.BaseDirectory).Where(f => f.EndsWith(".dll", StringComparison.Ordinal) || f.EndsWith(".json", StringComparison.Ordinal)))
+            File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+        const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        foreach (string f in Directory.EnumerateFiles(dir)) File.SetUnixFileMode(f, Readable);
+        File.SetUnixFileMode(dir, Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        string cli = Path.Combine(dir, "umem.dll");
         var psi = new System.Diagnostics.ProcessStartInfo("setpriv",
             $"--reuid=65534 --regid=65534 --clear-groups dotnet {cli} prctl --project-file {project} -n project.max-locked-memory -r -v 1M -i project default")
         {
