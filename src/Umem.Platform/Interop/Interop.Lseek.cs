@@ -1,0 +1,13 @@
+using System.Runtime.InteropServices;
+
+namespace Umem.Platform;
+
+internal static partial class Interop
+{
+    internal const int SEEK_SET = 0;
+    internal const int SEEK_END = 2;
+    internal const int O_ACCMODE = 3;
+
+    [LibraryImport(Libc, SetLastError = true)]
+    internal static partial long lseek(SafeFd fd, long offset, int whence);
+}
