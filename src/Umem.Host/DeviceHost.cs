@@ -29,6 +29,7 @@ public sealed class DeviceHost : IAsyncDisposable
     public DeviceHost(IDeviceService service, DeviceHostOptions? options = null, ILogger<DeviceHost>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(service);
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("umemd runs on Linux only");
         _service = service;
         _options = options ?? new DeviceHostOptions();
         _options.Validate();

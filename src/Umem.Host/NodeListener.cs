@@ -32,6 +32,7 @@ internal sealed class NodeListener : IDisposable
 
     internal static NodeListener Create(MinorNode node, string directory, DeviceHost host, ILogger log)
     {
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("umemd runs on Linux only");
         string path = System.IO.Path.Combine(directory, node.Name);
         if (System.Text.Encoding.UTF8.GetByteCount(path) >= Interop.SizeofSockaddrUn - Interop.OffsetofSunPath)
             throw new ErrnoException(Errno.ENAMETOOLONG, $"bind(\"{path}\")", "the path does not fit in sockaddr_un (107 bytes)");

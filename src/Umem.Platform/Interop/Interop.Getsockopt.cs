@@ -6,7 +6,6 @@ namespace Umem.Platform;
 internal static partial class Interop
 {
     internal const int SO_PEERCRED = 17;
-    internal const int SO_PEERPIDFD = 77;
 
     /// <summary>struct ucred (SO_PEERCRED).</summary>
     [StructLayout(LayoutKind.Sequential)]

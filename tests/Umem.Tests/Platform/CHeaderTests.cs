@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Umem.Platform;
 
 namespace Umem.Tests.Platform;
@@ -44,6 +45,32 @@ public sealed class CHeaderTests
         ("FALLOC_FL_KEEP_SIZE", Interop.FALLOC_FL_KEEP_SIZE),
         ("FALLOC_FL_PUNCH_HOLE", Interop.FALLOC_FL_PUNCH_HOLE),
         ("_SC_PAGESIZE", Interop._SC_PAGESIZE),
+        // Sockets, fd passing, peer credentials, process settings (umemd and the client library).
+        ("AF_UNIX", Interop.AF_UNIX),
+        ("SOCK_STREAM", Interop.SOCK_STREAM),
+        ("SOCK_SEQPACKET", Interop.SOCK_SEQPACKET),
+        ("SOCK_NONBLOCK", Interop.SOCK_NONBLOCK),
+        ("SOCK_CLOEXEC", Interop.SOCK_CLOEXEC),
+        ("SHUT_RDWR", Interop.SHUT_RDWR),
+        ("SOL_SOCKET", Interop.SOL_SOCKET),
+        ("SCM_RIGHTS", Interop.SCM_RIGHTS),
+        ("SO_PEERCRED", Interop.SO_PEERCRED),
+        ("MSG_CTRUNC", Interop.MSG_CTRUNC),
+        ("MSG_TRUNC", Interop.MSG_TRUNC),
+        ("MSG_DONTWAIT", Interop.MSG_DONTWAIT),
+        ("MSG_NOSIGNAL", Interop.MSG_NOSIGNAL),
+        ("MSG_CMSG_CLOEXEC", Interop.MSG_CMSG_CLOEXEC),
+        ("PR_GET_DUMPABLE", Interop.PR_GET_DUMPABLE),
+        ("PR_SET_DUMPABLE", Interop.PR_SET_DUMPABLE),
+        ("RLIMIT_NOFILE", Interop.RLIMIT_NOFILE),
+        ("POLLIN", Interop.POLLIN),
+        ("POLLOUT", Interop.POLLOUT),
+        ("POLLERR", Interop.POLLERR),
+        ("POLLHUP", Interop.POLLHUP),
+        ("POLLNVAL", Interop.POLLNVAL),
+        ("SEEK_SET", Interop.SEEK_SET),
+        ("SEEK_END", Interop.SEEK_END),
+        ("O_ACCMODE", Interop.O_ACCMODE),
     ];
 
     public static IEnumerable<string> AllConstantNames() => s_constants.Select(c => c.Name);
@@ -51,10 +78,50 @@ public sealed class CHeaderTests
     [Fact]
     public void ConstantsMatchTheCHeaders()
     {
-        string[] headers = ["sys/mman.h", "fcntl.h", "unistd.h", "linux/falloc.h", "errno.h"];
+        string[] headers = ["sys/mman.h", "fcntl.h", "unistd.h", "linux/falloc.h", "errno.h",
+            "sys/socket.h", "sys/prctl.h", "sys/resource.h", "poll.h"];
         var values = CProbe.PrintLongs(headers, s_constants.Select(c => c.Name).ToArray());
         foreach (var (name, value) in s_constants)
             Assert.True(values[name] == value, $"{name}: C says {values[name]}, C# says {value}");
+    }
+
+    [Fact]
+    public unsafe void SocketStructLayoutsMatchTheCHeaders()
+    {
+        var layouts = new (string Expression, long Value)[]
+        {
+            ("sizeof(struct iovec)", sizeof(Interop.iovec)),
+            ("offsetof(struct iovec, iov_len)", (long)Marshal.OffsetOf<Interop.iovec>("iov_len")),
+            ("sizeof(struct msghdr)", sizeof(Interop.msghdr)),
+            ("offsetof(struct msghdr, msg_namelen)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_namelen")),
+            ("offsetof(struct msghdr, msg_iov)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_iov")),
+            ("offsetof(struct msghdr, msg_iovlen)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_iovlen")),
+            ("offsetof(struct msghdr, msg_control)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_control")),
+            ("offsetof(struct msghdr, msg_controllen)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_controllen")),
+            ("offsetof(struct msghdr, msg_flags)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_flags")),
+            ("sizeof(struct cmsghdr)", sizeof(Interop.cmsghdr)),
+            ("offsetof(struct cmsghdr, cmsg_level)", (long)Marshal.OffsetOf<Interop.cmsghdr>("cmsg_level")),
+            ("offsetof(struct cmsghdr, cmsg_type)", (long)Marshal.OffsetOf<Interop.cmsghdr>("cmsg_type")),
+            ("CMSG_LEN(4)", Interop.CMSG_LEN(4)),
+            ("CMSG_SPACE(4)", Interop.CMSG_SPACE(4)),
+            ("CMSG_SPACE(4 * 253)", Interop.CMSG_SPACE(4 * 253)),
+            ("CMSG_LEN(4 * 253)", Interop.CMSG_LEN(4 * 253)),
+            ("(char *)CMSG_DATA((struct cmsghdr *)0) - (char *)0", Interop.CMSG_HDRLEN),
+            ("sizeof(struct ucred)", sizeof(Interop.ucred)),
+            ("offsetof(struct ucred, uid)", (long)Marshal.OffsetOf<Interop.ucred>("uid")),
+            ("offsetof(struct ucred, gid)", (long)Marshal.OffsetOf<Interop.ucred>("gid")),
+            ("sizeof(struct rlimit)", sizeof(Interop.rlimit)),
+            ("offsetof(struct rlimit, rlim_max)", (long)Marshal.OffsetOf<Interop.rlimit>("rlim_max")),
+            ("sizeof(struct pollfd)", sizeof(Interop.pollfd)),
+            ("offsetof(struct pollfd, events)", (long)Marshal.OffsetOf<Interop.pollfd>("events")),
+            ("offsetof(struct pollfd, revents)", (long)Marshal.OffsetOf<Interop.pollfd>("revents")),
+            ("sizeof(struct sockaddr_un)", Interop.SizeofSockaddrUn),
+            ("offsetof(struct sockaddr_un, sun_path)", Interop.OffsetofSunPath),
+        };
+        var values = CProbe.PrintLongs(["stddef.h", "sys/socket.h", "sys/un.h", "sys/uio.h", "sys/resource.h", "poll.h"],
+            layouts.Select(l => l.Expression).ToArray());
+        foreach (var (e, v) in layouts)
+            Assert.True(values[e] == v, $"{e}: C says {values[e]}, C# says {v}");
     }
 
     [Fact]
