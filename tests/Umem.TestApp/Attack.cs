@@ -54,6 +54,19 @@ internal static unsafe class Attack
             Console.WriteLine("private-write done");
         }
 
+        // A read-write grant (page 0): the seals still stop resizing (a shrink would make the host fault) and resealing.
+        foreach (var f in fds) f.Dispose();
+        fds.Clear();
+        e = Exchange(channel, buf, new MmapRequest(handle, 0, (ulong)SystemPage.Size, 3, 1).Write(buf, 5), fds);
+        Print("rw-mmap-request", e);
+        if (e == 0 && fds.Count == 1)
+        {
+            Print("rw-ftruncate-shrink", Interop.ftruncate(fds[0], 0) < 0 ? (int)Interop.LastErrno : 0);
+            Print("rw-ftruncate-grow", Interop.ftruncate(fds[0], SystemPage.Size * 2) < 0 ? (int)Interop.LastErrno : 0);
+            Print("rw-add-seals", Interop.fcntl(fds[0], Interop.F_ADD_SEALS, Interop.F_SEAL_FUTURE_WRITE) < 0 ? (int)Interop.LastErrno : 0);
+            Print("rw-fchmod", Interop.fchmod(fds[0], Convert.ToUInt32("666", 8)) < 0 ? (int)Interop.LastErrno : 0);
+        }
+
         // The host's own fds: never reachable for another uid (nor for the same uid once the host is non-dumpable).
         var errnos = new SortedSet<string>();
         for (int k = 0; k < 256; k++)

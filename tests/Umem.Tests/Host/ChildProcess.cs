@@ -37,10 +37,11 @@ internal sealed class ChildProcess : IDisposable
     internal static ChildProcess StartTestApp(uint? uid, params string[] args) =>
         Start(DotNet, [TestAppPath, .. args], uid);
 
-    internal static ChildProcess Start(string file, IEnumerable<string> args, uint? uid = null)
+    internal static ChildProcess Start(string file, IEnumerable<string> args, uint? uid = null, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -1,6 +1,8 @@
 using Umem.Host;
 using Umem.TestApp;
 
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
+
 namespace Umem.Tests.Host;
 
 /// <summary>A device host in this process serving a <see cref="TestDeviceService"/> as node "test0" in a private directory.</summary>
@@ -41,7 +43,7 @@ internal sealed class TestHost : IAsyncDisposable
     internal static string NewDirectory()
     {
         string dir = System.IO.Directory.CreateTempSubdirectory("umem-test-").FullName;
-        if (OperatingSystem.IsLinux()) File.SetUnixFileMode(dir, (UnixFileMode)Convert.ToInt32("755", 8));
+        File.SetUnixFileMode(dir, (UnixFileMode)Convert.ToInt32("755", 8));
         return dir;
     }
 
