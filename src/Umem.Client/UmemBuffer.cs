@@ -47,7 +47,7 @@ public sealed unsafe class UmemBuffer : IDisposable
         _disposed = true;
         try
         {
-            _connection.SendIdRequest(Protocol.MessageType.Unregister, Id, $"unregister({_connection.Path}, buffer {Id})");
+            _connection.SendIdRequest(Protocol.MessageType.Unregister, Id, new CallInfo("unregister({0}, buffer {1})", _connection.Path, (long)Id));
         }
         catch (ErrnoException)
         {

@@ -54,7 +54,7 @@ public sealed class UmemDevice : IDisposable
         var connection = UmemConnection.Connect(path);
         try
         {
-            return new UmemDevice(connection, connection.Open(oflags), access);
+            return new UmemDevice(connection, connection.Open(oflags, new CallInfo("open(\"{0}\", {3})", path, text: UmemConnection.FormatOFlags(oflags))), access);
         }
         catch
         {
@@ -67,58 +67,23 @@ public sealed class UmemDevice : IDisposable
     /// mmap(2) of [offset, offset+length) of the device (page-aligned). The host runs the driver's devmap(9E)
     /// and sends one memfd per segment; they are mapped MAP_FIXED into one reserved range and closed.
     /// </summary>
-    public unsafe UmemMapping Map(long offset, long length, MapProtection protection = MapProtection.ReadWrite, MapKind kind = MapKind.Shared)
+    public UmemMapping Map(long offset, long length, MapProtection protection = MapProtection.ReadWrite, MapKind kind = MapKind.Shared)
     {
         ThrowIfDisposed();
-        string call = $"mmap({Path}, offset={offset}, length={length}, {UmemConnection.FormatProt(protection)}, MAP_{kind.ToString().ToUpperInvariant()})";
+        var call = new CallInfo(kind == MapKind.Shared ? "mmap({0}, offset={1}, length={2}, {3}, MAP_SHARED)" : "mmap({0}, offset={1}, length={2}, {3}, MAP_PRIVATE)",
+            Path, offset, length, UmemConnection.FormatProt((int)protection));
         if (offset < 0 || length <= 0 || !SystemPage.IsAligned(offset) || !SystemPage.IsAligned(length))
-            throw new ErrnoException(Errno.EINVAL, call, "offset and length must be page-aligned and length nonzero");
+            throw new ErrnoException(Errno.EINVAL, call.ToString(), "offset and length must be page-aligned and length nonzero");
         ObjectDisposedException.ThrowIf(!_connection.TryAddReference(), this);
-        var fds = new List<SafeFd>();
-        var segments = new List<MmapSegment>();
-        MappedRegion? reserved = null;
-        ulong mappingId = 0;
-        bool granted = false;
         try
         {
-            var reply = _connection.Mmap(new MmapRequest(_handle, (ulong)offset, (ulong)length, (uint)protection, (uint)kind), fds, segments, call);
-            mappingId = reply.Mapping;
-            granted = true;
-            reserved = MappedRegion.Reserve(length);
-            int type = kind == MapKind.Shared ? Interop.MAP_SHARED : Interop.MAP_PRIVATE;
-            foreach (var s in segments)
-            {
-                if ((protection & ~(MapProtection)s.MaxProt) != 0)
-                    throw new ErrnoException(Errno.EACCES, call, $"the segment at {s.Offset} allows only {UmemConnection.FormatProt((MapProtection)s.MaxProt)}");
-                nint at = reserved.Address + (nint)s.Offset;
-                nint p = Interop.mmap(at, (nuint)s.Length, (int)protection, type | Interop.MAP_FIXED, fds[(int)s.FdIndex], (long)s.FdOffset);
-                if (p != at) throw new ErrnoException(Interop.LastErrno, $"{call}: mmap(0x{at:x}, {s.Length}, MAP_FIXED, {fds[(int)s.FdIndex]}, {s.FdOffset})");
-            }
-            var view = new MappedView(reserved.Address, length);
-            reserved.SetHandleAsInvalid(); // the view owns the range now
-            reserved = null;
-            return new UmemMapping(_connection, view, mappingId, offset, protection, kind);
+            var view = _connection.Mmap(_handle, offset, length, (int)protection, (int)kind, call, out ulong mapping);
+            return new UmemMapping(_connection, view, mapping, offset, protection, kind);
         }
         catch
         {
-            reserved?.Dispose();
-            if (granted)
-            {
-                try
-                {
-                    _connection.Munmap(mappingId, 0, (ulong)length, call);
-                }
-                catch (ErrnoException)
-                {
-                    // The host is gone: it forgot the mapping with the connection.
-                }
-            }
             _connection.Release();
             throw;
-        }
-        finally
-        {
-            foreach (var fd in fds) fd.Dispose(); // the mappings keep the memory; the fds are not needed
         }
     }
 
@@ -126,7 +91,7 @@ public sealed class UmemDevice : IDisposable
     public UmemIoctlResult Ioctl(uint cmd, ReadOnlySpan<byte> input, Span<byte> output)
     {
         ThrowIfDisposed();
-        return _connection.Ioctl(_handle, cmd, input, output, $"ioctl({Path}, 0x{cmd:x}, in={input.Length}, out={output.Length})");
+        return _connection.Ioctl(_handle, cmd, input, output, new CallInfo("ioctl({0}, cmd={1}, in={2})", Path, cmd, input.Length));
     }
 
     /// <summary>
@@ -145,7 +110,7 @@ public sealed class UmemDevice : IDisposable
         {
             memfd = MemFd.CreateSealed("umem-buffer", bytes);
             region = MappedRegion.MapShared(memfd, 0, bytes, Interop.PROT_READ | Interop.PROT_WRITE);
-            ulong id = _connection.Register((ulong)region.Address, (ulong)bytes, memfd, $"register({Path}, {bytes} bytes)");
+            ulong id = _connection.Register((ulong)region.Address, (ulong)bytes, memfd, new CallInfo("register({0}, {1} bytes)", Path, bytes));
             return new UmemBuffer(_connection, region, memfd, id);
         }
         catch
@@ -163,7 +128,7 @@ public sealed class UmemDevice : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         try
         {
-            _connection.SendIdRequest(MessageType.Close, _handle, $"close({Path})");
+            _connection.SendIdRequest(MessageType.Close, _handle, new CallInfo("close({0})", Path));
         }
         catch (ErrnoException)
         {

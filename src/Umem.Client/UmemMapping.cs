@@ -99,7 +99,7 @@ public sealed unsafe class UmemMapping : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (offset < 0 || length <= 0 || offset > Length - length || !SystemPage.IsAligned(offset) || !SystemPage.IsAligned(length))
                 throw new ErrnoException(Errno.EINVAL, $"munmap({this}, offset={offset}, length={length})", "the range must be page-aligned, nonzero and inside the mapping");
-            _connection.Munmap(_id, (ulong)offset, (ulong)length, $"munmap({_connection.Path}, mapping {_id}, offset={offset}, length={length})");
+            _connection.Munmap(_id, (ulong)offset, (ulong)length, new CallInfo("munmap({0}, offset={1}, length={2})", _connection.Path, offset, length));
             _view.Unmap(offset, length, viewsOutstanding: _whole is not null); // Memory's span covers the whole range
         }
     }
@@ -117,15 +117,8 @@ public sealed unsafe class UmemMapping : IDisposable
             _whole?.Detach(); // borrowed our reference; pins taken before keep their own
             _whole = null;
         }
-        try
-        {
-            _connection.Munmap(_id, 0, (ulong)Length, $"munmap({_connection.Path}, mapping {_id})");
-        }
-        catch (ErrnoException)
-        {
-            // The host is gone (it released the mapping with the connection) or the mapping was emptied by Unmap.
-        }
-        _view.Release();
+        _view.Release(); // unmapped here first: the host's answer cannot change that
+        _connection.MunmapDeferred(_id, (ulong)Length, new CallInfo("munmap({0}, offset={1}, length={2})", _connection.Path, 0, Length));
         _connection.Release();
     }
 

@@ -72,6 +72,7 @@ public sealed class UmemDeviceTests : IAsyncLifetime
         Assert.Throws<ArgumentOutOfRangeException>(() => m.GetSpan(0, 1)); // gone here too
         m.Unmap(Page, Page); // head of what is left ([1,3) -> [2,3))
         m.Dispose(); // the rest, whole
+        TestHost.WaitUntil(() => _host.Service.Unmaps.Count >= before + 4, "the host to process the MUNMAP");
         var events = _host.Service.Unmaps.Skip((int)before).Select(u => (u.Offset / Page, u.Length / Page, u.Case)).ToArray();
         Assert.Equal([(0L, 1L, "head"), (3L, 1L, "tail"), (1L, 1L, "head"), (2L, 1L, "whole")], events);
 
@@ -80,7 +81,8 @@ public sealed class UmemDeviceTests : IAsyncLifetime
         h.Unmap(Page, 2 * Page); // a hole
         Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => h.Unmap(Page, 1)).Errno);
         Assert.Equal(Page, h.GetSpan(0, Page).Length);
-        h.Dispose(); // two pieces remain: each is a whole piece
+        h.Dispose(); // two pieces remain: each is a whole piece (the MUNMAP goes out without waiting for its reply)
+        TestHost.WaitUntil(() => _host.Service.Unmaps.Count >= before + 3, "the host to process the MUNMAP");
         events = _host.Service.Unmaps.Skip((int)before).Select(u => (u.Offset / Page, u.Length / Page, u.Case)).ToArray();
         Assert.Equal([(1L, 2L, "hole"), (0L, 1L, "whole"), (3L, 1L, "whole")], events);
         TestHost.WaitUntil(() => _host.Service.LiveMappings == 0, "no mappings");

@@ -64,13 +64,15 @@ public sealed class HostProcessTests(ITestOutputHelper output)
             }
             Round(500); // warm up: pools, dictionaries, JIT
             long before = Allocated();
-            const int N = 2000;
+            const int N = 10000;
             Round(N);
             long after = Allocated();
             double perRequest = (after - before) / (3.0 * N); // MMAP, MUNMAP, IOCTL each
             output.WriteLine($"host allocated {after - before} bytes over {3 * N} requests ({perRequest:F3} bytes per request)");
-            // Steady state allocates nothing; a few hundred bytes of runtime background work may land in the window.
-            Assert.True(after - before < 4096, $"the host allocated {after - before} bytes over {3 * N} requests");
+            // The request path allocates nothing: one object per request would be at least 24 bytes each. What the
+            // process-wide counter sometimes shows (a few KB over the whole window, often 0) is the runtime's own
+            // background work, so the bound is an average far below one object per request.
+            Assert.True(perRequest < 2, $"the host allocated {after - before} bytes over {3 * N} requests");
             host.CloseInput();
             Assert.Equal(0, host.WaitForExit());
         }
