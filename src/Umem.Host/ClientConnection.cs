@@ -73,6 +73,9 @@ internal sealed partial class ClientConnection
                     break;
                 }
                 DrainQueued();
+                // A client that sends its next request soon is served on this thread (see DeviceHostOptions.Linger).
+                while (_state != State.Closed && _options.Linger > TimeSpan.Zero && _channel.PollReadable(_options.Linger))
+                    DrainQueued();
             }
         }
         finally

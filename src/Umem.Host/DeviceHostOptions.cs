@@ -21,6 +21,13 @@ public sealed class DeviceHostOptions
     /// <summary>How long a reply may wait for a client that does not read before the host drops the connection.</summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// After answering, how long a connection's thread waits for the client's next request before it goes back
+    /// to the asynchronous wait (which holds no thread but costs a thread hop, about 10 µs here, per request). A
+    /// client issuing requests back to back is then served at the speed of a blocking server. Zero turns it off.
+    /// </summary>
+    public TimeSpan Linger { get; set; } = TimeSpan.FromMicroseconds(250);
+
     /// <summary>Opens one connection may hold (EMFILE beyond).</summary>
     public int MaxOpensPerConnection { get; set; } = 1024;
 
@@ -45,6 +52,8 @@ public sealed class DeviceHostOptions
     {
         if (string.IsNullOrEmpty(DeviceDirectory) || !Path.IsPathRooted(DeviceDirectory))
             throw new ArgumentException($"the device directory must be an absolute path, not \"{DeviceDirectory}\"", nameof(DeviceDirectory));
+        if (Linger < TimeSpan.Zero || Linger > TimeSpan.FromMilliseconds(100))
+            throw new ArgumentOutOfRangeException(nameof(Linger), Linger, "must be between 0 and 100 ms");
         if (SendTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SendTimeout), SendTimeout, "must be positive");
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpensPerConnection, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMappingsPerConnection, 1);
