@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using Umem.Platform;
 using Umem.Protocol;
@@ -22,8 +23,10 @@ internal sealed class UmemConnection
 
     private readonly SeqPacketChannel _channel;
     private readonly Lock _gate = new();
-    private readonly byte[] _send = new byte[Wire.MaxMessage];
-    private readonly byte[] _receive = new byte[Wire.MaxMessage];
+    // Pooled: opening a node allocates no 64 KiB buffers. Returned under the lock once the last reference goes.
+    private readonly byte[] _send = ArrayPool<byte>.Shared.Rent(Wire.MaxMessage);
+    private readonly byte[] _receive = ArrayPool<byte>.Shared.Rent(Wire.MaxMessage);
+    private bool _closed;
     private readonly Queue<(MessageType Type, uint Seq)> _pending = new();
     private readonly List<SafeFd> _fds = new(4);
     private int _references = 1;
@@ -75,7 +78,14 @@ internal sealed class UmemConnection
 
     internal void Release()
     {
-        if (Interlocked.Decrement(ref _references) == 0) _channel.Dispose();
+        if (Interlocked.Decrement(ref _references) != 0) return;
+        lock (_gate)
+        {
+            _closed = true;
+            _channel.Dispose();
+            ArrayPool<byte>.Shared.Return(_send);
+            ArrayPool<byte>.Shared.Return(_receive);
+        }
     }
 
     private void Hello()
@@ -229,7 +239,7 @@ internal sealed class UmemConnection
     {
         lock (_gate)
         {
-            if (_broken) return;
+            if (_broken || _closed) return;
             try
             {
                 if (_pending.Count >= MaxPending) DrainPending(call);
@@ -271,7 +281,11 @@ internal sealed class UmemConnection
         }
     }
 
-    private uint NextSeq() => ++_seq;
+    private uint NextSeq()
+    {
+        ObjectDisposedException.ThrowIf(_closed, this); // every request starts here, under the lock
+        return ++_seq;
+    }
 
     private void Send(int length, ReadOnlySpan<SafeFd> fds, in CallInfo call)
     {

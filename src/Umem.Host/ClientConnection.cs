@@ -72,10 +72,11 @@ internal sealed partial class ClientConnection
                     Log.ConnectionLost(_log, _session, e.Message);
                     break;
                 }
-                DrainQueued();
-                // A client that sends its next request soon is served on this thread (see DeviceHostOptions.Linger).
-                while (_state != State.Closed && _options.Linger > TimeSpan.Zero && _channel.PollReadable(_options.Linger))
-                    DrainQueued();
+                // One message per readiness check: a client sending its next request soon is served on this thread
+                // (see DeviceHostOptions.Linger), and no receive is spent on an empty queue while it is busy.
+                while (ReceiveOne() && _options.Linger > TimeSpan.Zero && _channel.PollReadable(_options.Linger))
+                {
+                }
             }
         }
         finally
@@ -86,32 +87,30 @@ internal sealed partial class ClientConnection
         }
     }
 
-    /// <summary>Handles every message already queued; stops at EAGAIN or when the connection must close.</summary>
-    private void DrainQueued()
+    /// <summary>Receives and handles one message if one is queued; false when the connection must close.</summary>
+    private bool ReceiveOne()
     {
-        while (_state != State.Closed)
+        ReceiveResult r;
+        try
         {
-            ReceiveResult r;
-            try
-            {
-                if (!_channel.TryReceive(_receive, _fds, out r)) return;
-            }
-            catch (ErrnoException e)
-            {
-                Log.ConnectionLost(_log, _session, e.Message);
-                _state = State.Closed;
-                return;
-            }
-            try
-            {
-                if (r.EndOfStream || !Handle(r)) _state = State.Closed;
-            }
-            finally
-            {
-                foreach (var fd in _fds) fd.Dispose(); // unexpected or not taken over: never kept
-                _fds.Clear();
-            }
+            if (!_channel.TryReceive(_receive, _fds, out r)) return _state != State.Closed; // spurious wake-up
         }
+        catch (ErrnoException e)
+        {
+            Log.ConnectionLost(_log, _session, e.Message);
+            _state = State.Closed;
+            return false;
+        }
+        try
+        {
+            if (r.EndOfStream || !Handle(r)) _state = State.Closed;
+        }
+        finally
+        {
+            foreach (var fd in _fds) fd.Dispose(); // unexpected or not taken over: never kept
+            _fds.Clear();
+        }
+        return _state != State.Closed;
     }
 
     private bool Identify()
