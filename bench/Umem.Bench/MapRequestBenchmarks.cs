@@ -9,7 +9,9 @@ namespace Umem.Bench;
 /// Issue 5, map requests. The device host runs in a child process (TestApp "host", the test device); the client
 /// side is this process, over a real socket. Beside it, in the same run: the same map done on a local memfd (no
 /// second process at all), and the floor: a bare SEQPACKET round trip to a child that answers with one memfd,
-/// which is mapped, touched and unmapped. Every mapping is touched once (one page fault) in all four.
+/// which is mapped, touched and unmapped. Every mapping is touched once (one page fault). A map through the host
+/// is two messages (MMAP, then MUNMAP, whose reply the client reads before its next one); the IOCTL pair shows the
+/// cost of one request against one bare round trip.
 /// </summary>
 [MemoryDiagnoser]
 public class MapRequestBenchmarks
@@ -21,6 +23,8 @@ public class MapRequestBenchmarks
     private SeqPacketChannel? _floor;
     private SafeFd? _localMemfd;
     private readonly byte[] _request = new byte[16];
+    private readonly byte[] _plainRequest = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    private readonly byte[] _ioctlOutput = new byte[8];
     private readonly byte[] _reply = new byte[64];
     private readonly List<SafeFd> _fds = new(1);
     private string _path = "";
@@ -89,6 +93,18 @@ public class MapRequestBenchmarks
         (*(byte*)p)++;
         _ = Interop.munmap(p, (nuint)SystemPage.Size);
         fd.Dispose();
+    }
+
+    /// <summary>One request with no memory through the host: an IOCTL echo of one byte.</summary>
+    [Benchmark]
+    public void IoctlThroughHost() => _device!.Ioctl(Umem.TestApp.TestDeviceService.IoctlEcho, _plainRequest.AsSpan(0, 1), _ioctlOutput);
+
+    /// <summary>Its floor: a bare 16-byte SEQPACKET round trip.</summary>
+    [Benchmark]
+    public void BareRoundTrip()
+    {
+        _floor!.Send(_plainRequest);
+        _floor.Receive(_reply, null);
     }
 
     /// <summary>

@@ -11,8 +11,9 @@ namespace Umem.Host;
 /// </summary>
 /// <remarks>
 /// Requests run one at a time in arrival order, so replies go out in request order (each carries the request's
-/// seq). The receive loop waits with a zero-byte receive, so an idle client costs no thread. The steady-state
-/// request path allocates nothing: buffers, the fd list and mapping entries are reused.
+/// seq). An idle connection waits on the host's one-shot epoll (<see cref="EpollReadiness"/>), so it costs no
+/// thread; after each reply it lingers briefly in ppoll for the next request. The steady-state request path
+/// allocates nothing: buffers, the fd list, mapping entries and the wait itself are reused.
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "RunAsync disposes the channel when the connection ends")]
 internal sealed partial class ClientConnection
@@ -25,6 +26,7 @@ internal sealed partial class ClientConnection
     }
 
     private readonly SeqPacketChannel _channel;
+    private readonly EpollReadiness.Registration _readiness;
     private readonly IDeviceService _service;
     private readonly DeviceHostOptions _options;
     private readonly ILogger _log;
@@ -41,9 +43,10 @@ internal sealed partial class ClientConnection
     private State _state;
     private ClientSession? _session;
 
-    internal ClientConnection(Socket socket, MinorNode node, IDeviceService service, DeviceHostOptions options, ILogger log)
+    internal ClientConnection(Socket socket, MinorNode node, IDeviceService service, DeviceHostOptions options, EpollReadiness readiness, ILogger log)
     {
         _channel = new SeqPacketChannel(socket) { SendTimeoutMilliseconds = (int)options.SendTimeout.TotalMilliseconds };
+        _readiness = readiness.Register(socket.SafeHandle);
         _node = node;
         _service = service;
         _options = options;
@@ -65,9 +68,9 @@ internal sealed partial class ClientConnection
             {
                 try
                 {
-                    await _channel.WaitReadableAsync().ConfigureAwait(false);
+                    await _readiness.WaitAsync().ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                catch (Exception e) when (e is ErrnoException or ObjectDisposedException)
                 {
                     Log.ConnectionLost(_log, _session, e.Message);
                     break;
@@ -83,6 +86,7 @@ internal sealed partial class ClientConnection
         {
             _state = State.Closed;
             Release();
+            _readiness.Dispose();
             _channel.Dispose();
         }
     }

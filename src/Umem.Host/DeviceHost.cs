@@ -23,6 +23,7 @@ public sealed class DeviceHost : IAsyncDisposable
     private readonly Dictionary<string, NodeListener> _listeners = new(StringComparer.Ordinal);
     private readonly Dictionary<ClientConnection, Task> _connections = [];
     private readonly Lock _gate = new();
+    private readonly EpollReadiness _readiness;
     private bool _disposed;
 
     /// <summary>Creates the device directory (0755) and applies the process settings of <paramref name="options"/>.</summary>
@@ -38,6 +39,7 @@ public sealed class DeviceHost : IAsyncDisposable
         var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
             | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
         Directory.CreateDirectory(_options.DeviceDirectory, mode);
+        _readiness = new EpollReadiness();
         Log.Started(_log, _options.DeviceDirectory, ProcessHardening.EffectiveUid);
         Log.TrustModel(_log, ProcessHardening.EffectiveUid);
     }
@@ -129,11 +131,12 @@ public sealed class DeviceHost : IAsyncDisposable
         }
         foreach (var l in listeners) l.Dispose();
         await DisconnectAllAsync().ConfigureAwait(false);
+        _readiness.Dispose();
     }
 
     internal void StartConnection(Socket socket, MinorNode node)
     {
-        var connection = new ClientConnection(socket, node, _service, _options, _log);
+        var connection = new ClientConnection(socket, node, _service, _options, _readiness, _log);
         lock (_gate)
         {
             if (_disposed)

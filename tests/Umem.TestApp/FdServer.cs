@@ -5,7 +5,7 @@ namespace Umem.TestApp;
 
 /// <summary>
 /// The floor a map request is measured against: a SEQPACKET server that answers every message with 16 bytes and
-/// one memfd (one page, sealed), with no protocol and no device behind it.
+/// one memfd (one page, sealed), or without the memfd when its first byte is 1; no protocol, no device behind it.
 /// </summary>
 internal static class FdServer
 {
@@ -27,7 +27,8 @@ internal static class FdServer
                 {
                     var r = channel.Receive(buffer, null);
                     if (r.EndOfStream) break;
-                    channel.Send(buffer.AsSpan(0, 16), [memfd]);
+                    if (buffer[0] == 1) channel.Send(buffer.AsSpan(0, 16)); // a plain round trip
+                    else channel.Send(buffer.AsSpan(0, 16), [memfd]);
                 }
             }
             catch (ErrnoException)

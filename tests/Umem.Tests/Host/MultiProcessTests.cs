@@ -40,6 +40,10 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
     {
         await using var host = TestHost.Start([3, 3, 1, 1]);
         host.Service.Kernel(2 * Page, Page).Fill(0x3C);
+        using var bystander = ChildProcess.StartTestApp(null, "client"); // a well-behaved application, busy meanwhile
+        bystander.Ok($"open {host.Path}");
+        bystander.Ok($"map 0 {Page} rw");
+        bystander.Ok("fill 0 0 8 21");
         using var attacker = ChildProcess.StartTestApp(Nobody, "attack", host.Path, (2 * Page).ToString(CultureInfo.InvariantCulture),
             Page.ToString(CultureInfo.InvariantCulture), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         var lines = attacker.ReadToEnd();
@@ -69,10 +73,15 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
         Assert.Equal("done", lines[^1]);
         // Nothing reached the device: not the private write, not a punch.
         Assert.True(host.Service.Kernel(2 * Page, Page).IndexOfAnyExcept((byte)0x3C) < 0);
-        // The host survived and serves others; the attacker's state was released.
+        // The host survived, the bystander was not disturbed, new clients are served, the attacker's state was released.
+        Assert.Equal("21", bystander.Ok("get 0 7"));
+        bystander.Ok("fill 0 0 1 22");
+        Assert.Equal(22, host.Service.Kernel(0, 1)[0]);
+        Assert.Equal("1", bystander.Ok($"map {2 * Page} {Page} r")); // its second mapping
         using var device = Umem.Client.UmemDevice.Open(host.Path);
         using var m = device.Map(0, Page);
-        TestHost.WaitUntil(() => host.Host.ConnectionCount == 1, "the attacker's connection released");
+        Assert.Equal(22, m.Span[0]);
+        TestHost.WaitUntil(() => host.Host.ConnectionCount == 2, "the attacker's connection released");
     }
 
     [Fact]

@@ -71,6 +71,15 @@ public sealed class CHeaderTests
         ("SEEK_SET", Interop.SEEK_SET),
         ("SEEK_END", Interop.SEEK_END),
         ("O_ACCMODE", Interop.O_ACCMODE),
+        ("EPOLL_CLOEXEC", Interop.EPOLL_CLOEXEC),
+        ("EPOLL_CTL_ADD", Interop.EPOLL_CTL_ADD),
+        ("EPOLL_CTL_DEL", Interop.EPOLL_CTL_DEL),
+        ("EPOLL_CTL_MOD", Interop.EPOLL_CTL_MOD),
+        ("EPOLLIN", Interop.EPOLLIN),
+        ("EPOLLERR", Interop.EPOLLERR),
+        ("EPOLLHUP", Interop.EPOLLHUP),
+        ("EPOLLRDHUP", Interop.EPOLLRDHUP),
+        ("EPOLLONESHOT", Interop.EPOLLONESHOT),
     ];
 
     public static IEnumerable<string> AllConstantNames() => s_constants.Select(c => c.Name);
@@ -79,7 +88,7 @@ public sealed class CHeaderTests
     public void ConstantsMatchTheCHeaders()
     {
         string[] headers = ["sys/mman.h", "fcntl.h", "unistd.h", "linux/falloc.h", "errno.h",
-            "sys/socket.h", "sys/prctl.h", "sys/resource.h", "poll.h"];
+            "sys/socket.h", "sys/prctl.h", "sys/resource.h", "poll.h", "sys/epoll.h"];
         var values = CProbe.PrintLongs(headers, s_constants.Select(c => c.Name).ToArray());
         foreach (var (name, value) in s_constants)
             Assert.True(values[name] == value, $"{name}: C says {values[name]}, C# says {value}");
@@ -115,10 +124,14 @@ public sealed class CHeaderTests
             ("sizeof(struct pollfd)", sizeof(Interop.pollfd)),
             ("offsetof(struct pollfd, events)", (long)Marshal.OffsetOf<Interop.pollfd>("events")),
             ("offsetof(struct pollfd, revents)", (long)Marshal.OffsetOf<Interop.pollfd>("revents")),
+            ("sizeof(struct epoll_event)", sizeof(Interop.epoll_event)),
+            ("offsetof(struct epoll_event, data)", (long)Marshal.OffsetOf<Interop.epoll_event>("data")),
+            ("sizeof(struct timespec)", sizeof(Interop.timespec)),
+            ("offsetof(struct timespec, tv_nsec)", (long)Marshal.OffsetOf<Interop.timespec>("tv_nsec")),
             ("sizeof(struct sockaddr_un)", Interop.SizeofSockaddrUn),
             ("offsetof(struct sockaddr_un, sun_path)", Interop.OffsetofSunPath),
         };
-        var values = CProbe.PrintLongs(["stddef.h", "sys/socket.h", "sys/un.h", "sys/uio.h", "sys/resource.h", "poll.h"],
+        var values = CProbe.PrintLongs(["stddef.h", "sys/socket.h", "sys/un.h", "sys/uio.h", "sys/resource.h", "poll.h", "time.h", "sys/epoll.h"],
             layouts.Select(l => l.Expression).ToArray());
         foreach (var (e, v) in layouts)
             Assert.True(values[e] == v, $"{e}: C says {values[e]}, C# says {v}");
