@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Umem.Platform;
 
 namespace Umem.Tests.Platform;
@@ -50,6 +51,40 @@ public sealed class CHeaderTests
         ("SIGKILL", Interop.SIGKILL),
         ("SIGTERM", Interop.SIGTERM),
         ("SIGSTOP", Interop.SIGSTOP),
+        // Sockets, fd passing, peer credentials, process settings (umemd and the client library).
+        ("AF_UNIX", Interop.AF_UNIX),
+        ("SOCK_STREAM", Interop.SOCK_STREAM),
+        ("SOCK_SEQPACKET", Interop.SOCK_SEQPACKET),
+        ("SOCK_NONBLOCK", Interop.SOCK_NONBLOCK),
+        ("SOCK_CLOEXEC", Interop.SOCK_CLOEXEC),
+        ("SHUT_RDWR", Interop.SHUT_RDWR),
+        ("SOL_SOCKET", Interop.SOL_SOCKET),
+        ("SCM_RIGHTS", Interop.SCM_RIGHTS),
+        ("SO_PEERCRED", Interop.SO_PEERCRED),
+        ("MSG_CTRUNC", Interop.MSG_CTRUNC),
+        ("MSG_TRUNC", Interop.MSG_TRUNC),
+        ("MSG_DONTWAIT", Interop.MSG_DONTWAIT),
+        ("MSG_NOSIGNAL", Interop.MSG_NOSIGNAL),
+        ("MSG_CMSG_CLOEXEC", Interop.MSG_CMSG_CLOEXEC),
+        ("PR_GET_DUMPABLE", Interop.PR_GET_DUMPABLE),
+        ("PR_SET_DUMPABLE", Interop.PR_SET_DUMPABLE),
+        ("RLIMIT_NOFILE", Interop.RLIMIT_NOFILE),
+        ("POLLIN", Interop.POLLIN),
+        ("POLLOUT", Interop.POLLOUT),
+        ("POLLERR", Interop.POLLERR),
+        ("POLLHUP", Interop.POLLHUP),
+        ("POLLNVAL", Interop.POLLNVAL),
+        ("SEEK_SET", Interop.SEEK_SET),
+        ("SEEK_END", Interop.SEEK_END),
+        ("EPOLL_CLOEXEC", Interop.EPOLL_CLOEXEC),
+        ("EPOLL_CTL_ADD", Interop.EPOLL_CTL_ADD),
+        ("EPOLL_CTL_DEL", Interop.EPOLL_CTL_DEL),
+        ("EPOLL_CTL_MOD", Interop.EPOLL_CTL_MOD),
+        ("EPOLLIN", Interop.EPOLLIN),
+        ("EPOLLERR", Interop.EPOLLERR),
+        ("EPOLLHUP", Interop.EPOLLHUP),
+        ("EPOLLRDHUP", Interop.EPOLLRDHUP),
+        ("EPOLLONESHOT", Interop.EPOLLONESHOT),
     ];
 
     public static IEnumerable<string> AllConstantNames() => s_constants.Select(c => c.Name);
@@ -57,10 +92,54 @@ public sealed class CHeaderTests
     [Fact]
     public void ConstantsMatchTheCHeaders()
     {
-        string[] headers = ["sys/mman.h", "fcntl.h", "unistd.h", "linux/falloc.h", "errno.h", "signal.h"];
+        string[] headers = ["sys/mman.h", "fcntl.h", "unistd.h", "linux/falloc.h", "errno.h", "signal.h",
+            "sys/socket.h", "sys/prctl.h", "sys/resource.h", "poll.h", "sys/epoll.h"];
         var values = CProbe.PrintLongs(headers, s_constants.Select(c => c.Name).ToArray());
         foreach (var (name, value) in s_constants)
             Assert.True(values[name] == value, $"{name}: C says {values[name]}, C# says {value}");
+    }
+
+    [Fact]
+    public unsafe void SocketStructLayoutsMatchTheCHeaders()
+    {
+        var layouts = new (string Expression, long Value)[]
+        {
+            ("sizeof(struct iovec)", sizeof(Interop.iovec)),
+            ("offsetof(struct iovec, iov_len)", (long)Marshal.OffsetOf<Interop.iovec>("iov_len")),
+            ("sizeof(struct msghdr)", sizeof(Interop.msghdr)),
+            ("offsetof(struct msghdr, msg_namelen)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_namelen")),
+            ("offsetof(struct msghdr, msg_iov)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_iov")),
+            ("offsetof(struct msghdr, msg_iovlen)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_iovlen")),
+            ("offsetof(struct msghdr, msg_control)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_control")),
+            ("offsetof(struct msghdr, msg_controllen)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_controllen")),
+            ("offsetof(struct msghdr, msg_flags)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_flags")),
+            ("sizeof(struct cmsghdr)", sizeof(Interop.cmsghdr)),
+            ("offsetof(struct cmsghdr, cmsg_level)", (long)Marshal.OffsetOf<Interop.cmsghdr>("cmsg_level")),
+            ("offsetof(struct cmsghdr, cmsg_type)", (long)Marshal.OffsetOf<Interop.cmsghdr>("cmsg_type")),
+            ("CMSG_LEN(4)", Interop.CMSG_LEN(4)),
+            ("CMSG_SPACE(4)", Interop.CMSG_SPACE(4)),
+            ("CMSG_SPACE(4 * 253)", Interop.CMSG_SPACE(4 * 253)),
+            ("CMSG_LEN(4 * 253)", Interop.CMSG_LEN(4 * 253)),
+            ("(char *)CMSG_DATA((struct cmsghdr *)0) - (char *)0", Interop.CMSG_HDRLEN),
+            ("sizeof(struct ucred)", sizeof(Interop.ucred)),
+            ("offsetof(struct ucred, uid)", (long)Marshal.OffsetOf<Interop.ucred>("uid")),
+            ("offsetof(struct ucred, gid)", (long)Marshal.OffsetOf<Interop.ucred>("gid")),
+            ("sizeof(struct rlimit)", sizeof(Interop.rlimit)),
+            ("offsetof(struct rlimit, rlim_max)", (long)Marshal.OffsetOf<Interop.rlimit>("rlim_max")),
+            ("sizeof(struct pollfd)", sizeof(Interop.pollfd)),
+            ("offsetof(struct pollfd, events)", (long)Marshal.OffsetOf<Interop.pollfd>("events")),
+            ("offsetof(struct pollfd, revents)", (long)Marshal.OffsetOf<Interop.pollfd>("revents")),
+            ("sizeof(struct epoll_event)", sizeof(Interop.epoll_event)),
+            ("offsetof(struct epoll_event, data)", (long)Marshal.OffsetOf<Interop.epoll_event>("data")),
+            ("sizeof(struct timespec)", sizeof(Interop.timespec)),
+            ("offsetof(struct timespec, tv_nsec)", (long)Marshal.OffsetOf<Interop.timespec>("tv_nsec")),
+            ("sizeof(struct sockaddr_un)", Interop.SizeofSockaddrUn),
+            ("offsetof(struct sockaddr_un, sun_path)", Interop.OffsetofSunPath),
+        };
+        var values = CProbe.PrintLongs(["stddef.h", "sys/socket.h", "sys/un.h", "sys/uio.h", "sys/resource.h", "poll.h", "time.h", "sys/epoll.h"],
+            layouts.Select(l => l.Expression).ToArray());
+        foreach (var (e, v) in layouts)
+            Assert.True(values[e] == v, $"{e}: C says {values[e]}, C# says {v}");
     }
 
     [Fact]

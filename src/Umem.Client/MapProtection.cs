@@ -1,0 +1,34 @@
+namespace Umem.Client;
+
+/// <summary>Protection of a mapping (PROT_* of mmap(2)).</summary>
+[Flags]
+public enum MapProtection
+{
+    /// <summary>PROT_NONE.</summary>
+    None = 0,
+
+    /// <summary>PROT_READ.</summary>
+    Read = 1,
+
+    /// <summary>PROT_WRITE.</summary>
+    Write = 2,
+
+    /// <summary>PROT_EXEC.</summary>
+    Exec = 4,
+
+    /// <summary>PROT_READ | PROT_WRITE.</summary>
+    ReadWrite = Read | Write,
+}
+
+/// <summary>MAP_SHARED or MAP_PRIVATE.</summary>
+public enum MapKind
+{
+    /// <summary>MAP_SHARED: writes reach the device's memory and every other mapper.</summary>
+    Shared = 1,
+
+    /// <summary>MAP_PRIVATE: writes stay in this process (copy on write); needs the driver's consent.</summary>
+    Private = 2,
+}
+
+/// <summary>What an ioctl returned: the driver's <c>*rvalp</c> and the output bytes it wrote.</summary>
+public readonly record struct UmemIoctlResult(int Rval, int OutLength);

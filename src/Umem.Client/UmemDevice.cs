@@ -1,0 +1,144 @@
+using Umem.Platform;
+using Umem.Protocol;
+
+namespace Umem.Client;
+
+/// <summary>
+/// An open device node of a Umem device host: the application's side of open(2), mmap(2), ioctl(2) on a
+/// driver's minor node. Every call is one request on the node's SEQPACKET connection; failures throw
+/// <see cref="ErrnoException"/> with the errno the host or driver returned (ENXIO, EACCES, ...).
+/// </summary>
+/// <remarks>
+/// Thread-safe: requests from many threads share the connection, one at a time. Mappings and buffers outlive
+/// <see cref="Dispose"/> (as mappings outlive close(2)); the connection closes when the last of them goes.
+/// </remarks>
+public sealed class UmemDevice : IDisposable
+{
+    private readonly UmemConnection _connection;
+    private readonly ulong _handle;
+    private int _disposed;
+
+    private UmemDevice(UmemConnection connection, ulong handle, FileAccess access)
+    {
+        _connection = connection;
+        _handle = handle;
+        Access = access;
+    }
+
+    /// <summary>The node's socket path.</summary>
+    public string Path => _connection.Path;
+
+    /// <summary>How the node was opened.</summary>
+    public FileAccess Access { get; }
+
+    /// <summary>The page size the host reported (the granularity of offsets and lengths).</summary>
+    public int PageSize => _connection.PageSize;
+
+    /// <summary>The protocol version in use.</summary>
+    public int ProtocolVersion => _connection.Version;
+
+    /// <summary>Opens a node for reading and writing (O_RDWR).</summary>
+    public static UmemDevice Open(string path) => Open(path, FileAccess.ReadWrite);
+
+    /// <summary>Connects to the node, negotiates the protocol (HELLO) and opens it (OPEN) with <paramref name="access"/>.</summary>
+    public static UmemDevice Open(string path, FileAccess access)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        uint oflags = access switch
+        {
+            FileAccess.Read => 0,
+            FileAccess.Write => 1,
+            FileAccess.ReadWrite => 2,
+            _ => throw new ArgumentOutOfRangeException(nameof(access), access, "Read, Write or ReadWrite"),
+        };
+        var connection = UmemConnection.Connect(path);
+        try
+        {
+            return new UmemDevice(connection, connection.Open(oflags, new CallInfo("open(\"{0}\", {3})", path, text: UmemConnection.FormatOFlags(oflags))), access);
+        }
+        catch
+        {
+            connection.Release();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// mmap(2) of [offset, offset+length) of the device (page-aligned). The host runs the driver's devmap(9E)
+    /// and sends one memfd per segment; they are mapped MAP_FIXED into one reserved range and closed.
+    /// </summary>
+    public UmemMapping Map(long offset, long length, MapProtection protection = MapProtection.ReadWrite, MapKind kind = MapKind.Shared)
+    {
+        ThrowIfDisposed();
+        var call = new CallInfo(kind == MapKind.Shared ? "mmap({0}, offset={1}, length={2}, {3}, MAP_SHARED)" : "mmap({0}, offset={1}, length={2}, {3}, MAP_PRIVATE)",
+            Path, offset, length, UmemConnection.FormatProt((int)protection));
+        if (offset < 0 || length <= 0 || !SystemPage.IsAligned(offset) || !SystemPage.IsAligned(length))
+            throw new ErrnoException(Errno.EINVAL, call.ToString(), "offset and length must be page-aligned and length nonzero");
+        ObjectDisposedException.ThrowIf(!_connection.TryAddReference(), this);
+        try
+        {
+            var view = _connection.Mmap(_handle, offset, length, (int)protection, (int)kind, call, out ulong mapping);
+            return new UmemMapping(_connection, view, mapping, offset, protection, kind);
+        }
+        catch
+        {
+            _connection.Release();
+            throw;
+        }
+    }
+
+    /// <summary>ioctl(2): runs the driver's ioctl(9E) with <paramref name="input"/>; up to output.Length bytes come back.</summary>
+    public UmemIoctlResult Ioctl(uint cmd, ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        ThrowIfDisposed();
+        return _connection.Ioctl(_handle, cmd, input, output, new CallInfo("ioctl({0}, cmd={1}, in={2})", Path, cmd, input.Length));
+    }
+
+    /// <summary>
+    /// Registers <paramref name="length"/> bytes (rounded up to pages) of new application memory for drivers to
+    /// lock (ddi_umem_lock(9F)): a sealed memfd mapped here and sent to the host.
+    /// </summary>
+    public UmemBuffer RegisterBuffer(long length)
+    {
+        ThrowIfDisposed();
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(length, 0);
+        long bytes = SystemPage.PagesToBytes(SystemPage.BytesToPagesRoundUp(length));
+        ObjectDisposedException.ThrowIf(!_connection.TryAddReference(), this);
+        SafeFd? memfd = null;
+        MappedRegion? region = null;
+        try
+        {
+            memfd = MemFd.CreateSealed("umem-buffer", bytes);
+            region = MappedRegion.MapShared(memfd, 0, bytes, Interop.PROT_READ | Interop.PROT_WRITE);
+            ulong id = _connection.Register((ulong)region.Address, (ulong)bytes, memfd, new CallInfo("register({0}, {1} bytes)", Path, bytes));
+            return new UmemBuffer(_connection, region, memfd, id);
+        }
+        catch
+        {
+            region?.Dispose();
+            memfd?.Dispose();
+            _connection.Release();
+            throw;
+        }
+    }
+
+    /// <summary>CLOSE (close(9E) runs once the node's mappings are gone); the connection closes with the last mapping or buffer.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try
+        {
+            _connection.SendIdRequest(MessageType.Close, _handle, new CallInfo("close({0})", Path));
+        }
+        catch (ErrnoException)
+        {
+            // The host is gone: nothing is open any more.
+        }
+        _connection.Release();
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>The connection's socket (for tests that also speak raw syscalls).</summary>
+    internal System.Runtime.InteropServices.SafeHandle SocketHandle => _connection.Handle;
+}

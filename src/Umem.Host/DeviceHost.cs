@@ -1,0 +1,189 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Umem.Platform;
+
+namespace Umem.Host;
+
+/// <summary>
+/// umemd's core: publishes minor nodes as AF_UNIX SOCK_SEQPACKET sockets in the device directory and serves each
+/// client connection (HELLO, then OPEN/MMAP/MUNMAP/IOCTL/REGISTER/...) through an <see cref="IDeviceService"/>.
+/// </summary>
+/// <remarks>
+/// Trust model (docs/design.md, /work/shared/design/linux-mechanisms.md): the kernel enforces a read-only grant
+/// through an O_RDONLY fd on a 0600 memfd. A client running as root, or as the host's own uid, can reopen such
+/// a memfd read-write through /proc, so per-region protection holds only against other uids; the host says so in
+/// its log at start and for each such client.
+/// </remarks>
+public sealed class DeviceHost : IAsyncDisposable
+{
+    private readonly IDeviceService _service;
+    private readonly DeviceHostOptions _options;
+    private readonly ILogger _log;
+    private readonly Dictionary<string, NodeListener> _listeners = new(StringComparer.Ordinal);
+    private readonly Dictionary<ClientConnection, Task> _connections = [];
+    private readonly Lock _gate = new();
+    private readonly EpollReadiness _readiness;
+    private bool _disposed;
+
+    /// <summary>Creates the device directory (0755) and applies the process settings of <paramref name="options"/>.</summary>
+    public DeviceHost(IDeviceService service, DeviceHostOptions? options = null, ILogger<DeviceHost>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("umemd runs on Linux only");
+        _service = service;
+        _options = options ?? new DeviceHostOptions();
+        _options.Validate();
+        _log = (ILogger?)logger ?? NullLogger.Instance;
+        Harden();
+        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
+        Directory.CreateDirectory(_options.DeviceDirectory, mode);
+        _readiness = new EpollReadiness();
+        Log.Started(_log, _options.DeviceDirectory, ProcessHardening.EffectiveUid);
+        Log.TrustModel(_log, ProcessHardening.EffectiveUid);
+    }
+
+    /// <summary>Where the node sockets are.</summary>
+    public string DeviceDirectory => _options.DeviceDirectory;
+
+    /// <summary>Connections being served now.</summary>
+    public int ConnectionCount
+    {
+        get
+        {
+            lock (_gate) return _connections.Count;
+        }
+    }
+
+    /// <summary>The sessions of the connections being served now.</summary>
+    public IReadOnlyList<ClientSession> Sessions
+    {
+        get
+        {
+            lock (_gate) return [.. _connections.Keys.Select(c => c.Session).OfType<ClientSession>()];
+        }
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="node"/> (ddi_create_minor_node): a socket in the device directory with the node's
+    /// owner and group, connectable by every class the node's mode lets open it. Returns the socket's path.
+    /// </summary>
+    public string Publish(MinorNode node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        node.Validate();
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_listeners.ContainsKey(node.Name))
+                throw new ErrnoException(Errno.EEXIST, $"publish \"{node.Name}\"", "this host already publishes that node");
+            var listener = NodeListener.Create(node, _options.DeviceDirectory, this, _log);
+            _listeners.Add(node.Name, listener);
+            listener.Start();
+            Log.Published(_log, node.Name, listener.Path, node.OwnerUid, node.OwnerGid, Convert.ToString((int)node.Mode, 8));
+            return listener.Path;
+        }
+    }
+
+    /// <summary>
+    /// Removes a node's socket (ddi_remove_minor_node); connections made before go on until they close. False
+    /// when the node is not published.
+    /// </summary>
+    public bool Unpublish(string name)
+    {
+        NodeListener? listener;
+        lock (_gate)
+        {
+            if (!_listeners.Remove(name, out listener)) return false;
+        }
+        listener.Dispose();
+        Log.Unpublished(_log, name);
+        return true;
+    }
+
+    /// <summary>Ends every connection on <paramref name="name"/>'s node (or all when null) and waits until each is released.</summary>
+    public async Task DisconnectAllAsync(string? name = null)
+    {
+        List<Task> tasks = [];
+        lock (_gate)
+        {
+            foreach (var (c, t) in _connections)
+            {
+                if (name is not null && c.Session?.Node.Name != name) continue;
+                c.Shutdown();
+                tasks.Add(t);
+            }
+        }
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops accepting, removes the sockets, ends every connection and waits until all are released.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<NodeListener> listeners;
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            listeners = [.. _listeners.Values];
+            _listeners.Clear();
+        }
+        foreach (var l in listeners) l.Dispose();
+        await DisconnectAllAsync().ConfigureAwait(false);
+        _readiness.Dispose();
+    }
+
+    internal void StartConnection(Socket socket, MinorNode node)
+    {
+        var connection = new ClientConnection(socket, node, _service, _options, _readiness, _log);
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                socket.Dispose();
+                return;
+            }
+            // Registered before it runs, so a DisconnectAll racing with this accept still sees it.
+            _connections.Add(connection, Task.CompletedTask);
+            _connections[connection] = Task.Run(async () =>
+            {
+                try
+                {
+                    await connection.RunAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    lock (_gate) _connections.Remove(connection);
+                }
+            });
+        }
+    }
+
+    private void Harden()
+    {
+        if (_options.SetNonDumpable)
+        {
+            try
+            {
+                ProcessHardening.SetNonDumpable();
+            }
+            catch (ErrnoException e)
+            {
+                Log.HardeningFailed(_log, "prctl(PR_SET_DUMPABLE, 0)", e.Message);
+            }
+        }
+        if (_options.RaiseFileLimit)
+        {
+            try
+            {
+                var (before, after) = ProcessHardening.RaiseFileLimit();
+                if (after != before) Log.FileLimit(_log, before, after);
+            }
+            catch (ErrnoException e)
+            {
+                Log.HardeningFailed(_log, "setrlimit(RLIMIT_NOFILE)", e.Message);
+            }
+        }
+    }
+}

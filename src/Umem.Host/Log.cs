@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Logging;
+using Umem.Protocol;
+
+namespace Umem.Host;
+
+/// <summary>The host's log messages (source-generated; nothing is formatted unless the level is enabled).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "umemd: serving nodes in {Directory} as uid {Uid}")]
+    internal static partial void Started(ILogger logger, string directory, uint uid);
+
+    [LoggerMessage(2, LogLevel.Warning, "umemd: trust model: a client running as root or as uid {Uid} (the host's) can reopen a granted memfd with more rights, so read-only grants hold only against other uids")]
+    internal static partial void TrustModel(ILogger logger, uint uid);
+
+    [LoggerMessage(3, LogLevel.Information, "umemd: published {Node} at {Path} (owner {Uid}:{Gid}, mode {Mode})")]
+    internal static partial void Published(ILogger logger, string node, string path, uint uid, uint gid, string mode);
+
+    [LoggerMessage(4, LogLevel.Information, "umemd: removed {Node}")]
+    internal static partial void Unpublished(ILogger logger, string node);
+
+    [LoggerMessage(5, LogLevel.Debug, "umemd: {Session} connected")]
+    internal static partial void Connected(ILogger logger, ClientSession session);
+
+    [LoggerMessage(6, LogLevel.Debug, "umemd: {Session} disconnected; released {Mappings} mappings, {Buffers} buffers, {Opens} opens")]
+    internal static partial void Disconnected(ILogger logger, ClientSession session, int mappings, int buffers, int opens);
+
+    [LoggerMessage(7, LogLevel.Information, "umemd: {Session} is trusted (root or the host's uid): read-only grants are not enforced against it")]
+    internal static partial void TrustedClient(ILogger logger, ClientSession session);
+
+    [LoggerMessage(8, LogLevel.Warning, "umemd: {Session}: cannot tell its data model ({Problem}); assuming LP64")]
+    internal static partial void UnknownDataModel(ILogger logger, ClientSession session, string problem);
+
+    [LoggerMessage(9, LogLevel.Warning, "umemd: client pid {Pid} on {Node} refused: {Error}")]
+    internal static partial void Rejected(ILogger logger, int pid, string node, ProtocolError error);
+
+    [LoggerMessage(10, LogLevel.Warning, "umemd: {Session}: bad {Type} request (seq {Seq}): {Error}{Closing}")]
+    internal static partial void BadRequest(ILogger logger, ClientSession? session, MessageType type, uint seq, ProtocolError error, string closing);
+
+    [LoggerMessage(11, LogLevel.Error, "umemd: {Session}: the device service failed in {Call}")]
+    internal static partial void ServiceFailed(ILogger logger, ClientSession? session, string call, Exception exception);
+
+    [LoggerMessage(12, LogLevel.Error, "umemd: {Session}: the device service returned a bad mapping: {Problem}")]
+    internal static partial void BadMapping(ILogger logger, ClientSession session, string problem);
+
+    [LoggerMessage(13, LogLevel.Debug, "umemd: {Session}: connection lost: {Reason}")]
+    internal static partial void ConnectionLost(ILogger logger, ClientSession? session, string reason);
+
+    [LoggerMessage(14, LogLevel.Warning, "umemd: accept on {Node} failed: {Reason}")]
+    internal static partial void AcceptFailed(ILogger logger, string node, string reason);
+
+    [LoggerMessage(15, LogLevel.Information, "umemd: soft RLIMIT_NOFILE raised from {Before} to {After}")]
+    internal static partial void FileLimit(ILogger logger, ulong before, ulong after);
+
+    [LoggerMessage(16, LogLevel.Warning, "umemd: {Setting} failed: {Reason}")]
+    internal static partial void HardeningFailed(ILogger logger, string setting, string reason);
+}

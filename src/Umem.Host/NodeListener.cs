@@ -1,0 +1,144 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Umem.Platform;
+
+namespace Umem.Host;
+
+/// <summary>
+/// The listening socket of one published node and its accept loop. The socket is bound in a private directory,
+/// given the node's owner, group and mode, and only then renamed into the device directory, so nobody can
+/// connect while it still has the wrong permissions.
+/// </summary>
+internal sealed class NodeListener : IDisposable
+{
+    private static int s_bindCounter;
+    private readonly Socket _socket;
+    private readonly DeviceHost _host;
+    private readonly ILogger _log;
+    private Task _acceptLoop = Task.CompletedTask;
+
+    private NodeListener(Socket socket, MinorNode node, string path, DeviceHost host, ILogger log)
+    {
+        _socket = socket;
+        Node = node;
+        Path = path;
+        _host = host;
+        _log = log;
+    }
+
+    internal MinorNode Node { get; }
+
+    internal string Path { get; }
+
+    internal static NodeListener Create(MinorNode node, string directory, DeviceHost host, ILogger log)
+    {
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("umemd runs on Linux only");
+        string path = System.IO.Path.Combine(directory, node.Name);
+        if (System.Text.Encoding.UTF8.GetByteCount(path) >= Interop.SizeofSockaddrUn - Interop.OffsetofSunPath)
+            throw new ErrnoException(Errno.ENAMETOOLONG, $"bind(\"{path}\")", "the path does not fit in sockaddr_un (107 bytes)");
+        // The device directory belongs to the host: a stale socket left by a host that died is replaced, but
+        // never a directory, nor a node another live host serves.
+        if (Directory.Exists(path))
+            throw new ErrnoException(Errno.EISDIR, $"publish \"{path}\"", "a directory is in the way");
+        if (File.Exists(path) && IsServed(path))
+            throw new ErrnoException(Errno.EADDRINUSE, $"publish \"{path}\"", "another host is serving this node");
+        string privateDir = System.IO.Path.Combine(directory,
+            $".bind-{Environment.ProcessId}-{Interlocked.Increment(ref s_bindCounter)}");
+        Directory.CreateDirectory(privateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var socket = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
+        try
+        {
+            string temp = System.IO.Path.Combine(privateDir, "s");
+            socket.Bind(new UnixDomainSocketEndPoint(temp));
+            if (Interop.chown(temp, node.OwnerUid, node.OwnerGid) < 0)
+                throw new ErrnoException(Interop.LastErrno, $"chown(\"{temp}\", {node.OwnerUid}, {node.OwnerGid})");
+            if (Interop.chmod(temp, (uint)node.SocketMode) < 0)
+                throw new ErrnoException(Interop.LastErrno, $"chmod(\"{temp}\", {Convert.ToString((int)node.SocketMode, 8)})");
+            socket.Listen(512);
+            File.Move(temp, path, overwrite: true); // rename(2): atomic, replaces a stale socket
+            return new NodeListener(socket, node, path, host, log);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(privateDir, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: an empty private directory left behind harms nobody.
+            }
+        }
+    }
+
+    internal void Start() => _acceptLoop = AcceptLoopAsync();
+
+    private async Task AcceptLoopAsync()
+    {
+        while (true)
+        {
+            Socket client;
+            try
+            {
+                client = await _socket.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // EMFILE and friends: back off instead of spinning; the client waits in the backlog.
+                Log.AcceptFailed(_log, Node.Name, e.Message);
+                await Task.Delay(100).ConfigureAwait(false);
+                continue;
+            }
+            _host.StartConnection(client, Node);
+        }
+    }
+
+    /// <summary>Stops accepting and removes the socket file (existing connections go on, as with a removed /dev node).</summary>
+    public void Dispose()
+    {
+        try
+        {
+            File.Delete(Path);
+        }
+        catch (IOException)
+        {
+            // Gone already.
+        }
+        _socket.Dispose();
+        try
+        {
+            _acceptLoop.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // The loop ended with the socket.
+        }
+    }
+
+    private static bool IsServed(string path)
+    {
+        try
+        {
+            using var probe = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,44 @@
+namespace Umem.Platform;
+
+/// <summary>Process-wide settings a device host applies at start.</summary>
+public static class ProcessHardening
+{
+    /// <summary>
+    /// prctl(PR_SET_DUMPABLE, 0): another process with this process's uid can then no longer open this process's
+    /// fds through /proc/PID/fd (nor ptrace it), so it cannot reach memfds it was never granted.
+    /// </summary>
+    public static void SetNonDumpable()
+    {
+        if (Interop.prctl(Interop.PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+            throw new ErrnoException(Interop.LastErrno, "prctl(PR_SET_DUMPABLE, 0)");
+    }
+
+    /// <summary>prctl(PR_GET_DUMPABLE).</summary>
+    public static bool IsDumpable =>
+        Interop.ThrowIfError(Interop.prctl(Interop.PR_GET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_GET_DUMPABLE)") != 0;
+
+    /// <summary>
+    /// Raises the soft RLIMIT_NOFILE to the hard limit (a host holds an fd per grant unit and per client);
+    /// returns the soft limit before and after.
+    /// </summary>
+    public static unsafe (ulong Before, ulong After) RaiseFileLimit()
+    {
+        Interop.rlimit lim;
+        if (Interop.getrlimit(Interop.RLIMIT_NOFILE, &lim) < 0)
+            throw new ErrnoException(Interop.LastErrno, "getrlimit(RLIMIT_NOFILE)");
+        ulong before = lim.rlim_cur;
+        if (lim.rlim_cur < lim.rlim_max)
+        {
+            lim.rlim_cur = lim.rlim_max;
+            if (Interop.setrlimit(Interop.RLIMIT_NOFILE, &lim) < 0)
+                throw new ErrnoException(Interop.LastErrno, $"setrlimit(RLIMIT_NOFILE, {lim.rlim_max})");
+        }
+        return (before, lim.rlim_cur);
+    }
+
+    /// <summary>This process's effective uid.</summary>
+    public static uint EffectiveUid => Interop.geteuid();
+
+    /// <summary>This process's effective gid.</summary>
+    public static uint EffectiveGid => Interop.getegid();
+}

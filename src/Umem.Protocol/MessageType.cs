@@ -1,0 +1,32 @@
+namespace Umem.Protocol;
+
+/// <summary>Message types; a reply carries the request's type with <see cref="Wire.ReplyBit"/> set.</summary>
+public enum MessageType : ushort
+{
+    /// <summary>Version negotiation; must be first on a connection.</summary>
+    Hello = 1,
+
+    /// <summary>open(2) of the node; runs the driver's open(9E).</summary>
+    Open = 2,
+
+    /// <summary>close of an open handle; runs close(9E) when it is the last reference.</summary>
+    Close = 3,
+
+    /// <summary>mmap(2): segmap(9E)/devmap(9E); the reply carries one memfd per segment.</summary>
+    Mmap = 4,
+
+    /// <summary>munmap(2) of all or part of a mapping.</summary>
+    Munmap = 5,
+
+    /// <summary>ioctl(2): the driver's ioctl(9E).</summary>
+    Ioctl = 6,
+
+    /// <summary>Registers application memory (a memfd) for ddi_umem_lock(9F).</summary>
+    Register = 7,
+
+    /// <summary>Unregisters a buffer; releases drivers' locks on it.</summary>
+    Unregister = 8,
+
+    /// <summary>Host to client only: more fds of an MMAP reply.</summary>
+    MmapMore = 9,
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using Umem.Client;
+using Umem.Platform;
+
+namespace Umem.TestApp;
+
+/// <summary>
+/// An application using the client library, driven line by line: open PATH [r|w|rw] | map OFF LEN r|rw|none |
+/// fill M OFF LEN BYTE | get M OFF | unmap M OFF LEN | dispose M | memory M | memget K OFF | ioctl CMD HEX OUTMAX |
+/// register LEN | bfill B OFF LEN BYTE | bget B OFF | close | pid | bits | quit.
+/// </summary>
+internal static class ClientCommands
+{
+    internal static int Run(TextReader input, TextWriter output)
+    {
+        UmemDevice? device = null;
+        var mappings = new List<UmemMapping>();
+        var memories = new List<Memory<byte>>();
+        var buffers = new List<UmemBuffer>();
+        string? line;
+        while ((line = input.ReadLine()) is not null)
+        {
+            string[] a = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (a.Length == 0) continue;
+            string answer;
+            try
+            {
+                answer = a[0] switch
+                {
+                    "open" => Open(a, out device),
+                    "map" => Index(mappings, device!.Map(L(a[1]), L(a[2]), Prot(a[3]))),
+                    "fill" => Ok(() => mappings[I(a[1])].GetSpan(L(a[2]), I(a[3])).Fill(B(a[4]))),
+                    "get" => "ok " + mappings[I(a[1])].GetSpan(L(a[2]), 1)[0].ToString(CultureInfo.InvariantCulture),
+                    "unmap" => Ok(() => mappings[I(a[1])].Unmap(L(a[2]), L(a[3]))),
+                    "dispose" => Ok(() => mappings[I(a[1])].Dispose()),
+                    "memory" => Index(memories, mappings[I(a[1])].Memory),
+                    "memget" => "ok " + memories[I(a[1])].Span[I(a[2])].ToString(CultureInfo.InvariantCulture),
+                    "ioctl" => Ioctl(device!, a),
+                    "register" => Index(buffers, device!.RegisterBuffer(L(a[1]))),
+                    "bfill" => Ok(() => buffers[I(a[1])].Span.Slice(I(a[2]), I(a[3])).Fill(B(a[4]))),
+                    "bget" => "ok " + buffers[I(a[1])].Span[I(a[2])].ToString(CultureInfo.InvariantCulture),
+                    "close" => Ok(() => device!.Dispose()),
+                    "pid" => "ok " + Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
+                    "bits" => "ok " + (IntPtr.Size * 8).ToString(CultureInfo.InvariantCulture),
+                    "quit" => "bye",
+                    _ => "err EINVAL unknown command " + a[0],
+                };
+            }
+            catch (ErrnoException e)
+            {
+                answer = $"err {e.Errno.Name()} {e.Message}";
+            }
+            catch (Exception e)
+            {
+                answer = $"err {e.GetType().Name} {e.Message.ReplaceLineEndings(" ")}";
+            }
+            output.WriteLine(answer);
+            output.Flush();
+            if (answer == "bye") break;
+        }
+        return 0;
+    }
+
+    private static string Open(string[] a, out UmemDevice device)
+    {
+        var access = a.Length < 3 ? FileAccess.ReadWrite : a[2] switch
+        {
+            "r" => FileAccess.Read,
+            "w" => FileAccess.Write,
+            _ => FileAccess.ReadWrite,
+        };
+        device = UmemDevice.Open(a[1], access);
+        return "ok";
+    }
+
+    private static string Ioctl(UmemDevice device, string[] a)
+    {
+        byte[] input = a[2] == "-" ? [] : Convert.FromHexString(a[2]);
+        byte[] output = new byte[I(a[3])];
+        var r = device.Ioctl(uint.Parse(a[1], CultureInfo.InvariantCulture), input, output);
+        return $"ok {r.Rval} {Convert.ToHexString(output, 0, r.OutLength)}";
+    }
+
+    private static string Index<T>(List<T> list, T item)
+    {
+        list.Add(item);
+        return "ok " + (list.Count - 1).ToString(CultureInfo.InvariantCulture);
+    }
+
+    private static string Ok(Action action)
+    {
+        action();
+        return "ok";
+    }
+
+    private static MapProtection Prot(string s) => s switch
+    {
+        "r" => MapProtection.Read,
+        "rw" => MapProtection.ReadWrite,
+        "w" => MapProtection.Write,
+        _ => MapProtection.None,
+    };
+
+    private static long L(string s) => long.Parse(s, CultureInfo.InvariantCulture);
+
+    private static int I(string s) => int.Parse(s, CultureInfo.InvariantCulture);
+
+    private static byte B(string s) => byte.Parse(s, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,40 @@
+using System.Net.Sockets;
+using Umem.Platform;
+
+namespace Umem.TestApp;
+
+/// <summary>
+/// The floor a map request is measured against: a SEQPACKET server that answers every message with 16 bytes and
+/// one memfd (one page, sealed), or without the memfd when its first byte is 1; no protocol, no device behind it.
+/// </summary>
+internal static class FdServer
+{
+    internal static int Run(string path)
+    {
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen();
+        using var memfd = MemFd.CreateSealed("floor", SystemPage.Size);
+        Console.WriteLine($"ready {Environment.ProcessId} {path}");
+        Console.Out.Flush();
+        var buffer = new byte[64];
+        while (true)
+        {
+            using var channel = new SeqPacketChannel(listener.Accept());
+            try
+            {
+                while (true)
+                {
+                    var r = channel.Receive(buffer, null);
+                    if (r.EndOfStream) break;
+                    if (buffer[0] == 1) channel.Send(buffer.AsSpan(0, 16)); // a plain round trip
+                    else channel.Send(buffer.AsSpan(0, 16), [memfd]);
+                }
+            }
+            catch (ErrnoException)
+            {
+                // The client went away mid-message: wait for the next.
+            }
+        }
+    }
+}

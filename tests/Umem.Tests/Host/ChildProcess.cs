@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Umem.Tests.Host;
+
+/// <summary>A real child process driven through its stdin/stdout, one line per command.</summary>
+internal sealed class ChildProcess : IDisposable
+{
+    private static readonly TimeSpan s_guard = TimeSpan.FromSeconds(60);
+    private readonly Process _process;
+    private readonly StringBuilder _stderr = new();
+
+    private ChildProcess(Process process)
+    {
+        _process = process;
+        _process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data);
+        };
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>The TestApp assembly, copied beside the tests.</summary>
+    internal static string TestAppPath { get; } = Path.Combine(AppContext.BaseDirectory, "Umem.TestApp.dll");
+
+    internal int Pid => _process.Id;
+
+    internal string StandardError
+    {
+        get
+        {
+            lock (_stderr) return _stderr.ToString();
+        }
+    }
+
+    /// <summary>dotnet Umem.TestApp.dll ARGS, as root or (with <paramref name="uid"/>) dropped to that uid/gid with no groups.</summary>
+    internal static ChildProcess StartTestApp(uint? uid, params string[] args) =>
+        Start(DotNet, [TestAppPath, .. args], uid);
+
+    internal static ChildProcess Start(string file, IEnumerable<string> args, uint? uid = null, string? workingDirectory = null)
+    {
+        var psi = new ProcessStartInfo
+        {
+            WorkingDirectory = workingDirectory ?? "",
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (uid is { } u)
+        {
+            psi.FileName = "setpriv";
+            foreach (var a in new[] { $"--reuid={u}", $"--regid={u}", "--clear-groups", "--", file }) psi.ArgumentList.Add(a);
+            psi.Environment["HOME"] = "/tmp";
+        }
+        else
+        {
+            psi.FileName = file;
+        }
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        return new ChildProcess(Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}"));
+    }
+
+    /// <summary>The dotnet host running this test process.</summary>
+    internal static string DotNet { get; } = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet"
+        ? p
+        : "dotnet";
+
+    /// <summary>Sends a command and returns the answer line.</summary>
+    internal string Command(string line)
+    {
+        _process.StandardInput.WriteLine(line);
+        _process.StandardInput.Flush();
+        return ReadLine();
+    }
+
+    /// <summary>Sends a command that must answer "ok ..."; returns what follows "ok".</summary>
+    internal string Ok(string line)
+    {
+        string answer = Command(line);
+        Assert.True(answer.StartsWith("ok", StringComparison.Ordinal), $"'{line}' answered '{answer}'; stderr: {StandardError}");
+        return answer.Length > 2 ? answer[3..] : "";
+    }
+
+    internal string ReadLine()
+    {
+        var task = _process.StandardOutput.ReadLineAsync();
+        if (!task.Wait(s_guard)) throw new TimeoutException($"child {Pid} did not answer; stderr: {StandardError}");
+        return task.Result ?? throw new EndOfStreamException($"child {Pid} ended; stderr: {StandardError}");
+    }
+
+    /// <summary>Reads lines until one starts with <paramref name="prefix"/>.</summary>
+    internal string ReadUntil(string prefix)
+    {
+        while (true)
+        {
+            string line = ReadLine();
+            if (line.StartsWith(prefix, StringComparison.Ordinal)) return line;
+        }
+    }
+
+    internal List<string> ReadToEnd()
+    {
+        var lines = new List<string>();
+        var task = _process.StandardOutput.ReadToEndAsync();
+        if (!task.Wait(s_guard)) throw new TimeoutException($"child {Pid} did not finish; stderr: {StandardError}");
+        lines.AddRange(task.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        return lines;
+    }
+
+    internal void CloseInput() => _process.StandardInput.Close();
+
+    internal void Kill() => _process.Kill(entireProcessTree: false); // SIGKILL
+
+    internal void Signal(string name)
+    {
+        using var kill = Process.Start("kill", $"-{name} {Pid}");
+        kill.WaitForExit();
+    }
+
+    internal int WaitForExit()
+    {
+        Assert.True(_process.WaitForExit(s_guard), $"child {Pid} did not exit; stderr: {StandardError}");
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill();
+            _process.WaitForExit();
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already reaped.
+        }
+        _process.Dispose();
+    }
+}
