@@ -1,5 +1,6 @@
 using Umem.Host;
 using Umem.Kernel.Ddi;
+using MinorNode = Umem.Host.MinorNode;
 
 namespace Umem.Tests.Host;
 
