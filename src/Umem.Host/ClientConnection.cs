@@ -125,6 +125,7 @@ internal sealed partial class ClientConnection
         try
         {
             cred = PeerIdentity.Resolve(_channel.GetPeerCredentials(), out groups, out problem);
+            if (_options.IdentifyPeer is { } identify) cred = identify(cred);
         }
         catch (ErrnoException e)
         {

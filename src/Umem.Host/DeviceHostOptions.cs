@@ -28,6 +28,12 @@ public sealed class DeviceHostOptions
     /// </summary>
     public TimeSpan Linger { get; set; } = TimeSpan.FromMicroseconds(250);
 
+    /// <summary>
+    /// Completes a peer's identity from what the kernel told (pid, uid, gid, data model): its project and zone,
+    /// for instance. Null leaves project 0 and the global zone.
+    /// </summary>
+    public Func<Kernel.Cred, Kernel.Cred>? IdentifyPeer { get; set; }
+
     /// <summary>Opens one connection may hold (EMFILE beyond).</summary>
     public int MaxOpensPerConnection { get; set; } = 1024;
 

@@ -53,4 +53,7 @@ internal static partial class Log
 
     [LoggerMessage(16, LogLevel.Warning, "umemd: {Setting} failed: {Reason}")]
     internal static partial void HardeningFailed(ILogger logger, string setting, string reason);
+
+    [LoggerMessage(100, LogLevel.Information, "kernel: {Message}")]
+    internal static partial void KernelMessage(ILogger logger, Kernel.Ddi.DdiMessage message);
 }

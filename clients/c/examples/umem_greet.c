@@ -4,6 +4,7 @@
  * clients, in C or C#, touching the very same physical page through the memfd the host gave each of them.
  *
  * usage: umem_greet DEVICE NAME EXPECT TIMEOUT_MS
+ * With UMEM_GREET_HOLD set in the environment it keeps its mapping until a line arrives on stdin.
  * prints "seen pid=<pid> bits=<32|64> greeting=<text>" per ready slot, then
  *        "self pid=<pid> bits=<bits> slot=<n> addr=<hex>"
  * exit:  0 when EXPECT slots were ready, 3 on timeout, 1 on error (errno name on stderr)
@@ -117,6 +118,13 @@ int main(int argc, char **argv)
     printf("self pid=%" PRIu32 " bits=%u slot=%d addr=%#" PRIxPTR "\n", pid, (unsigned)(sizeof(void *) * 8), mine,
            (uintptr_t)addr);
     fflush(stdout);
+    /* UMEM_GREET_HOLD: keep the mapping until a line (or EOF) on stdin, so an observer can inspect it. */
+    if (getenv("UMEM_GREET_HOLD") != NULL) {
+        char line[16];
+        if (fgets(line, sizeof line, stdin) == NULL) {
+            /* EOF: release as well */
+        }
+    }
     umem_close(dev);
     return seen >= expect ? 0 : 3;
 }

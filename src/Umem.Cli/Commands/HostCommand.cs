@@ -1,0 +1,100 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Umem.Host.Ddi;
+using Umem.Host.Hosting;
+using Umem.Kernel.ResourceControls;
+
+namespace Umem.Cli.Commands;
+
+/// <summary><c>umem host</c>: runs umemd — loads driver modules and serves their minor nodes until SIGTERM.</summary>
+internal static class HostCommand
+{
+    internal static Command Create()
+    {
+        var devDir = new Option<string?>("--dev-dir") { Description = "Device directory (default: /run/umem/dev as root, $XDG_RUNTIME_DIR/umem/dev otherwise)." };
+        var drivers = new Option<string[]>("--driver", "-d") { Description = "A driver assembly to load, or the name of a shipped one (xx). Repeatable.", AllowMultipleArgumentsPerToken = true };
+        var projectFile = new Option<string?>("--project-file") { Description = "project(5) file (default /etc/umem/project, else the shipped one)." };
+        var zonesFile = new Option<string?>("--zones-file") { Description = "Zones file (default /etc/umem/zones, else the shipped one)." };
+        var maxBytes = new Option<long?>("--max-bytes") { Description = "Driver memory budget in bytes." };
+        var maxLocked = new Option<long?>("--max-locked-bytes") { Description = "Locked driver memory budget in bytes." };
+        var command = new Command("host", "Run umemd: load drivers and serve their nodes to applications (stops on SIGTERM/Ctrl+C).")
+        {
+            devDir, drivers, projectFile, zonesFile, maxBytes, maxLocked,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = new UmemSystemOptions { ProjectFile = parse.GetValue(projectFile), ZonesFile = parse.GetValue(zonesFile) };
+            if (parse.GetValue(devDir) is { } d) options.Host.DeviceDirectory = Path.GetFullPath(d);
+            if (parse.GetValue(maxBytes) is { } mb) options.Memory = options.Memory with { MaxBytes = mb };
+            if (parse.GetValue(maxLocked) is { } ml) options.Memory = options.Memory with { MaxLockedBytes = ml };
+            string[] paths;
+            try
+            {
+                paths = [.. (parse.GetValue(drivers) ?? []).Select(DriverPaths.Resolve)];
+            }
+            catch (FileNotFoundException e)
+            {
+                Console.Error.WriteLine($"umem host: {e.Message}");
+                return 2;
+            }
+
+            var builder = UmemHostingExtensions.CreateUmemHostBuilder();
+            builder.Services.AddSingleton(new SystemRunner(options, paths));
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<SystemRunner>());
+            using var app = builder.Build();
+            try
+            {
+                await app.RunAsync(ct).ConfigureAwait(false);
+                return 0;
+            }
+            catch (Exception e) when (e is ConfigFileException or Platform.ErrnoException or ArgumentException)
+            {
+                Console.Error.WriteLine($"umem host: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Starts the system and loads the drivers when the generic host starts; a stop ends every connection
+    /// (releasing what clients held), unloads every module (reporting leaks) and frees the memory.</summary>
+    private sealed class SystemRunner(UmemSystemOptions options, string[] drivers) : IHostedService
+    {
+        private UmemSystem? _system;
+
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            var logging = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
+            _system = UmemSystem.Start(options, logging);
+            foreach (var path in drivers)
+            {
+                var module = _system.Load(path);
+                Console.WriteLine($"umem host: loaded {module.Name} from {path}");
+            }
+            foreach (var node in _system.Kernel.Nodes)
+                Console.WriteLine($"umem host: {_system.NodePath(node.Name)} ({node.Access})");
+            return Task.CompletedTask;
+        }
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            if (_system is null) return;
+            await _system.Devices.DisconnectAllAsync().ConfigureAwait(false);
+            foreach (var module in _system.Kernel.Modules.ToList())
+            {
+                try
+                {
+                    var report = _system.Unload(module.Name);
+                    foreach (var leak in report.Leaks) Console.Error.WriteLine($"umem host: leak: {leak}");
+                }
+                catch (Platform.ErrnoException e)
+                {
+                    Console.Error.WriteLine($"umem host: {e.Message}");
+                }
+            }
+            await _system.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

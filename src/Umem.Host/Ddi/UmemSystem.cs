@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Umem.Kernel.Ddi;
+using Umem.Kernel.Memory;
+using Umem.Kernel.ResourceControls;
+using KernelNode = Umem.Kernel.Ddi.MinorNode;
+
+namespace Umem.Host.Ddi;
+
+/// <summary>
+/// A running Umem: driver memory, resource controls, the DDI kernel with its modules, and the device host that
+/// serves every minor node a driver creates as a socket in the device directory. This is what `umem host` runs
+/// and what `umem demo` embeds.
+/// </summary>
+/// <remarks>Disposal order: connections first (their mappings, locks and opens are released through the drivers),
+/// then the modules (detach, leak reports), then the memory.</remarks>
+public sealed class UmemSystem : IAsyncDisposable
+{
+    private readonly ILogger _log;
+    private bool _disposed;
+
+    private UmemSystem(UmemSystemOptions options, ILoggerFactory loggerFactory)
+    {
+        _log = loggerFactory.CreateLogger<UmemSystem>();
+        Allocator = new UmemAllocator(options.Memory);
+        try
+        {
+            ResourceControls = ResourceControlRegistry.Load(options.ProjectFile, options.ZonesFile);
+            Kernel = new UmemKernel(Allocator);
+            Service = new DdiDeviceService(Kernel, ResourceControls);
+            options.Host.IdentifyPeer ??= Service.Identify;
+            Devices = new DeviceHost(Service, options.Host, loggerFactory.CreateLogger<DeviceHost>());
+        }
+        catch
+        {
+            Kernel?.Dispose();
+            Allocator.Dispose();
+            throw;
+        }
+        Kernel.NodeAdded += (_, e) => Devices.Publish(ToHostNode(e.Node));
+        Kernel.NodeRemoved += (_, e) => Devices.Unpublish(e.Node.Name);
+        Kernel.Message += (_, e) => Log.KernelMessage(_log, e.Message);
+    }
+
+    /// <summary>Starts a system: creates the device directory and loads the resource-control files.</summary>
+    /// <exception cref="ConfigFileException">A resource-control file is malformed (refused whole).</exception>
+    public static UmemSystem Start(UmemSystemOptions? options = null, ILoggerFactory? loggerFactory = null) =>
+        new(options ?? new UmemSystemOptions(), loggerFactory ?? NullLoggerFactory.Instance);
+
+    /// <summary>Driver memory (ddi_umem_alloc).</summary>
+    public UmemAllocator Allocator { get; }
+
+    /// <summary>Projects, zones and their locked-memory controls.</summary>
+    public ResourceControlRegistry ResourceControls { get; }
+
+    /// <summary>Modules, nodes, open files and mappings.</summary>
+    public UmemKernel Kernel { get; }
+
+    /// <summary>The sockets applications connect to.</summary>
+    public DeviceHost Devices { get; }
+
+    /// <summary>The bridge from wire requests to driver entry points.</summary>
+    public DdiDeviceService Service { get; }
+
+    /// <summary>modload: loads a driver assembly; its nodes appear in the device directory.</summary>
+    public DriverModule Load(string assemblyPath, ModuleOptions? options = null) => Kernel.ModLoad(assemblyPath, options);
+
+    /// <summary>modunload: EBUSY while any node of the module is open or mapped; reports unfreed memory.</summary>
+    public ModuleUnloadReport Unload(string name) => Kernel.ModUnload(name);
+
+    /// <summary>The path of a node's socket.</summary>
+    public string NodePath(string name) => Path.Combine(Devices.DeviceDirectory, name);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        await Devices.DisposeAsync().ConfigureAwait(false);
+        Kernel.Dispose();
+        Allocator.Dispose();
+    }
+
+    private static MinorNode ToHostNode(KernelNode node) =>
+        new(node.Name, node.Access.Uid, node.Access.Gid, node.Access.Mode);
+}
