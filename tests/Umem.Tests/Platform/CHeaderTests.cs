@@ -85,6 +85,9 @@ public sealed class CHeaderTests
         ("EPOLLHUP", Interop.EPOLLHUP),
         ("EPOLLRDHUP", Interop.EPOLLRDHUP),
         ("EPOLLONESHOT", Interop.EPOLLONESHOT),
+        ("FUTEX_WAIT", Interop.FUTEX_WAIT),
+        ("FUTEX_WAKE", Interop.FUTEX_WAKE),
+        ("SYS_futex", Interop.SYS_futex),
     ];
 
     public static IEnumerable<string> AllConstantNames() => s_constants.Select(c => c.Name);
@@ -93,7 +96,7 @@ public sealed class CHeaderTests
     public void ConstantsMatchTheCHeaders()
     {
         string[] headers = ["sys/mman.h", "fcntl.h", "unistd.h", "linux/falloc.h", "errno.h", "signal.h",
-            "sys/socket.h", "sys/prctl.h", "sys/resource.h", "poll.h", "sys/epoll.h"];
+            "sys/socket.h", "sys/prctl.h", "sys/resource.h", "poll.h", "sys/epoll.h", "linux/futex.h", "sys/syscall.h"];
         var values = CProbe.PrintLongs(headers, s_constants.Select(c => c.Name).ToArray());
         foreach (var (name, value) in s_constants)
             Assert.True(values[name] == value, $"{name}: C says {values[name]}, C# says {value}");
@@ -149,6 +152,16 @@ public sealed class CHeaderTests
         var values = CProbe.PrintLongs(["errno.h"], names);
         foreach (var name in names)
             Assert.True(values[name] == (long)Enum.Parse<Errno>(name), $"{name}: C says {values[name]}");
+    }
+
+    [Fact]
+    public unsafe void TimespecLayoutMatchesTheCHeader()
+    {
+        var values = CProbe.PrintLongs(["time.h", "stddef.h"],
+            ["sizeof(struct timespec)", "offsetof(struct timespec, tv_sec)", "offsetof(struct timespec, tv_nsec)"]);
+        Assert.Equal(values["sizeof(struct timespec)"], sizeof(Interop.timespec));
+        Assert.Equal(values["offsetof(struct timespec, tv_sec)"], (long)System.Runtime.InteropServices.Marshal.OffsetOf<Interop.timespec>(nameof(Interop.timespec.tv_sec)));
+        Assert.Equal(values["offsetof(struct timespec, tv_nsec)"], (long)System.Runtime.InteropServices.Marshal.OffsetOf<Interop.timespec>(nameof(Interop.timespec.tv_nsec)));
     }
 
     [Fact]
