@@ -5,14 +5,7 @@ namespace Umem.Platform;
 
 internal static partial class Interop
 {
-    /// <summary>struct timespec.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct timespec
-    {
-        public nint tv_sec;
-        public nint tv_nsec;
-    }
-
+    // struct timespec: see Interop.Futex.cs.
     [LibraryImport(Libc, SetLastError = true)]
     internal static unsafe partial int ppoll(pollfd* fds, nuint nfds, timespec* timeout, void* sigmask);
 }
