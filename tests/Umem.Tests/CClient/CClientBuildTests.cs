@@ -10,6 +10,7 @@ namespace Umem.Tests.CClient;
 /// programs run through clients/c/run.sh (natively where the kernel can, else under qemu-i386), and once more
 /// under qemu-i386 explicitly, so the emulated path is covered on every machine that has it.
 /// </summary>
+[Collection(CBuild.Collection)]
 public sealed partial class CClientBuildTests
 {
     private static readonly TimeSpan s_guard = TimeSpan.FromSeconds(120); // a hang guard, not a timing assertion
