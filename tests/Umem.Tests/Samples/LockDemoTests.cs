@@ -1,4 +1,7 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
+using Umem.Client;
+using Umem.Platform;
 using Umem.Tests.Ddi;
 
 namespace Umem.Tests.Samples;
@@ -77,4 +80,50 @@ public sealed class LockDemoTests
 
     private static long Usage(List<string> lines, string stage) =>
         Report.Long(Assert.Single(lines, l => l.StartsWith($"stage={stage} ", StringComparison.Ordinal)), "usage");
+}
+
+/// <summary>The lockmem driver's answers to bad requests, from this test process as the application.</summary>
+public sealed class LockmemBadInputTests
+{
+    private const uint Lock = ('L' << 8) | 1;
+    private const uint Unlock = ('L' << 8) | 2;
+    private const uint Usage = ('L' << 8) | 3;
+
+    [Fact]
+    public async Task BadRequestsGetTheirErrnoAndChargeNothing()
+    {
+        await using var umem = SampleSystem.Start(DriverPaths.Lockmem);
+        using var device = UmemDevice.Open(umem.System.NodePath("lockmem0"));
+        using var buffer = device.RegisterBuffer(4 * SystemPage.Size);
+        long page = SystemPage.Size;
+
+        Assert.Equal(Errno.EFAULT, Refused(Lock, new byte[12], []));                                 // short argument
+        Assert.Equal(Errno.EFAULT, Refused(Lock, LockArgs((ulong)buffer.Address + (ulong)(4 * page), page, 3), [])); // not registered
+        Assert.Equal(Errno.EINVAL, Refused(Lock, LockArgs((ulong)buffer.Address + 1, page, 3), []));     // misaligned
+        Assert.Equal(Errno.EINVAL, Refused(Lock, LockArgs((ulong)buffer.Address, page, 0x10), []));      // unknown flag
+        Assert.Equal(Errno.EINVAL, Refused(Unlock, [7, 0, 0, 0], []));                                   // no such lock
+        Assert.Equal(Errno.EFAULT, Refused(Usage, [], new byte[8]));                                     // no room for the answer
+        Assert.Equal(Errno.ENOTTY, Refused(0x1234, [], []));                                             // unknown command
+
+        // A good lock after all that: index 0, charged; unlocking it twice is refused the second time.
+        Assert.Equal(0, device.Ioctl(Lock, LockArgs((ulong)buffer.Address, 2 * page, 3), []).Rval);
+        Assert.Equal((ulong)(2 * page), ProjectUsage());
+        device.Ioctl(Unlock, [0, 0, 0, 0], []);
+        Assert.Equal(Errno.EINVAL, Refused(Unlock, [0, 0, 0, 0], []));
+        Assert.Equal(0ul, ProjectUsage());
+
+        Errno Refused(uint cmd, byte[] input, byte[] output) =>
+            Assert.Throws<ErrnoException>(() => device.Ioctl(cmd, input, output)).Errno;
+
+        ulong ProjectUsage() => umem.System.ResourceControls.ProjectEntities.Aggregate(0ul, (sum, p) => sum + p.LockedMemory.Usage);
+    }
+
+    private static byte[] LockArgs(ulong address, long length, uint flags)
+    {
+        var a = new byte[20];
+        BinaryPrimitives.WriteUInt64LittleEndian(a, address);
+        BinaryPrimitives.WriteUInt64LittleEndian(a.AsSpan(8), (ulong)length);
+        BinaryPrimitives.WriteUInt32LittleEndian(a.AsSpan(16), flags);
+        return a;
+    }
 }
