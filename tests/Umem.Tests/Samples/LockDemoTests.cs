@@ -10,7 +10,7 @@ namespace Umem.Tests.Samples;
 /// The lockmem driver and the LockDemo sample through the real path: the sample registers a buffer in its own
 /// process and the driver locks it with ddi_umem_lock(9F), charged to the sample's project.
 /// </summary>
-public sealed class LockDemoTests
+public sealed class LockDemoTests(ITestOutputHelper output)
 {
     private const long Length = 256 << 10;
 
@@ -71,6 +71,7 @@ public sealed class LockDemoTests
                 && !system.Devices.Sessions.Any(s => s.Cred.Pid == pid);
             if (!released) Thread.Sleep(10);
         }
+        output.WriteLine($"released: {released} after {clock.Elapsed.TotalMilliseconds:F0} ms");
         Assert.True(released,
             $"1 s after SIGKILL: project usage {ProjectUsage()}, zone usage {ZoneUsage()}, open files {node.OpenFiles}, sessions of pid {pid}: {system.Devices.Sessions.Count(s => s.Cred.Pid == pid)}");
 

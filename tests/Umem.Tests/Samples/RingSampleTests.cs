@@ -7,7 +7,7 @@ namespace Umem.Tests.Samples;
 /// The ring samples through the real path: umemd's system in this process with the ring driver loaded, and the
 /// writer and readers as separate processes mapping ring0 (the writer read-write, the readers read-only).
 /// </summary>
-public sealed class RingSampleTests
+public sealed class RingSampleTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task OneWriterAndTwoReadersSeeEveryByteOnceInOrder()
@@ -34,6 +34,7 @@ public sealed class RingSampleTests
         foreach (var reader in new[] { reader1, reader2 })
         {
             string summary = reader.ReadUntil("messages=");
+            output.WriteLine($"writer: {written}; reader {reader.Pid}: {summary}");
             Assert.Equal(0, reader.WaitForExit());
             Assert.Equal(messages, Report.Long(summary, "messages"));
             Assert.Equal(Report.Long(written, "bytes"), Report.Long(summary, "bytes"));
