@@ -50,6 +50,18 @@ public sealed unsafe class UmemMapping : IDisposable
     /// <summary>Shared or private.</summary>
     public MapKind Kind { get; }
 
+    /// <summary>
+    /// mprotect(2) of the whole mapping in this process. The OS checks the request against the memfd the host
+    /// granted, not against this library: a read-only grant (devmap_umem_setup(9F) maxprot without PROT_WRITE)
+    /// refuses PROT_WRITE with EACCES. Returns <see cref="Errno.None"/> or the OS's errno;
+    /// <see cref="Protection"/> keeps the value the mapping was made with.
+    /// </summary>
+    public Errno TryProtect(MapProtection protection)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Interop.mprotect(_view.Address, (nuint)_view.Length, (int)protection) == 0 ? Errno.None : Interop.LastErrno;
+    }
+
     /// <summary>The whole mapping (up to 2 GiB) as a span.</summary>
     public Span<byte> Span => GetSpan(0, checked((int)Length));
 

@@ -120,6 +120,13 @@ internal sealed partial class ClientConnection
             return ServiceError(h, e, "Map");
         }
         int errno = CheckMapping(mapping, (long)req.Length, (int)req.Prot);
+        if (errno == 0)
+        {
+            // From here the memfds may stay in the client for ever; the fds to check are the ones granting makes
+            // (a DDI mapping reopens read-only segments O_RDONLY only when it is granted).
+            mapping.MarkGranted();
+            errno = CheckReadOnlyFds(mapping);
+        }
         if (errno != 0)
         {
             try
@@ -142,8 +149,6 @@ internal sealed partial class ClientConnection
         open.Mappings++;
         _mappings.Add(entry.Id, entry);
 
-        // From here the memfds may stay in the client for ever.
-        mapping.MarkGranted();
         int n = mapping.SegmentCount;
         int length = new MmapReply(entry.Id, req.Length, (uint)n).WriteFixed(_send, h.Seq);
         for (int i = 0; i < n; i++)
@@ -178,8 +183,8 @@ internal sealed partial class ClientConnection
 
     /// <summary>
     /// Checks what the service returned before anything leaves the host: exact coverage of [0, length) in page
-    /// multiples, prot within every maxprot (EACCES), and a read-only fd for every segment without PROT_WRITE, so
-    /// that a bug in a driver cannot hand out write access (EIO, logged).
+    /// multiples and prot within every maxprot (EACCES); <see cref="CheckReadOnlyFds"/> then checks the granted fds,
+    /// so that a bug in a driver cannot hand out write access (EIO, logged).
     /// </summary>
     private int CheckMapping(IDeviceMapping mapping, long length, int prot)
     {
@@ -203,18 +208,29 @@ internal sealed partial class ClientConnection
                 break;
             }
             if ((prot & ~s.MaxProt) != 0) return (int)Errno.EACCES; // devmap_umem_setup: prot must be within maxprot
-            if ((s.MaxProt & PROT_WRITE) == 0)
-            {
-                int fl = Interop.fcntl(s.Fd, Interop.F_GETFL, 0);
-                if (fl < 0 || (fl & Interop.O_ACCMODE) != Interop.O_RDONLY)
-                    problem = $"segment {i} is read-only (maxprot {s.MaxProt}) but its fd is not O_RDONLY";
-            }
             expected += s.Length;
         }
         if (problem is null && expected != length) problem = $"segments cover {expected} of {length} bytes";
         if (problem is null) return 0;
         Log.BadMapping(_log, _session!, problem);
         return (int)Errno.EIO;
+    }
+
+    /// <summary>After granting: every segment without PROT_WRITE in its maxprot goes out as an O_RDONLY fd (EIO, logged, if not).</summary>
+    private int CheckReadOnlyFds(IDeviceMapping mapping)
+    {
+        for (int i = 0; i < mapping.SegmentCount; i++)
+        {
+            var s = mapping.GetSegment(i);
+            if ((s.MaxProt & PROT_WRITE) != 0) continue;
+            int fl = Interop.fcntl(s.Fd, Interop.F_GETFL, 0);
+            if (fl < 0 || (fl & Interop.O_ACCMODE) != Interop.O_RDONLY)
+            {
+                Log.BadMapping(_log, _session!, $"segment {i} is read-only (maxprot {s.MaxProt}) but its fd is not O_RDONLY");
+                return (int)Errno.EIO;
+            }
+        }
+        return 0;
     }
 
     private bool Munmap(ReadOnlySpan<byte> msg, in MessageHeader h)

@@ -13,6 +13,10 @@ internal static class DriverPaths
 
     internal static string Regions => Find("regions", "Umem.TestDrivers.dll");
 
+    internal static string Ring => Find("ring", "Umem.Drivers.Ring.dll");
+
+    internal static string Lockmem => Find("lockmem", "Umem.Drivers.Lockmem.dll");
+
     private static string Find(string dir, string file)
     {
         string path = Path.Combine(AppContext.BaseDirectory, "drivers", dir, file);
