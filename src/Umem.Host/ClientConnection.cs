@@ -45,6 +45,7 @@ internal sealed partial class ClientConnection
     private ulong _lastOpen, _lastMapping, _lastBuffer;
     private State _state;
     private ClientSession? _session;
+    private Timer? _helloTimer;
 
     internal ClientConnection(Socket socket, MinorNode node, IDeviceService service, DeviceHostOptions options, EpollReadiness readiness,
         LingerSlots lingerSlots, ILogger log)
@@ -69,6 +70,8 @@ internal sealed partial class ClientConnection
         try
         {
             if (!Identify()) return;
+            // A client that never says HELLO is dropped: the loop then reads end of stream.
+            _helloTimer = new Timer(static c => ((SeqPacketChannel)c!).Shutdown(), _channel, _options.HelloTimeout, Timeout.InfiniteTimeSpan);
             while (_state != State.Closed)
             {
                 try
@@ -90,6 +93,7 @@ internal sealed partial class ClientConnection
         finally
         {
             _state = State.Closed;
+            _helloTimer?.Dispose();
             Release();
             _readiness.Dispose();
             _channel.Dispose();

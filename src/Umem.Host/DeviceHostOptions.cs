@@ -29,6 +29,9 @@ public sealed class DeviceHostOptions
     /// </summary>
     public TimeSpan Linger { get; set; } = TimeSpan.FromMicroseconds(250);
 
+    /// <summary>A connection that has not said HELLO within this time is closed (it holds an fd and buffers).</summary>
+    public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Opens one connection may hold (EMFILE beyond).</summary>
     public int MaxOpensPerConnection { get; set; } = 1024;
 
@@ -55,6 +58,7 @@ public sealed class DeviceHostOptions
             throw new ArgumentException($"the device directory must be an absolute path, not \"{DeviceDirectory}\"", nameof(DeviceDirectory));
         if (Linger < TimeSpan.Zero || Linger > TimeSpan.FromMilliseconds(100))
             throw new ArgumentOutOfRangeException(nameof(Linger), Linger, "must be between 0 and 100 ms");
+        if (HelloTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(HelloTimeout), HelloTimeout, "must be positive");
         if (SendTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SendTimeout), SendTimeout, "must be positive");
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpensPerConnection, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMappingsPerConnection, 1);
