@@ -331,7 +331,7 @@ internal sealed class UmemConnection
         ReceiveResult r1, r2;
         try
         {
-            _channel.ReceiveTwo(_pendingReply, null, _receive, fds, out r1, out r2);
+            _channel.ReceiveTwo(_pendingReply, null, _receive.AsSpan(0, Wire.MaxMessage), fds, out r1, out r2);
         }
         catch (ErrnoException e)
         {
@@ -351,7 +351,7 @@ internal sealed class UmemConnection
         ReceiveResult r;
         try
         {
-            r = _channel.Receive(_receive, fds);
+            r = _channel.Receive(_receive.AsSpan(0, Wire.MaxMessage), fds);
         }
         catch (ErrnoException e)
         {

@@ -125,7 +125,7 @@ internal sealed partial class ClientConnection
         ReceiveResult r;
         try
         {
-            if (!_channel.TryReceive(_receive, _fds, out r)) return _state != State.Closed; // spurious wake-up
+            if (!_channel.TryReceive(_receive.AsSpan(0, Wire.MaxMessage), _fds, out r)) return _state != State.Closed; // spurious wake-up
         }
         catch (ErrnoException e)
         {
