@@ -29,6 +29,7 @@ internal sealed class UmemConnection
     private bool _closed;
     private readonly Queue<(MessageType Type, uint Seq)> _pending = new();
     private readonly List<SafeFd> _fds = new(4);
+    private readonly byte[] _pendingReply = new byte[64];
     private int _references = 1;
     private uint _seq;
     private bool _broken;
@@ -314,8 +315,34 @@ internal sealed class UmemConnection
     /// <summary>Receives the reply to (type, seq); throws the host's errno, or EPROTO/EBADMSG for a reply that is not one.</summary>
     private ReadOnlySpan<byte> ReceiveReply(MessageType type, uint seq, List<SafeFd>? fds, in CallInfo call)
     {
+        if (_pending.Count == 1 && type != MessageType.MmapMore) return ReceiveAfterPending(type, seq, fds, call);
         if (_pending.Count > 0 && type != MessageType.MmapMore) DrainPending(call);
         var reply = ReceiveReplyOrErrno(type, seq, fds, call, out int errno);
+        return errno != 0 ? throw new ErrnoException((Errno)errno, call.ToString()) : reply;
+    }
+
+    /// <summary>
+    /// The usual case after a mapping was disposed: one MUNMAP reply is due before this one. Both are read with one
+    /// recvmmsg, so this thread wakes once.
+    /// </summary>
+    private ReadOnlySpan<byte> ReceiveAfterPending(MessageType type, uint seq, List<SafeFd>? fds, in CallInfo call)
+    {
+        var (pendingType, pendingSeq) = _pending.Dequeue();
+        ReceiveResult r1, r2;
+        try
+        {
+            _channel.ReceiveTwo(_pendingReply, null, _receive.AsSpan(0, Wire.MaxMessage), fds, out r1, out r2);
+        }
+        catch (ErrnoException e)
+        {
+            _broken = true;
+            throw new ErrnoException(e.Errno, call.ToString(), $"the device host is gone: {e.Message}");
+        }
+        if (r1.EndOfStream || r2.EndOfStream) throw Broken(Errno.ECONNRESET, call, "the device host closed the connection");
+        if (r1.Truncated || r1.FdCount != 0 || Reply.TryReadPrefix(_pendingReply.AsSpan(0, r1.Length), pendingType, pendingSeq, out _) != ProtocolError.None
+            || r1.Length != Wire.ReplyPrefixSize)
+            throw Broken(Errno.EBADMSG, call, $"not a valid {pendingType} reply to seq {pendingSeq}");
+        var reply = CheckReceived(r2, type, seq, call, out int errno);
         return errno != 0 ? throw new ErrnoException((Errno)errno, call.ToString()) : reply;
     }
 
@@ -324,13 +351,18 @@ internal sealed class UmemConnection
         ReceiveResult r;
         try
         {
-            r = _channel.Receive(_receive, fds);
+            r = _channel.Receive(_receive.AsSpan(0, Wire.MaxMessage), fds);
         }
         catch (ErrnoException e)
         {
             _broken = true;
             throw new ErrnoException(e.Errno, call.ToString(), $"the device host is gone: {e.Message}");
         }
+        return CheckReceived(r, type, seq, call, out errno);
+    }
+
+    private ReadOnlySpan<byte> CheckReceived(ReceiveResult r, MessageType type, uint seq, in CallInfo call, out int errno)
+    {
         if (r.EndOfStream) throw Broken(Errno.ECONNRESET, call, "the device host closed the connection");
         if (r.Truncated || r.ControlTruncated) throw Broken(Errno.EMSGSIZE, call, "the reply was truncated");
         var reply = _receive.AsSpan(0, r.Length);

@@ -53,6 +53,8 @@ internal sealed partial class ClientConnection
         error = hello.Negotiate(out ushort version);
         if (error != ProtocolError.None) return Fail(h, error, fatal: true);
         _state = State.Ready;
+        _helloTimer?.Dispose();
+        _helloTimer = null;
         return Send(new HelloReply(version, (uint)SystemPage.Size, Wire.MaxMessage, Wire.MaxFds).Write(_send, h.Seq));
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Umem.Platform;
@@ -27,12 +28,14 @@ internal sealed partial class ClientConnection
 
     private readonly SeqPacketChannel _channel;
     private readonly EpollReadiness.Registration _readiness;
+    private readonly LingerSlots _lingerSlots;
     private readonly IDeviceService _service;
     private readonly DeviceHostOptions _options;
     private readonly ILogger _log;
     private readonly MinorNode _node;
-    private readonly byte[] _receive = new byte[Wire.MaxMessage];
-    private readonly byte[] _send = new byte[Wire.MaxMessage];
+    // Pooled: a connection holds its two 64 KiB message buffers only while it lives.
+    private readonly byte[] _receive = ArrayPool<byte>.Shared.Rent(Wire.MaxMessage);
+    private readonly byte[] _send = ArrayPool<byte>.Shared.Rent(Wire.MaxMessage);
     private readonly List<SafeFd> _fds = new(4);
     private readonly SafeFd[] _sendFds = new SafeFd[Wire.MaxFds];
     private readonly Dictionary<ulong, OpenEntry> _opens = [];
@@ -42,9 +45,12 @@ internal sealed partial class ClientConnection
     private ulong _lastOpen, _lastMapping, _lastBuffer;
     private State _state;
     private ClientSession? _session;
+    private Timer? _helloTimer;
 
-    internal ClientConnection(Socket socket, MinorNode node, IDeviceService service, DeviceHostOptions options, EpollReadiness readiness, ILogger log)
+    internal ClientConnection(Socket socket, MinorNode node, IDeviceService service, DeviceHostOptions options, EpollReadiness readiness,
+        LingerSlots lingerSlots, ILogger log)
     {
+        _lingerSlots = lingerSlots;
         _channel = new SeqPacketChannel(socket) { SendTimeoutMilliseconds = (int)options.SendTimeout.TotalMilliseconds };
         _readiness = readiness.Register(socket.SafeHandle);
         _node = node;
@@ -64,6 +70,8 @@ internal sealed partial class ClientConnection
         try
         {
             if (!Identify()) return;
+            // A client that never says HELLO is dropped: the loop then reads end of stream.
+            _helloTimer = new Timer(static c => ((SeqPacketChannel)c!).Shutdown(), _channel, _options.HelloTimeout, Timeout.InfiniteTimeSpan);
             while (_state != State.Closed)
             {
                 try
@@ -77,7 +85,7 @@ internal sealed partial class ClientConnection
                 }
                 // One message per readiness check: a client sending its next request soon is served on this thread
                 // (see DeviceHostOptions.Linger), and no receive is spent on an empty queue while it is busy.
-                while (ReceiveOne() && _options.Linger > TimeSpan.Zero && _channel.PollReadable(_options.Linger))
+                while (ReceiveOne() && Linger())
                 {
                 }
             }
@@ -85,9 +93,29 @@ internal sealed partial class ClientConnection
         finally
         {
             _state = State.Closed;
+            _helloTimer?.Dispose();
             Release();
             _readiness.Dispose();
             _channel.Dispose();
+            ArrayPool<byte>.Shared.Return(_receive);
+            ArrayPool<byte>.Shared.Return(_send);
+        }
+    }
+
+    /// <summary>
+    /// Waits briefly on this thread for the client's next request, if a linger slot is free (at most one per CPU
+    /// lingers at once, so busy clients never hold the thread pool's threads); true when one is there.
+    /// </summary>
+    private bool Linger()
+    {
+        if (_options.Linger <= TimeSpan.Zero || !_lingerSlots.TryEnter()) return false;
+        try
+        {
+            return _channel.PollReadable(_options.Linger);
+        }
+        finally
+        {
+            _lingerSlots.Exit();
         }
     }
 
@@ -97,7 +125,7 @@ internal sealed partial class ClientConnection
         ReceiveResult r;
         try
         {
-            if (!_channel.TryReceive(_receive, _fds, out r)) return _state != State.Closed; // spurious wake-up
+            if (!_channel.TryReceive(_receive.AsSpan(0, Wire.MaxMessage), _fds, out r)) return _state != State.Closed; // spurious wake-up
         }
         catch (ErrnoException e)
         {

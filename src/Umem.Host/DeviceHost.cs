@@ -24,6 +24,7 @@ public sealed class DeviceHost : IAsyncDisposable
     private readonly Dictionary<ClientConnection, Task> _connections = [];
     private readonly Lock _gate = new();
     private readonly EpollReadiness _readiness;
+    private readonly LingerSlots _lingerSlots = new(Environment.ProcessorCount);
     private bool _disposed;
 
     /// <summary>Creates the device directory (0755) and applies the process settings of <paramref name="options"/>.</summary>
@@ -136,7 +137,7 @@ public sealed class DeviceHost : IAsyncDisposable
 
     internal void StartConnection(Socket socket, MinorNode node)
     {
-        var connection = new ClientConnection(socket, node, _service, _options, _readiness, _log);
+        var connection = new ClientConnection(socket, node, _service, _options, _readiness, _lingerSlots, _log);
         lock (_gate)
         {
             if (_disposed)

@@ -24,7 +24,8 @@ public sealed class DeviceHostOptions
     /// <summary>
     /// After answering, how long a connection's thread waits for the client's next request before it goes back
     /// to the asynchronous wait (which holds no thread but costs a thread hop, about 10 µs here, per request). A
-    /// client issuing requests back to back is then served at the speed of a blocking server. Zero turns it off.
+    /// client issuing requests back to back is then served at the speed of a blocking server. At most one connection
+    /// per CPU lingers at once, so many busy clients never hold the thread pool's threads. Zero turns it off.
     /// </summary>
     public TimeSpan Linger { get; set; } = TimeSpan.FromMicroseconds(250);
 
@@ -33,6 +34,9 @@ public sealed class DeviceHostOptions
     /// for instance. Null leaves project 0 and the global zone.
     /// </summary>
     public Func<Kernel.Cred, Kernel.Cred>? IdentifyPeer { get; set; }
+
+    /// <summary>A connection that has not said HELLO within this time is closed (it holds an fd and buffers).</summary>
+    public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Opens one connection may hold (EMFILE beyond).</summary>
     public int MaxOpensPerConnection { get; set; } = 1024;
@@ -60,6 +64,7 @@ public sealed class DeviceHostOptions
             throw new ArgumentException($"the device directory must be an absolute path, not \"{DeviceDirectory}\"", nameof(DeviceDirectory));
         if (Linger < TimeSpan.Zero || Linger > TimeSpan.FromMilliseconds(100))
             throw new ArgumentOutOfRangeException(nameof(Linger), Linger, "must be between 0 and 100 ms");
+        if (HelloTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(HelloTimeout), HelloTimeout, "must be positive");
         if (SendTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SendTimeout), SendTimeout, "must be positive");
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpensPerConnection, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMappingsPerConnection, 1);

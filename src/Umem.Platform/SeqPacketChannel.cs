@@ -227,6 +227,53 @@ public sealed class SeqPacketChannel : IDisposable
         }
     }
 
+    /// <summary>
+    /// Receives the next two messages with one recvmmsg, waiting until both are there (a client that expects two
+    /// replies wakes once instead of twice). Only for channels this class connected (blocking sockets). When the
+    /// connection ends after the first, the second result is end of stream.
+    /// </summary>
+    public unsafe void ReceiveTwo(Span<byte> first, List<SafeFd>? firstFds, Span<byte> second, List<SafeFd>? secondFds,
+        out ReceiveResult firstResult, out ReceiveResult secondResult)
+    {
+        if (_socket is not null) throw new InvalidOperationException("ReceiveTwo needs a blocking channel made by Connect or CreatePair");
+        byte* control1 = stackalloc byte[s_controlSpace];
+        byte* control2 = stackalloc byte[s_controlSpace];
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            fixed (byte* p1 = first)
+            fixed (byte* p2 = second)
+            {
+                var iov = stackalloc Interop.iovec[2];
+                iov[0] = new() { iov_base = p1, iov_len = (nuint)first.Length };
+                iov[1] = new() { iov_base = p2, iov_len = (nuint)second.Length };
+                var msgs = stackalloc Interop.mmsghdr[2];
+                int n;
+                while (true)
+                {
+                    msgs[0] = new() { msg_hdr = new() { msg_iov = &iov[0], msg_iovlen = 1, msg_control = control1, msg_controllen = (nuint)s_controlSpace } };
+                    msgs[1] = new() { msg_hdr = new() { msg_iov = &iov[1], msg_iovlen = 1, msg_control = control2, msg_controllen = (nuint)s_controlSpace } };
+                    n = Interop.recvmmsg(Fd, msgs, 2, Interop.MSG_CMSG_CLOEXEC, null);
+                    if (n >= 0) break;
+                    var errno = Interop.LastErrno;
+                    if (errno != Errno.EINTR) throw new ErrnoException(errno, $"recvmmsg(fd {Fd}, 2)");
+                }
+                // Take every fd that arrived before anything can throw.
+                int c1 = n >= 1 ? TakeFds(control1, (int)msgs[0].msg_hdr.msg_controllen, firstFds) : 0;
+                int c2 = n >= 2 ? TakeFds(control2, (int)msgs[1].msg_hdr.msg_controllen, secondFds) : 0;
+                firstResult = n >= 1 ? new ReceiveResult((int)msgs[0].msg_len, msgs[0].msg_hdr.msg_flags, c1) : default;
+                secondResult = n >= 2 ? new ReceiveResult((int)msgs[1].msg_len, msgs[1].msg_hdr.msg_flags, c2) : default;
+                if (n == 1 && !firstResult.EndOfStream)
+                    secondResult = Receive(second, secondFds); // returned early (a signal): fetch the second alone
+            }
+        }
+        finally
+        {
+            if (added) _handle.DangerousRelease();
+        }
+    }
+
     /// <summary>Receives one message, waiting for it (poll) as long as it takes.</summary>
     public ReceiveResult Receive(Span<byte> buffer, List<SafeFd>? fds)
     {

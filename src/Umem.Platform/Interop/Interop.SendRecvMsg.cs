@@ -43,6 +43,14 @@ internal static partial class Interop
         public int cmsg_type;
     }
 
+    /// <summary>struct mmsghdr (recvmmsg).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct mmsghdr
+    {
+        public msghdr msg_hdr;
+        public uint msg_len;
+    }
+
     // The CMSG_* macros of <sys/socket.h>: every control message and its data are aligned to size_t.
     internal static int CMSG_ALIGN(int length) => (length + (IntPtr.Size - 1)) & ~(IntPtr.Size - 1);
 
@@ -57,4 +65,7 @@ internal static partial class Interop
 
     [LibraryImport(Libc, SetLastError = true)]
     internal static unsafe partial nint recvmsg(int fd, msghdr* msg, int flags);
+
+    [LibraryImport(Libc, SetLastError = true)]
+    internal static unsafe partial int recvmmsg(int fd, mmsghdr* msgvec, uint vlen, int flags, void* timeout);
 }

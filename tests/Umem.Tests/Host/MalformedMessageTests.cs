@@ -88,6 +88,17 @@ public sealed class MalformedMessageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AClientThatNeverSaysHelloIsDropped()
+    {
+        await using var host = TestHost.Start(options: new Umem.Host.DeviceHostOptions { HelloTimeout = TimeSpan.FromMilliseconds(100) });
+        using var silent = new RawClient(host.Path);
+        Assert.True(silent.IsClosedByHost());
+        using var c = RawClient.Ready(host.Path, out ulong h); // one that does is served past the timeout
+        Thread.Sleep(300);
+        Assert.True(c.StillServed(h));
+    }
+
+    [Fact]
     public void HelloNegotiation()
     {
         using (var c = new RawClient(_host.Path))

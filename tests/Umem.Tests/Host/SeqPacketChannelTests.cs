@@ -71,6 +71,31 @@ public sealed class SeqPacketChannelTests
     }
 
     [Fact]
+    public void TwoMessagesWithOneReceive()
+    {
+        var (a, b) = SeqPacketChannel.CreatePair();
+        using (a)
+        using (b)
+        using (var memfd = MemFd.CreateSealed("two", SystemPage.Size))
+        {
+            a.Send([1, 2]);
+            a.Send([3, 4, 5], [memfd]);
+            var first = new byte[8];
+            var second = new byte[8];
+            var fds = new List<SafeFd>();
+            b.ReceiveTwo(first, null, second, fds, out var r1, out var r2);
+            Assert.Equal((2, 0, 3, 1), (r1.Length, r1.FdCount, r2.Length, r2.FdCount));
+            Assert.Equal([1, 2, 3, 4, 5], first[..2].Concat(second[..3]));
+            Assert.Single(fds);
+            fds[0].Dispose();
+            a.Send([6]);
+            a.Dispose();
+            b.ReceiveTwo(first, null, second, null, out r1, out r2);
+            Assert.Equal((1, true), (r1.Length, r2.EndOfStream)); // the peer left after one
+        }
+    }
+
+    [Fact]
     public void PeerCredentialsComeFromTheKernel()
     {
         var (a, b) = SeqPacketChannel.CreatePair();

@@ -116,6 +116,8 @@ public sealed class CHeaderTests
             ("offsetof(struct msghdr, msg_control)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_control")),
             ("offsetof(struct msghdr, msg_controllen)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_controllen")),
             ("offsetof(struct msghdr, msg_flags)", (long)Marshal.OffsetOf<Interop.msghdr>("msg_flags")),
+            ("sizeof(struct mmsghdr)", sizeof(Interop.mmsghdr)),
+            ("offsetof(struct mmsghdr, msg_len)", (long)Marshal.OffsetOf<Interop.mmsghdr>("msg_len")),
             ("sizeof(struct cmsghdr)", sizeof(Interop.cmsghdr)),
             ("offsetof(struct cmsghdr, cmsg_level)", (long)Marshal.OffsetOf<Interop.cmsghdr>("cmsg_level")),
             ("offsetof(struct cmsghdr, cmsg_type)", (long)Marshal.OffsetOf<Interop.cmsghdr>("cmsg_type")),
