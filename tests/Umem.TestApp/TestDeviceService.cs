@@ -117,20 +117,20 @@ public sealed class TestDeviceService : IDeviceService, IDisposable
                 input.CopyTo(output);
                 return new IoctlResult(input.Length, input.Length);
             case IoctlFill:
-            {
-                int page = BinaryPrimitives.ReadInt32LittleEndian(input);
-                if (page < 0 || page >= _rw.Length) throw new ErrnoException(Errno.EINVAL, "fill");
-                Kernel(page * (long)SystemPage.Size, SystemPage.Size).Fill(input[4]);
-                return new IoctlResult(0, 0);
-            }
+                {
+                    int page = BinaryPrimitives.ReadInt32LittleEndian(input);
+                    if (page < 0 || page >= _rw.Length) throw new ErrnoException(Errno.EINVAL, "fill");
+                    Kernel(page * (long)SystemPage.Size, SystemPage.Size).Fill(input[4]);
+                    return new IoctlResult(0, 0);
+                }
             case IoctlPeek:
-            {
-                long off = BinaryPrimitives.ReadInt64LittleEndian(input);
-                int len = BinaryPrimitives.ReadInt32LittleEndian(input[8..]);
-                if (off < 0 || len < 0 || len > output.Length || off > Size - len) throw new ErrnoException(Errno.EINVAL, "peek");
-                Kernel(off, len).CopyTo(output);
-                return new IoctlResult(0, len);
-            }
+                {
+                    long off = BinaryPrimitives.ReadInt64LittleEndian(input);
+                    int len = BinaryPrimitives.ReadInt32LittleEndian(input[8..]);
+                    if (off < 0 || len < 0 || len > output.Length || off > Size - len) throw new ErrnoException(Errno.EINVAL, "peek");
+                    Kernel(off, len).CopyTo(output);
+                    return new IoctlResult(0, len);
+                }
             case IoctlStats:
                 BinaryPrimitives.WriteInt64LittleEndian(output, LiveOpens);
                 BinaryPrimitives.WriteInt64LittleEndian(output[8..], LiveMappings);
@@ -141,20 +141,20 @@ public sealed class TestDeviceService : IDeviceService, IDisposable
             case IoctlFail:
                 throw new ErrnoException((Errno)BinaryPrimitives.ReadInt32LittleEndian(input), "test ioctl");
             case IoctlBufferPeek or IoctlBufferFill:
-            {
-                var buffer = client.ServiceState as RegisteredBuffer ?? throw new ErrnoException(Errno.ENOENT, "no buffer registered");
-                long off = BinaryPrimitives.ReadInt64LittleEndian(input);
-                int len = BinaryPrimitives.ReadInt32LittleEndian(input[8..]);
-                if (off < 0 || len < 0 || off > buffer.Length - len) throw new ErrnoException(Errno.EINVAL, "buffer range");
-                if (cmd == IoctlBufferFill)
                 {
-                    buffer.GetSpan(off, len).Fill(input[12]);
-                    return new IoctlResult(0, 0);
+                    var buffer = client.ServiceState as RegisteredBuffer ?? throw new ErrnoException(Errno.ENOENT, "no buffer registered");
+                    long off = BinaryPrimitives.ReadInt64LittleEndian(input);
+                    int len = BinaryPrimitives.ReadInt32LittleEndian(input[8..]);
+                    if (off < 0 || len < 0 || off > buffer.Length - len) throw new ErrnoException(Errno.EINVAL, "buffer range");
+                    if (cmd == IoctlBufferFill)
+                    {
+                        buffer.GetSpan(off, len).Fill(input[12]);
+                        return new IoctlResult(0, 0);
+                    }
+                    if (len > output.Length) throw new ErrnoException(Errno.EINVAL, "buffer peek");
+                    buffer.GetSpan(off, len).CopyTo(output);
+                    return new IoctlResult(0, len);
                 }
-                if (len > output.Length) throw new ErrnoException(Errno.EINVAL, "buffer peek");
-                buffer.GetSpan(off, len).CopyTo(output);
-                return new IoctlResult(0, len);
-            }
             default:
                 throw new ErrnoException(Errno.ENOTTY, $"ioctl 0x{cmd:x}");
         }

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
 using Spectre.Console;
+using Umem.Cli.Commands;
 using Umem.Host.Ddi;
 using Umem.Kernel;
 using Umem.Kernel.Ddi;
-using Umem.Cli.Commands;
 using Umem.Platform;
 
 namespace Umem.Cli.Demo;

@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Umem.Client;
 using Umem.Platform;
-using Umem.Tests.Host;
 using Umem.TestApp;
+using Umem.Tests.Host;
 
 namespace Umem.Tests.Client;
 
