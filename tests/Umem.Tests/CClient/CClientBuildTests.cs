@@ -103,16 +103,7 @@ public sealed partial class CClientBuildTests
     [GeneratedRegex(@"(?m)^# (\d+) passed, (\d+) failed$")]
     private static partial Regex TapSummary();
 
-    private static string RepoRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "Umem.slnx")))
-                    return dir.FullName;
-            throw new InvalidOperationException($"no Umem.slnx above {AppContext.BaseDirectory}");
-        }
-    }
+    private static string RepoRoot => TestPaths.RepoRoot;
 
     private static string CDir => Path.Combine(RepoRoot, "clients", "c");
 

@@ -8,11 +8,7 @@ public sealed class AllocCommandTests
 {
     private static (int ExitCode, string Stdout, string Stderr) Umem(params string[] args)
     {
-        // tests/Umem.Tests/bin/CONFIG/TFM/ -> src/Umem.Cli/bin/CONFIG/TFM/umem.dll
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-        var root = output.Parent!.Parent!.Parent!.Parent!.Parent!;
-        string dll = Path.Combine(root.FullName, "src", "Umem.Cli", "bin", output.Parent.Name, output.Name, "umem.dll");
-        Assert.True(File.Exists(dll), $"{dll} was not built");
+        string dll = TestPaths.CliDll;
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);

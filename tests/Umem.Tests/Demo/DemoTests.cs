@@ -42,26 +42,7 @@ public sealed class DemoTests
 
     private sealed record Check(string Name, bool Passed, string Detail);
 
-    private static string RepoRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "Umem.slnx")))
-                    return dir.FullName;
-            throw new InvalidOperationException($"no Umem.slnx above {AppContext.BaseDirectory}");
-        }
-    }
+    private static string RepoRoot => TestPaths.RepoRoot;
 
-    private static string CliDll
-    {
-        get
-        {
-            // tests/Umem.Tests/bin/CONFIG/TFM/ -> src/Umem.Cli/bin/CONFIG/TFM/umem.dll
-            var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd('/'));
-            string dll = Path.Combine(RepoRoot, "src", "Umem.Cli", "bin", output.Parent!.Name, output.Name, "umem.dll");
-            Assert.True(File.Exists(dll), $"{dll} was not built");
-            return dll;
-        }
-    }
+    private static string CliDll => TestPaths.CliDll;
 }
