@@ -12,17 +12,26 @@ internal interface IWaitCondition
     bool IsSatisfied(out uint futexValue);
 }
 
-/// <summary>Per-object wait statistics; plain increments, so approximate when one object is shared by threads.</summary>
+/// <summary>
+/// Per-object wait state: statistics, and the adaptive spin budget. Plain increments, so approximate when one
+/// object is shared by threads (harmless: it only steers how long to spin).
+/// </summary>
 internal struct WaitCounters
 {
     internal long SatisfiedWhileSpinning;
     internal long Sleeps;
     internal long Wakes;
+
+    /// <summary>Spins the next wait may spend (0: not yet set, start from the spin count).</summary>
+    internal int SpinBudget;
 }
 
 /// <summary>
 /// Spin, then sleep on a shared futex word. The spin phase is bounded (<c>spinCount</c> pauses of
 /// Thread.SpinWait(1), about 50 ns each); a peer that answers within it costs no system call on either side.
+/// The budget adapts within that bound: it halves after a wait that had to sleep and doubles after one that
+/// spinning satisfied, so a peer that is not running (an oversubscribed machine, a peer that sleeps itself)
+/// stops costing a spin budget per wait, and a busy peer gets the whole budget back after a few round trips.
 /// The sleep phase announces the waiter in a shared counter before it looks at the condition one last time and
 /// calls FUTEX_WAIT; a signaller changes the futex word, issues a full fence and then reads that counter, so
 /// either the waiter sees the change or the signaller sees the waiter and wakes it (no lost wake-up), and a
@@ -31,8 +40,11 @@ internal struct WaitCounters
 /// </summary>
 internal static unsafe class AdaptiveWait
 {
-    /// <summary>Spins that cover roughly 10 µs, half a futex wake-up round trip on the machines measured.</summary>
+    /// <summary>Spins that cover roughly 10 µs, a futex round trip between two sleeping processes on the machines measured.</summary>
     internal static int DefaultSpinCount { get; } = Environment.ProcessorCount > 1 ? 200 : 0;
+
+    /// <summary>The least a reduced budget keeps (~0.5 µs): enough to see a peer that is spinning itself.</summary>
+    private const int MinSpinBudget = 8;
 
     /// <summary>
     /// Waits until <paramref name="condition"/> holds. <paramref name="waiters"/> may be null (the signaller then
@@ -49,15 +61,19 @@ internal static unsafe class AdaptiveWait
             return false;
 
         long start = timeout == Timeout.InfiniteTimeSpan ? 0 : Stopwatch.GetTimestamp();
-        for (int i = 0; i < spinCount; i++)
+        int budget = counters.SpinBudget is > 0 and var b ? Math.Min(b, spinCount) : spinCount;
+        for (int i = 1; i <= budget; i++)
         {
             Thread.SpinWait(1);
             if (condition.IsSatisfied(out _))
             {
                 counters.SatisfiedWhileSpinning++;
+                counters.SpinBudget = (int)Math.Min(spinCount, Math.Max(2L * budget, 2L * i));
                 return true;
             }
         }
+        if (spinCount > 0)
+            counters.SpinBudget = Math.Min(spinCount, Math.Max(MinSpinBudget, budget / 2));
         return Sleep(ref condition, futexWord, waiters, start, timeout, cancellationToken, ref counters);
     }
 

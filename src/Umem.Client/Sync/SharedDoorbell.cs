@@ -65,6 +65,9 @@ public sealed unsafe class SharedDoorbell
     /// <summary>FUTEX_WAKE calls made by rings on this object (rings that found nobody asleep make none).</summary>
     public long Wakes => _counters.Wakes;
 
+    /// <summary>Spins the next wait may spend: at most <see cref="SpinCount"/>, less after waits that slept.</summary>
+    internal int SpinBudget => _counters.SpinBudget is > 0 and var b ? Math.Min(b, _spinCount) : _spinCount;
+
     /// <summary>Sets both words to zero. Only while nobody else uses the doorbell (when creating it).</summary>
     public void Initialize()
     {

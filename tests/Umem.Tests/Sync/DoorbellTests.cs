@@ -19,12 +19,31 @@ public sealed class DoorbellTests
     [InlineData(PeerKind.C)]
     public void PingPongWhileSpinningFindsTheRingWithoutSleeping(PeerKind peer)
     {
-        const int rounds = 20_000;
-        var (mine, theirs) = PingPong(peer, rounds, mySpin: SharedDoorbell.DefaultSpinCount, peerSpin: SharedDoorbell.DefaultSpinCount);
-        // Both sides busy: a reply that comes within the spin budget costs no system call. Some waits may still
-        // sleep (the peer can be descheduled), but not all of 20 000.
+        // Spin budgets of several milliseconds (longer than a scheduler time slice): a reply is found while
+        // spinning even when the machine is busy and a side is descheduled for a while.
+        const int rounds = 5_000;
+        const int spin = 100_000;
+        var (mine, theirs) = PingPong(peer, rounds, mySpin: spin, peerSpin: spin);
         Assert.True(mine.WaitsSatisfiedBySpinning > 0, $"no wait was satisfied while spinning ({mine.Sleeps} slept)");
         Assert.True(PeerProcess.LongField(theirs, "spun") > 0, theirs);
+    }
+
+    [Fact]
+    public void WaitsThatSleepHalveTheSpinBudget()
+    {
+        using var memory = new TestMemory(4096);
+        var doorbell = new SharedDoorbell(memory.Address) { SpinCount = 64 };
+        Assert.Equal(64, doorbell.SpinBudget);
+        foreach (int expected in new[] { 32, 16, 8, 8 })
+        {
+            Assert.False(doorbell.TryWait(0, TimeSpan.FromMilliseconds(1), out _, TestContext.Current.CancellationToken));
+            Assert.Equal(expected, doorbell.SpinBudget);   // never below 8: a spinning peer is still seen
+        }
+        doorbell.SpinCount = 4;
+        Assert.Equal(4, doorbell.SpinBudget);   // the spin count bounds the budget
+        doorbell.SpinCount = 0;
+        Assert.False(doorbell.TryWait(0, TimeSpan.FromMilliseconds(1), out _, TestContext.Current.CancellationToken));
+        Assert.Equal(0, doorbell.SpinBudget);
     }
 
     [Theory]
