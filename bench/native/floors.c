@@ -79,6 +79,12 @@ static void socket_side(int initiator, int64_t rounds)
 static void ring_side(int producer, int64_t bytes)
 {
     static uint8_t chunk[RING_CHUNK];
+    static int filled;
+    if (!filled) {
+        /* Real pages with data: an untouched static buffer would be 16 mappings of the one zero page. */
+        for (int i = 0; i < RING_CHUNK; i++) chunk[i] = (uint8_t)(i * 131 + 7);
+        filled = 1;
+    }
     /* head and tail 256 bytes apart: not even the adjacent-line prefetcher pairs their cache lines */
     int64_t *head = I64(shared, 0), *tail = I64(shared, 256);
     char *data = shared + 4096;

@@ -9,7 +9,7 @@ namespace Umem.SyncPeer;
 ///   doorbell-wait &lt;mem&gt; &lt;spin&gt; &lt;last-seen&gt; &lt;timeout-ms&gt;   one wait on the doorbell at 0
 ///   ring-read &lt;ring&gt; &lt;control|-&gt; &lt;flow 0|1&gt; &lt;seed&gt; &lt;max-read&gt; &lt;bytes|-1&gt; [pause-after]
 ///       reads the ring (mapped read-only) in random sizes and checks every byte against the test pattern
-///   ring-drain &lt;ring&gt; &lt;control&gt;   a flow-controlled reader that reads 64 KiB at a time until the end
+///   ring-drain &lt;ring&gt; &lt;control&gt; [spin]   a flow-controlled reader that reads 64 KiB at a time until the end
 /// Exit codes: 0 done, 2 timeout, 3 wrong data, 64 usage.
 /// </summary>
 internal static class Program
@@ -24,7 +24,7 @@ internal static class Program
                 "doorbell-wait" when args.Length == 5 => DoorbellWait(args[1], Int(args[2]), uint.Parse(args[3], CultureInfo.InvariantCulture), Int(args[4])),
                 "ring-read" when args.Length is 7 or 8 => RingRead(args[1], args[2], args[3] == "1", ulong.Parse(args[4], CultureInfo.InvariantCulture),
                     Int(args[5]), Long(args[6]), args.Length == 8 ? Long(args[7]) : -1),
-                "ring-drain" when args.Length == 3 => RingDrain(args[1], args[2]),
+                "ring-drain" when args.Length is 3 or 4 => RingDrain(args[1], args[2], args.Length == 4 ? Int(args[3]) : SharedRing.DefaultSpinCount),
                 _ => Usage(),
             };
         }
@@ -126,16 +126,18 @@ internal static class Program
         return 0;
     }
 
-    private static int RingDrain(string ringPath, string controlPath)
+    private static int RingDrain(string ringPath, string controlPath, int spin)
     {
         using var ring = new SharedFile(ringPath, writable: false);
         using var control = new SharedFile(controlPath, writable: true);
         using var reader = SharedRingReader.Open(ring.Address, ring.Length, control.Address, control.Length);
+        reader.SpinCount = spin;
         Console.WriteLine($"ready slot={reader.Slot} position={reader.Position}");
         byte[] buffer = GC.AllocateUninitializedArray<byte>(64 << 10, pinned: true);
         while (reader.Read(buffer) > 0)
         {
         }
+        Console.WriteLine($"bytes={reader.Position} spun={reader.WaitsSatisfiedBySpinning} slept={reader.Sleeps} wakes={reader.Wakes}");
         return 0;
     }
 

@@ -24,14 +24,18 @@ internal struct WaitCounters
 
     /// <summary>Spins the next wait may spend (0: not yet set, start from the spin count).</summary>
     internal int SpinBudget;
+
+    /// <summary>Waits that reached the spin phase (every 16th probes with the whole spin count).</summary>
+    internal int SpinningWaits;
 }
 
 /// <summary>
 /// Spin, then sleep on a shared futex word. The spin phase is bounded (<c>spinCount</c> pauses of
 /// Thread.SpinWait(1), about 50 ns each); a peer that answers within it costs no system call on either side.
 /// The budget adapts within that bound: it halves after a wait that had to sleep and doubles after one that
-/// spinning satisfied, so a peer that is not running (an oversubscribed machine, a peer that sleeps itself)
-/// stops costing a spin budget per wait, and a busy peer gets the whole budget back after a few round trips.
+/// spinning satisfied, so a peer that is not running (an oversubscribed machine) stops costing a whole spin
+/// budget per wait. Every 16th wait probes with the whole spin count: two peers that both fell back to
+/// sleeping wake each other more slowly than a reduced budget spins, and would otherwise never spin again.
 /// The sleep phase announces the waiter in a shared counter before it looks at the condition one last time and
 /// calls FUTEX_WAIT; a signaller changes the futex word, issues a full fence and then reads that counter, so
 /// either the waiter sees the change or the signaller sees the waiter and wakes it (no lost wake-up), and a
@@ -61,7 +65,7 @@ internal static unsafe class AdaptiveWait
             return false;
 
         long start = timeout == Timeout.InfiniteTimeSpan ? 0 : Stopwatch.GetTimestamp();
-        int budget = counters.SpinBudget is > 0 and var b ? Math.Min(b, spinCount) : spinCount;
+        int budget = counters.SpinBudget is > 0 and var b && (++counters.SpinningWaits & 15) != 0 ? Math.Min(b, spinCount) : spinCount;
         for (int i = 1; i <= budget; i++)
         {
             Thread.SpinWait(1);

@@ -17,7 +17,7 @@ public sealed unsafe class SharedRingWriter : IDisposable
     private readonly int _capacity;
     private readonly int _slots;
     private long _position;
-    private int _spinCount = AdaptiveWait.DefaultSpinCount;
+    private int _spinCount = SharedRing.DefaultSpinCount;
     private WaitCounters _counters;
     private bool _completed;
 
@@ -103,7 +103,7 @@ public sealed unsafe class SharedRingWriter : IDisposable
     /// <summary>True once <see cref="Complete"/> ran.</summary>
     public bool IsCompleted => _completed;
 
-    /// <summary>Pauses spent looking for space before sleeping.</summary>
+    /// <summary>Pauses spent looking for space before sleeping (default <see cref="SharedRing.DefaultSpinCount"/>).</summary>
     public int SpinCount
     {
         get => _spinCount;
@@ -172,7 +172,7 @@ public sealed unsafe class SharedRingWriter : IDisposable
         long end = _position + data.Length;
         if (_control != null)
         {
-            long start = Stopwatch.GetTimestamp();
+            long start = timeout == Timeout.InfiniteTimeSpan ? 0 : Stopwatch.GetTimestamp();
             if (!WaitForReaders(end - _capacity, timeout, cancellationToken))
                 return false;
             // Claim the space (a full fence), then look at the slots again: a reader that joined while we
