@@ -37,12 +37,14 @@ static void spin_side(int initiator, int64_t rounds, uint32_t *seq)
     uint32_t *ping = U32(shared, 0), *pong = U32(shared, 64);
     for (int64_t i = 0; i < rounds; i++) {
         uint32_t s = ++*seq;
+        /* A seq_cst store (xchg on x86-64) drains the store buffer at once; measured a few per cent faster here
+         * than a plain release store, so it is the floor. */
         if (initiator) {
-            __atomic_store_n(ping, s, __ATOMIC_RELEASE);
+            __atomic_store_n(ping, s, __ATOMIC_SEQ_CST);
             while (__atomic_load_n(pong, __ATOMIC_ACQUIRE) != s) umem_pause();
         } else {
             while (__atomic_load_n(ping, __ATOMIC_ACQUIRE) != s) umem_pause();
-            __atomic_store_n(pong, s, __ATOMIC_RELEASE);
+            __atomic_store_n(pong, s, __ATOMIC_SEQ_CST);
         }
     }
 }

@@ -101,7 +101,8 @@ internal static unsafe class AdaptiveWait
                 long remaining = -1;
                 if (timeout != Timeout.InfiniteTimeSpan)
                 {
-                    remaining = (long)(timeout - Stopwatch.GetElapsedTime(start)).TotalNanoseconds;
+                    double left = (timeout - Stopwatch.GetElapsedTime(start)).TotalNanoseconds;
+                    remaining = left >= long.MaxValue ? long.MaxValue : (long)left;   // TimeSpan.MaxValue: ~292 years
                     if (remaining <= 0)
                         return condition.IsSatisfied(out _);
                 }

@@ -35,14 +35,6 @@ public static class SharedRing
     /// <summary>The most reader slots a control region may have.</summary>
     public const int MaxReaderSlots = 1024;
 
-    /// <summary>
-    /// The default spin count of ring readers and writers: five times a doorbell's (about 50 µs; 0 on one CPU).
-    /// A streaming peer hands over data every few microseconds, and a sleep costs a wake-up of 10–20 µs plus a
-    /// FUTEX_WAKE call on the other side; with a doorbell's budget a 64 KiB stream between two processes slept
-    /// often enough to lose 7% of its throughput (bench/README.md).
-    /// </summary>
-    public static int DefaultSpinCount { get; } = 5 * AdaptiveWait.DefaultSpinCount;
-
     /// <summary>The ring region's size for <paramref name="capacity"/> data bytes.</summary>
     public static long RingLength(int capacity) => HeaderSize + (long)CheckCapacity(capacity);
 

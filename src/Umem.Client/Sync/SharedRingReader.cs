@@ -19,7 +19,7 @@ public sealed unsafe class SharedRingReader : IDisposable
     private readonly int _capacity;
     private readonly bool _canSleep;
     private long _position;
-    private int _spinCount = SharedRing.DefaultSpinCount;
+    private int _spinCount = AdaptiveWait.DefaultSpinCount;
     private WaitCounters _counters;
     private bool _disposed;
 
@@ -93,7 +93,7 @@ public sealed unsafe class SharedRingReader : IDisposable
     /// <summary>True when the writer waits for this reader.</summary>
     public bool IsFlowControlled => _slot != null;
 
-    /// <summary>Pauses spent looking for data before sleeping (default <see cref="SharedRing.DefaultSpinCount"/>).</summary>
+    /// <summary>Pauses spent looking for data before sleeping (default <see cref="SharedDoorbell.DefaultSpinCount"/>).</summary>
     public int SpinCount
     {
         get => _spinCount;

@@ -17,7 +17,7 @@ public sealed unsafe class SharedRingWriter : IDisposable
     private readonly int _capacity;
     private readonly int _slots;
     private long _position;
-    private int _spinCount = SharedRing.DefaultSpinCount;
+    private int _spinCount = AdaptiveWait.DefaultSpinCount;
     private WaitCounters _counters;
     private bool _completed;
 
@@ -103,7 +103,7 @@ public sealed unsafe class SharedRingWriter : IDisposable
     /// <summary>True once <see cref="Complete"/> ran.</summary>
     public bool IsCompleted => _completed;
 
-    /// <summary>Pauses spent looking for space before sleeping (default <see cref="SharedRing.DefaultSpinCount"/>).</summary>
+    /// <summary>Pauses spent looking for space before sleeping (default <see cref="SharedDoorbell.DefaultSpinCount"/>).</summary>
     public int SpinCount
     {
         get => _spinCount;

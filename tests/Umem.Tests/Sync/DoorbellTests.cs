@@ -127,6 +127,18 @@ public sealed class DoorbellTests
     }
 
     [Fact]
+    public async Task TheLongestTimeoutStillWaits()
+    {
+        using var memory = new TestMemory(4096);
+        var doorbell = new SharedDoorbell(memory.Address) { SpinCount = 0 };
+        var waiter = Task.Run(() => doorbell.TryWait(0, TimeSpan.MaxValue, out uint value, TestContext.Current.CancellationToken) ? value : 0u,
+            TestContext.Current.CancellationToken);
+        SpinUntil(() => doorbell.Sleepers == 1);
+        doorbell.Ring();
+        Assert.Equal(1u, await waiter.WaitAsync(Guard, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public void TimeoutInAnotherProcess()
     {
         using var memory = new TestMemory(4096);
