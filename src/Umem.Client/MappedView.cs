@@ -58,6 +58,22 @@ internal sealed class MappedView
         return true;
     }
 
+    /// <summary>True when every page was unmapped piece by piece (the host has then forgotten the mapping).</summary>
+    internal bool IsAllUnmapped()
+    {
+        lock (_gate)
+        {
+            if (_holes.Count == 0) return false;
+            long covered = 0;
+            foreach (var (s, e) in _holes.OrderBy(h => h.Start))
+            {
+                if (s > covered) return false;
+                covered = Math.Max(covered, e);
+            }
+            return covered >= Length;
+        }
+    }
+
     /// <summary>Forgets [offset, offset+length) locally: inaccessible at once when no view can still reach it.</summary>
     internal void Unmap(long offset, long length, bool viewsOutstanding)
     {

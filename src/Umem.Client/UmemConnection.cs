@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 using Umem.Platform;
 using Umem.Protocol;
@@ -13,23 +12,21 @@ namespace Umem.Client;
 /// with the last of them, which makes the host release everything still held.
 /// </summary>
 /// <remarks>
-/// The MUNMAP of a disposed mapping is sent without waiting for its reply (the range is already gone here and
-/// nothing can fail that the caller could act on); that reply is read, in order, before the next one. At most
-/// <see cref="MaxPending"/> such replies wait, so the host's sends never back up.
+/// The MUNMAP of a disposed mapping is sent with the no-reply bit (docs/protocol.md): the range is already gone
+/// here, and munmap(2) has nothing to report that the caller could act on. The host handles it before this
+/// connection's next request, so the driver has seen the unmap before anything the application asks next.
 /// </remarks>
 internal sealed class UmemConnection
 {
-    private const int MaxPending = 16;
+    // The message buffers belong to the calling thread: a request is written, sent and answered under the lock on
+    // one thread, so a connection holds no 64 KiB buffers of its own (a process may keep many devices open).
+    [ThreadStatic] private static byte[]? t_send;
+    [ThreadStatic] private static byte[]? t_receive;
 
     private readonly SeqPacketChannel _channel;
     private readonly Lock _gate = new();
-    // Pooled: opening a node allocates no 64 KiB buffers. Returned under the lock once the last reference goes.
-    private readonly byte[] _send = ArrayPool<byte>.Shared.Rent(Wire.MaxMessage);
-    private readonly byte[] _receive = ArrayPool<byte>.Shared.Rent(Wire.MaxMessage);
     private bool _closed;
-    private readonly Queue<(MessageType Type, uint Seq)> _pending = new();
     private readonly List<SafeFd> _fds = new(4);
-    private readonly byte[] _pendingReply = new byte[64];
     private int _references = 1;
     private uint _seq;
     private bool _broken;
@@ -84,10 +81,12 @@ internal sealed class UmemConnection
         {
             _closed = true;
             _channel.Dispose();
-            ArrayPool<byte>.Shared.Return(_send);
-            ArrayPool<byte>.Shared.Return(_receive);
         }
     }
+
+    private static byte[] SendBuffer => t_send ??= GC.AllocateUninitializedArray<byte>(Wire.MaxMessage);
+
+    private static byte[] ReceiveBuffer => t_receive ??= GC.AllocateUninitializedArray<byte>(Wire.MaxMessage);
 
     private void Hello()
     {
@@ -95,7 +94,7 @@ internal sealed class UmemConnection
         lock (_gate)
         {
             uint seq = NextSeq();
-            Send(new HelloRequest(Wire.Version, Wire.Version).Write(_send, seq), default, call);
+            Send(new HelloRequest(Wire.Version, Wire.Version).Write(SendBuffer, seq), default, call);
             var reply = ReceiveReply(MessageType.Hello, seq, null, call);
             Check(HelloReply.TryRead(reply, out var hello), call);
             if (hello.Version != Wire.Version || hello.PageSize != (uint)SystemPage.Size)
@@ -110,7 +109,7 @@ internal sealed class UmemConnection
         lock (_gate)
         {
             uint seq = NextSeq();
-            Send(new OpenRequest(oflags).Write(_send, seq), default, call);
+            Send(new OpenRequest(oflags).Write(SendBuffer, seq), default, call);
             var reply = ReceiveReply(MessageType.Open, seq, null, call);
             Check(OpenReply.TryRead(reply, out var open), call);
             return open.Handle;
@@ -123,7 +122,7 @@ internal sealed class UmemConnection
         lock (_gate)
         {
             uint seq = NextSeq();
-            Send(new IdRequest(type, id).Write(_send, seq), default, call);
+            Send(new IdRequest(type, id).Write(SendBuffer, seq), default, call);
             ExpectEmpty(ReceiveReply(type, seq, null, call), call);
         }
     }
@@ -138,7 +137,7 @@ internal sealed class UmemConnection
         lock (_gate)
         {
             uint seq = NextSeq();
-            Send(new MmapRequest(handle, (ulong)offset, (ulong)length, (uint)prot, (uint)kind).Write(_send, seq), default, call);
+            Send(new MmapRequest(handle, (ulong)offset, (ulong)length, (uint)prot, (uint)kind).Write(SendBuffer, seq), default, call);
             var m = ReceiveMmapReply(seq, (ulong)length, call);
             mapping = m.Mapping;
             try
@@ -148,8 +147,7 @@ internal sealed class UmemConnection
             catch (ErrnoException) when (!_broken)
             {
                 // Mapped nothing here: the host must forget it too.
-                Send(new MunmapRequest(m.Mapping, 0, (ulong)length).Write(_send, ++_seq), default, call);
-                _pending.Enqueue((MessageType.Munmap, _seq));
+                Send(new MunmapRequest(m.Mapping, 0, (ulong)length).Write(SendBuffer, ++_seq, noReply: true), default, call);
                 throw;
             }
             finally
@@ -170,7 +168,7 @@ internal sealed class UmemConnection
         if (m.SegmentCount > (uint)_fds.Count)
         {
             // The segments must survive the MMAP_MORE receives into the same buffer.
-            var segments = _receive.AsSpan(MmapReply.FixedSize, (int)m.SegmentCount * Wire.SegmentSize).ToArray();
+            var segments = ReceiveBuffer.AsSpan(MmapReply.FixedSize, (int)m.SegmentCount * Wire.SegmentSize).ToArray();
             while (_fds.Count < (int)m.SegmentCount)
             {
                 int before = _fds.Count;
@@ -179,7 +177,7 @@ internal sealed class UmemConnection
                 if (mm.First != (uint)before || _fds.Count - before != (int)mm.Count || _fds.Count > (int)m.SegmentCount)
                     throw Broken(Errno.EBADMSG, call, $"MMAP_MORE brought fds {mm.First}+{_fds.Count - before}, expected from {before}");
             }
-            segments.CopyTo(_receive.AsSpan(MmapReply.FixedSize));
+            segments.CopyTo(ReceiveBuffer.AsSpan(MmapReply.FixedSize));
         }
         return m;
     }
@@ -188,7 +186,7 @@ internal sealed class UmemConnection
     {
         long length = (long)m.Length;
         int type = (kind == Wire.MapShared ? Interop.MAP_SHARED : Interop.MAP_PRIVATE);
-        var first = MmapReply.ReadSegment(_receive, 0);
+        var first = MmapReply.ReadSegment(ReceiveBuffer, 0);
         if (m.SegmentCount == 1)
         {
             CheckProt(first, prot, call);
@@ -202,7 +200,7 @@ internal sealed class UmemConnection
         {
             for (int i = 0; i < (int)m.SegmentCount; i++)
             {
-                var s = MmapReply.ReadSegment(_receive, i);
+                var s = MmapReply.ReadSegment(ReceiveBuffer, i);
                 CheckProt(s, prot, call);
                 nint at = reserved.Address + (nint)s.Offset;
                 if (Interop.mmap(at, (nuint)s.Length, prot, type | Interop.MAP_FIXED, _fds[(int)s.FdIndex], (long)s.FdOffset) != at)
@@ -230,23 +228,20 @@ internal sealed class UmemConnection
         lock (_gate)
         {
             uint seq = NextSeq();
-            Send(new MunmapRequest(mapping, offset, length).Write(_send, seq), default, call);
+            Send(new MunmapRequest(mapping, offset, length).Write(SendBuffer, seq), default, call);
             ExpectEmpty(ReceiveReply(MessageType.Munmap, seq, null, call), call);
         }
     }
 
-    /// <summary>MUNMAP without waiting: its reply is read before the next one. Silent when the host is gone.</summary>
-    internal void MunmapDeferred(ulong mapping, ulong length, in CallInfo call)
+    /// <summary>MUNMAP of a whole mapping with the no-reply bit. Silent when the host is gone.</summary>
+    internal void MunmapNoReply(ulong mapping, ulong length, in CallInfo call)
     {
         lock (_gate)
         {
             if (_broken || _closed) return;
             try
             {
-                if (_pending.Count >= MaxPending) DrainPending(call);
-                uint seq = NextSeq();
-                Send(new MunmapRequest(mapping, 0, length).Write(_send, seq), default, call);
-                _pending.Enqueue((MessageType.Munmap, seq));
+                Send(new MunmapRequest(mapping, 0, length).Write(SendBuffer, NextSeq(), noReply: true), default, call);
             }
             catch (ErrnoException)
             {
@@ -262,7 +257,7 @@ internal sealed class UmemConnection
         lock (_gate)
         {
             uint seq = NextSeq();
-            Send(new IoctlRequest(handle, cmd, (uint)outMax, (uint)input.Length).Write(_send, seq, input), default, call);
+            Send(new IoctlRequest(handle, cmd, (uint)outMax, (uint)input.Length).Write(SendBuffer, seq, input), default, call);
             var reply = ReceiveReply(MessageType.Ioctl, seq, null, call);
             Check(IoctlReply.TryRead(reply, (uint)outMax, out var r), call);
             IoctlReply.Output(reply).CopyTo(output);
@@ -275,7 +270,7 @@ internal sealed class UmemConnection
         lock (_gate)
         {
             uint seq = NextSeq();
-            Send(new RegisterRequest(address, length, 0).Write(_send, seq), [memfd], call);
+            Send(new RegisterRequest(address, length, 0).Write(SendBuffer, seq), [memfd], call);
             var reply = ReceiveReply(MessageType.Register, seq, null, call);
             Check(RegisterReply.TryRead(reply, out var r), call);
             return r.Buffer;
@@ -293,56 +288,19 @@ internal sealed class UmemConnection
         if (_broken) throw new ErrnoException(Errno.ECONNRESET, call.ToString(), "the connection to the device host is broken");
         try
         {
-            _channel.Send(_send.AsSpan(0, length), fds);
+            _channel.Send(SendBuffer.AsSpan(0, length), fds);
         }
         catch (ErrnoException e)
         {
             _broken = true;
             throw new ErrnoException(e.Errno, call.ToString(), $"the device host is gone: {e.Message}");
-        }
-    }
-
-    /// <summary>Reads the replies of requests sent without waiting; a host errno there is ignored, a broken stream is not.</summary>
-    private void DrainPending(in CallInfo call)
-    {
-        while (_pending.TryDequeue(out var p))
-        {
-            if (ReceiveReplyOrErrno(p.Type, p.Seq, null, call, out _).Length > Wire.ReplyPrefixSize)
-                throw Broken(Errno.EBADMSG, call, $"a long reply to {p.Type}");
         }
     }
 
     /// <summary>Receives the reply to (type, seq); throws the host's errno, or EPROTO/EBADMSG for a reply that is not one.</summary>
     private ReadOnlySpan<byte> ReceiveReply(MessageType type, uint seq, List<SafeFd>? fds, in CallInfo call)
     {
-        if (_pending.Count == 1 && type != MessageType.MmapMore) return ReceiveAfterPending(type, seq, fds, call);
-        if (_pending.Count > 0 && type != MessageType.MmapMore) DrainPending(call);
         var reply = ReceiveReplyOrErrno(type, seq, fds, call, out int errno);
-        return errno != 0 ? throw new ErrnoException((Errno)errno, call.ToString()) : reply;
-    }
-
-    /// <summary>
-    /// The usual case after a mapping was disposed: one MUNMAP reply is due before this one. Both are read with one
-    /// recvmmsg, so this thread wakes once.
-    /// </summary>
-    private ReadOnlySpan<byte> ReceiveAfterPending(MessageType type, uint seq, List<SafeFd>? fds, in CallInfo call)
-    {
-        var (pendingType, pendingSeq) = _pending.Dequeue();
-        ReceiveResult r1, r2;
-        try
-        {
-            _channel.ReceiveTwo(_pendingReply, null, _receive.AsSpan(0, Wire.MaxMessage), fds, out r1, out r2);
-        }
-        catch (ErrnoException e)
-        {
-            _broken = true;
-            throw new ErrnoException(e.Errno, call.ToString(), $"the device host is gone: {e.Message}");
-        }
-        if (r1.EndOfStream || r2.EndOfStream) throw Broken(Errno.ECONNRESET, call, "the device host closed the connection");
-        if (r1.Truncated || r1.FdCount != 0 || Reply.TryReadPrefix(_pendingReply.AsSpan(0, r1.Length), pendingType, pendingSeq, out _) != ProtocolError.None
-            || r1.Length != Wire.ReplyPrefixSize)
-            throw Broken(Errno.EBADMSG, call, $"not a valid {pendingType} reply to seq {pendingSeq}");
-        var reply = CheckReceived(r2, type, seq, call, out int errno);
         return errno != 0 ? throw new ErrnoException((Errno)errno, call.ToString()) : reply;
     }
 
@@ -351,7 +309,7 @@ internal sealed class UmemConnection
         ReceiveResult r;
         try
         {
-            r = _channel.Receive(_receive.AsSpan(0, Wire.MaxMessage), fds);
+            r = _channel.Receive(ReceiveBuffer.AsSpan(0, Wire.MaxMessage), fds);
         }
         catch (ErrnoException e)
         {
@@ -365,7 +323,7 @@ internal sealed class UmemConnection
     {
         if (r.EndOfStream) throw Broken(Errno.ECONNRESET, call, "the device host closed the connection");
         if (r.Truncated || r.ControlTruncated) throw Broken(Errno.EMSGSIZE, call, "the reply was truncated");
-        var reply = _receive.AsSpan(0, r.Length);
+        var reply = ReceiveBuffer.AsSpan(0, r.Length);
         var error = Reply.TryReadPrefix(reply, type, seq, out errno);
         if (error != ProtocolError.None) throw Broken((Errno)(int)error, call, $"not a valid {type} reply to seq {seq}");
         return reply;

@@ -129,8 +129,10 @@ public sealed unsafe class UmemMapping : IDisposable
             _whole?.Detach(); // borrowed our reference; pins taken before keep their own
             _whole = null;
         }
-        _view.Release(); // unmapped here first: the host's answer cannot change that
-        _connection.MunmapDeferred(_id, (ulong)Length, new CallInfo("munmap({0}, offset={1}, length={2})", _connection.Path, 0, Length));
+        bool hostForgot = _view.IsAllUnmapped(); // every piece went through Unmap: nothing left to tell the host
+        _view.Release(); // unmapped here first: the host cannot refuse a MUNMAP the client library sends
+        if (!hostForgot)
+            _connection.MunmapNoReply(_id, (ulong)Length, new CallInfo("munmap({0}, offset={1}, length={2})", _connection.Path, 0, Length));
         _connection.Release();
     }
 

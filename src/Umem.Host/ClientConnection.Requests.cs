@@ -24,7 +24,7 @@ internal sealed partial class ClientConnection
             var raw = msg.Length >= Wire.HeaderSize ? MessageHeader.ReadRaw(msg) : default;
             return Fail(raw with { RawType = (ushort)(raw.RawType & ~Wire.ReplyBit) }, headerError, fatal: true);
         }
-        if (h.IsReply || h.Type is < MessageType.Hello or > MessageType.Unregister)
+        if (h.IsReply || h.Type is < MessageType.Hello or > MessageType.Unregister || (h.NoReply && h.Type != MessageType.Munmap))
             return Fail(h with { RawType = (ushort)h.Type }, ProtocolError.EPROTO, fatal: true);
         if (_state == State.AwaitingHello && h.Type != MessageType.Hello)
             return Fail(h, ProtocolError.EPROTO, fatal: true);
@@ -235,15 +235,21 @@ internal sealed partial class ClientConnection
         return 0;
     }
 
+    /// <summary>
+    /// MUNMAP. With the no-reply bit (what the client library sends when a mapping is disposed: munmap(2) has
+    /// nothing to report that the caller could act on), success sends nothing, and a refusal is the one reply the
+    /// client gets, after which the connection closes: its idea of its mappings is not the host's.
+    /// </summary>
     private bool Munmap(ReadOnlySpan<byte> msg, in MessageHeader h)
     {
         var error = MunmapRequest.TryRead(msg, SystemPage.Size, out var req);
-        if (error != ProtocolError.None) return Fail(h, error);
-        if (!_mappings.TryGetValue(req.Mapping, out var entry)) return Fail(h, ProtocolError.EBADF);
-        if (req.Offset + req.Length > (ulong)entry.Length) return Fail(h, ProtocolError.EINVAL);
+        MappingEntry? entry = null;
+        if (error == ProtocolError.None && !_mappings.TryGetValue(req.Mapping, out entry)) error = ProtocolError.EBADF;
+        if (error != ProtocolError.None) return Fail(h, error, fatal: h.NoReply);
+        if (req.Offset + req.Length > (ulong)entry!.Length) return Fail(h, ProtocolError.EINVAL, fatal: h.NoReply);
         UnmapRange(entry, (long)req.Offset, (long)req.Length);
         if (entry.Live.Count == 0) RemoveMapping(entry);
-        return Send(Reply.WriteEmpty(_send, h.Type, h.Seq));
+        return h.NoReply || Send(Reply.WriteEmpty(_send, h.Type, h.Seq));
     }
 
     /// <summary>Tells the service about every still-mapped piece of [start, start+length) and forgets it (segdev_unmap).</summary>

@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Umem.Platform;
@@ -33,11 +33,12 @@ internal sealed partial class ClientConnection
     private readonly DeviceHostOptions _options;
     private readonly ILogger _log;
     private readonly MinorNode _node;
-    // Pooled: a connection holds its two 64 KiB message buffers only while it lives.
-    private readonly byte[] _receive = ArrayPool<byte>.Shared.Rent(Wire.MaxMessage);
-    private readonly byte[] _send = ArrayPool<byte>.Shared.Rent(Wire.MaxMessage);
+    private readonly MessageBuffers.Pool _bufferPool;
+    // Borrowed from the pool for one message (ReceiveOne): set while a message is handled, empty otherwise.
+    private byte[] _receive = [];
+    private byte[] _send = [];
+    private SafeFd[] _sendFds = [];
     private readonly List<SafeFd> _fds = new(4);
-    private readonly SafeFd[] _sendFds = new SafeFd[Wire.MaxFds];
     private readonly Dictionary<ulong, OpenEntry> _opens = [];
     private readonly Dictionary<ulong, MappingEntry> _mappings = [];
     private readonly Dictionary<ulong, BufferEntry> _buffers = [];
@@ -48,8 +49,9 @@ internal sealed partial class ClientConnection
     private Timer? _helloTimer;
 
     internal ClientConnection(Socket socket, MinorNode node, IDeviceService service, DeviceHostOptions options, EpollReadiness readiness,
-        LingerSlots lingerSlots, ILogger log)
+        LingerSlots lingerSlots, MessageBuffers.Pool bufferPool, ILogger log)
     {
+        _bufferPool = bufferPool;
         _lingerSlots = lingerSlots;
         _channel = new SeqPacketChannel(socket) { SendTimeoutMilliseconds = (int)options.SendTimeout.TotalMilliseconds };
         _readiness = readiness.Register(socket.SafeHandle);
@@ -97,8 +99,6 @@ internal sealed partial class ClientConnection
             Release();
             _readiness.Dispose();
             _channel.Dispose();
-            ArrayPool<byte>.Shared.Return(_receive);
-            ArrayPool<byte>.Shared.Return(_send);
         }
     }
 
@@ -111,7 +111,17 @@ internal sealed partial class ClientConnection
         if (_options.Linger <= TimeSpan.Zero || !_lingerSlots.TryEnter()) return false;
         try
         {
-            return _channel.PollReadable(_options.Linger);
+            if (_options.LingerSpin > TimeSpan.Zero)
+            {
+                long start = Stopwatch.GetTimestamp();
+                do
+                {
+                    if (_channel.PollReadable(TimeSpan.Zero)) return true;
+                    Thread.SpinWait(10);
+                }
+                while (Stopwatch.GetElapsedTime(start) < _options.LingerSpin);
+            }
+            return _channel.PollReadable(_options.Linger - _options.LingerSpin);
         }
         finally
         {
@@ -121,6 +131,21 @@ internal sealed partial class ClientConnection
 
     /// <summary>Receives and handles one message if one is queued; false when the connection must close.</summary>
     private bool ReceiveOne()
+    {
+        var buffers = _bufferPool.Rent();
+        (_receive, _send, _sendFds) = (buffers.Receive, buffers.Send, buffers.SendFds);
+        try
+        {
+            return ReceiveAndHandle();
+        }
+        finally
+        {
+            (_receive, _send, _sendFds) = ([], [], []);
+            _bufferPool.Return(buffers);
+        }
+    }
+
+    private bool ReceiveAndHandle()
     {
         ReceiveResult r;
         try

@@ -25,6 +25,7 @@ public sealed class DeviceHost : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly EpollReadiness _readiness;
     private readonly LingerSlots _lingerSlots = new(Environment.ProcessorCount);
+    private readonly MessageBuffers.Pool _bufferPool = new();
     private bool _disposed;
 
     /// <summary>Creates the device directory (0755) and applies the process settings of <paramref name="options"/>.</summary>
@@ -137,7 +138,7 @@ public sealed class DeviceHost : IAsyncDisposable
 
     internal void StartConnection(Socket socket, MinorNode node)
     {
-        var connection = new ClientConnection(socket, node, _service, _options, _readiness, _lingerSlots, _log);
+        var connection = new ClientConnection(socket, node, _service, _options, _readiness, _lingerSlots, _bufferPool, _log);
         lock (_gate)
         {
             if (_disposed)

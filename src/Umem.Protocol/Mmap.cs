@@ -167,10 +167,13 @@ public readonly record struct MunmapRequest(ulong Mapping, ulong Offset, ulong L
     /// <summary>Total bytes.</summary>
     public const int Size = Wire.HeaderSize + 24;
 
-    /// <summary>Encodes the request; returns its length.</summary>
-    public int Write(Span<byte> destination, uint seq)
+    /// <summary>
+    /// Encodes the request; returns its length. With <paramref name="noReply"/> the type carries
+    /// <see cref="Wire.NoReplyBit"/>: the host answers only if it refuses the request (and then closes).
+    /// </summary>
+    public int Write(Span<byte> destination, uint seq, bool noReply = false)
     {
-        MessageHeader.Write(destination[..Size], MessageType.Munmap, reply: false, Size, seq);
+        MessageHeader.Write(destination[..Size], (ushort)((ushort)MessageType.Munmap | (noReply ? Wire.NoReplyBit : 0)), Size, seq);
         var p = destination[Wire.HeaderSize..];
         BinaryPrimitives.WriteUInt64LittleEndian(p, Mapping);
         BinaryPrimitives.WriteUInt64LittleEndian(p[8..], Offset);

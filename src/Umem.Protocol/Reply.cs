@@ -37,7 +37,7 @@ public static class Reply
         errno = 0;
         var error = MessageHeader.TryRead(message, out var header);
         if (error != ProtocolError.None) return error;
-        if (!header.IsReply || header.Type != type || header.Seq != seq) return ProtocolError.EPROTO;
+        if (header.RawType != ((ushort)type | Wire.ReplyBit) || header.Seq != seq) return ProtocolError.EPROTO;
         if (message.Length < Wire.ReplyPrefixSize) return ProtocolError.EBADMSG;
         errno = BinaryPrimitives.ReadInt32LittleEndian(message[Wire.HeaderSize..]);
         if (errno < 0 || (errno > 0 && message.Length != Wire.ReplyPrefixSize))

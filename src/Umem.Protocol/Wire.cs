@@ -27,6 +27,12 @@ public static class Wire
     /// <summary>Bit 15 of the type field marks a reply.</summary>
     public const ushort ReplyBit = 0x8000;
 
+    /// <summary>
+    /// Bit 14 of a request's type: the client wants no reply (MUNMAP only). The host answers such a request only to
+    /// refuse it, and then closes the connection.
+    /// </summary>
+    public const ushort NoReplyBit = 0x4000;
+
     /// <summary>The largest <c>in_len</c> and <c>out_max</c> of an IOCTL.</summary>
     public const int MaxIoctlData = 60000;
 

@@ -250,6 +250,56 @@ public sealed class MalformedMessageTests : IAsyncLifetime
     }
 
     [Fact]
+    public void ANoReplyMunmapIsAnsweredOnlyWhenRefused()
+    {
+        ulong page = (ulong)SystemPage.Size;
+        using var c = RawClient.Ready(_host.Path, out ulong h);
+        Assert.Equal(0, c.Request(b => new MmapRequest(h, 0, 2 * page, 3, 1).Write(b, 10)));
+        ulong mapping = BinaryPrimitives.ReadUInt64LittleEndian(c.LastReply.AsSpan(Wire.ReplyPrefixSize));
+        int unmaps = _host.Service.Unmaps.Count;
+        c.SendOnly(Bytes(b => new MunmapRequest(mapping, page, page).Write(b, 11, noReply: true)));
+        // Nothing comes back for it: the next message is the next request's reply, and the host unmapped first.
+        Assert.Equal(0, c.Request(b => new IoctlRequest(h, TestApp.TestDeviceService.IoctlEcho, 8, 2).Write(b, 12, [1, 2])));
+        Assert.Equal((MessageType.Ioctl, 12u), (c.ReplyHeader.Type, c.ReplyHeader.Seq));
+        Assert.Equal(unmaps + 1, _host.Service.Unmaps.Count);
+        // Unmapping the tail again changes nothing and says nothing (munmap(2) skips what is not mapped).
+        c.SendOnly(Bytes(b => new MunmapRequest(mapping, page, page).Write(b, 13, noReply: true)));
+        // Past the mapping's end: refusing a no-reply MUNMAP is the one reply it gets, and the connection closes.
+        Assert.Equal((int)Errno.EINVAL, c.Request(b => new MunmapRequest(mapping, 2 * page, page).Write(b, 14, noReply: true)));
+        Assert.Equal((MessageType.Munmap, true, 14u), (c.ReplyHeader.Type, c.ReplyHeader.IsReply, c.ReplyHeader.Seq));
+        Assert.True(c.IsClosedByHost());
+        TestHost.WaitUntil(() => _host.Service.Unmaps.Count == unmaps + 2, "the head unmapped when the connection closed");
+    }
+
+    [Fact]
+    public void ANoReplyMunmapOfAnUnknownMappingIsEbadfAndCloses()
+    {
+        using var c = RawClient.Ready(_host.Path, out _);
+        Assert.Equal((int)Errno.EBADF, c.Request(b => new MunmapRequest(77, 0, (ulong)SystemPage.Size).Write(b, 5, noReply: true)));
+        Assert.True(c.IsClosedByHost());
+    }
+
+    [Fact]
+    public void TheNoReplyBitOnAnyOtherRequestIsEprotoAndCloses()
+    {
+        foreach (var type in new[] { MessageType.Open, MessageType.Close, MessageType.Mmap, MessageType.Ioctl, MessageType.Unregister })
+        {
+            using var c = RawClient.Ready(_host.Path, out ulong h);
+            var message = type switch
+            {
+                MessageType.Open => Bytes(b => new OpenRequest(2).Write(b, 7)),
+                MessageType.Mmap => Bytes(b => new MmapRequest(h, 0, (ulong)SystemPage.Size, 1, 1).Write(b, 7)),
+                MessageType.Ioctl => Bytes(b => new IoctlRequest(h, TestApp.TestDeviceService.IoctlEcho, 8, 0).Write(b, 7, [])),
+                _ => Bytes(b => new IdRequest(type, h).Write(b, 7)),
+            };
+            BinaryPrimitives.WriteUInt16LittleEndian(message.AsSpan(6), (ushort)((ushort)type | Wire.NoReplyBit));
+            Assert.Equal((int)Errno.EPROTO, c.Send(message));
+            Assert.Equal((type, 7u), (c.ReplyHeader.Type, c.ReplyHeader.Seq));
+            Assert.True(c.IsClosedByHost(), $"{type} with the no-reply bit");
+        }
+    }
+
+    [Fact]
     public void OpenModesAreEnforcedAsMmapEnforcesThem()
     {
         ulong page = (ulong)SystemPage.Size;

@@ -39,6 +39,9 @@ internal sealed class RawClient : IDisposable
         return Receive();
     }
 
+    /// <summary>Sends raw bytes and reads nothing (a request with the no-reply bit).</summary>
+    internal void SendOnly(byte[] message) => _channel.Send(message, default);
+
     internal int Receive()
     {
         foreach (var fd in Fds) fd.Dispose();

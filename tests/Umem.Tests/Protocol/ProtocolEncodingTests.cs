@@ -40,6 +40,23 @@ public sealed class ProtocolEncodingTests
     }
 
     [Fact]
+    public void ANoReplyMunmapSetsBit14AndNothingElse()
+    {
+        var b = new byte[64];
+        int n = new MunmapRequest(2, 0, 4096).Write(b, 10, noReply: true);
+        Assert.Equal("554D454D01000540280000000A000000" + "0200000000000000" + "0000000000000000" + "0010000000000000", Hex(b.AsSpan(0, n)));
+        Assert.Equal(ProtocolError.None, MessageHeader.TryRead(b.AsSpan(0, n), out var h));
+        Assert.Equal((MessageType.Munmap, true, false), (h.Type, h.NoReply, h.IsReply));
+        Assert.Equal(ProtocolError.None, MunmapRequest.TryRead(b.AsSpan(0, n), Page, out var r));
+        Assert.Equal(new MunmapRequest(2, 0, 4096), r);
+        // A reply never carries it: a reply with bit 14 is not the MUNMAP reply.
+        n = Reply.WriteEmpty(b, MessageType.Munmap, 10);
+        Assert.Equal(ProtocolError.None, Reply.TryReadPrefix(b.AsSpan(0, n), MessageType.Munmap, 10, out _));
+        BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(6), 0x8000 | 0x4000 | 5);
+        Assert.Equal(ProtocolError.EPROTO, Reply.TryReadPrefix(b.AsSpan(0, n), MessageType.Munmap, 10, out _));
+    }
+
+    [Fact]
     public void EveryReplyHasTheDocumentedBytes()
     {
         var b = new byte[256];
