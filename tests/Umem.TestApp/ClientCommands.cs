@@ -6,7 +6,7 @@ namespace Umem.TestApp;
 
 /// <summary>
 /// An application using the client library, driven line by line: open PATH [r|w|rw] | map OFF LEN r|rw|none |
-/// fill M OFF LEN BYTE | get M OFF | unmap M OFF LEN | dispose M | memory M | memget K OFF | ioctl CMD HEX OUTMAX |
+/// fill M OFF LEN BYTE | get M OFF | find M OFF LEN BYTE (first index in the range holding another byte, -1 if none) | unmap M OFF LEN | dispose M | memory M | memget K OFF | ioctl CMD HEX OUTMAX |
 /// register LEN | bfill B OFF LEN BYTE | bget B OFF | close | pid | bits | quit.
 /// </summary>
 internal static class ClientCommands
@@ -31,6 +31,7 @@ internal static class ClientCommands
                     "map" => Index(mappings, device!.Map(L(a[1]), L(a[2]), Prot(a[3]))),
                     "fill" => Ok(() => mappings[I(a[1])].GetSpan(L(a[2]), I(a[3])).Fill(B(a[4]))),
                     "get" => "ok " + mappings[I(a[1])].GetSpan(L(a[2]), 1)[0].ToString(CultureInfo.InvariantCulture),
+                    "find" => "ok " + mappings[I(a[1])].GetSpan(L(a[2]), I(a[3])).IndexOfAnyExcept(B(a[4])).ToString(CultureInfo.InvariantCulture),
                     "unmap" => Ok(() => mappings[I(a[1])].Unmap(L(a[2]), L(a[3]))),
                     "dispose" => Ok(() => mappings[I(a[1])].Dispose()),
                     "memory" => Index(memories, mappings[I(a[1])].Memory),

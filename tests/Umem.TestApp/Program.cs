@@ -4,7 +4,8 @@ using Umem.TestApp;
 //   client                       commands on stdin (see ClientCommands)
 //   host DIR [noevents]          serves the test device as DIR/test0 until stdin closes
 //   serve DIR                    the same through the generic host (stops on SIGTERM)
-//   attack PATH OFFSET LEN PID   a hostile client speaking raw syscalls against a read-only grant
+//   attack PATH OFFSET LEN PID [rw=OFFSET] [open=r] [hold]
+//                                a hostile client speaking raw syscalls against a read-only grant (see Attack)
 //   fdserver PATH                answers each message with 16 bytes and a memfd (the benchmarks' floor)
 return args.Length == 0 ? Usage() : args[0] switch
 {
@@ -12,12 +13,12 @@ return args.Length == 0 ? Usage() : args[0] switch
     "host" when args.Length >= 2 => HostCommand.Run(args[1], args.Contains("noevents")),
     "serve" when args.Length >= 2 => await HostCommand.ServeAsync(args[1]).ConfigureAwait(false),
     "fdserver" when args.Length == 2 => FdServer.Run(args[1]),
-    "attack" when args.Length == 5 => Attack.Run(args[1], long.Parse(args[2]), long.Parse(args[3]), int.Parse(args[4])),
+    "attack" when args.Length >= 5 => Attack.Run(args[1], long.Parse(args[2]), long.Parse(args[3]), int.Parse(args[4]), args[5..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Umem.TestApp client | host DIR [noevents] | serve DIR | attack PATH OFFSET LEN HOSTPID");
+    Console.Error.WriteLine("usage: Umem.TestApp client | host DIR [noevents] | serve DIR | attack PATH OFFSET LEN HOSTPID [rw=OFFSET] [open=r] [hold]");
     return 2;
 }

@@ -13,8 +13,9 @@ namespace Umem.TestDrivers;
 /// A test driver with one node "regions&lt;instance&gt;" over <see cref="Pages"/> pages allocated at attach. Its
 /// devmap exports one page per call, so a mapping of n pages has n handles; every page whose index is odd is
 /// read-only (maxprot PROT_READ|PROT_USER), the others PROT_ALL. Its devmap_map/devmap_unmap callbacks count
-/// what they see; ioctl <see cref="IocCounts"/> returns the counts, <see cref="IocWrite"/> writes a byte into
-/// the memory at an offset (the driver's side of the shared pages).
+/// what they see; ioctl <see cref="IocCounts"/> returns the counts, <see cref="IocWrite"/> and <see cref="IocFill"/>
+/// write into the memory (the driver's side of the shared pages), <see cref="IocRealloc"/> frees it and allocates
+/// new memory of the same shape.
 /// </summary>
 public sealed class RegionsDriver : Driver, IDevmap, IIoctl
 {
@@ -30,7 +31,17 @@ public sealed class RegionsDriver : Driver, IDevmap, IIoctl
     /// <summary>ioctl: in = i64 offset; rval = the byte at that offset of the driver's memory.</summary>
     public const int IocRead = 0x5203;
 
+    /// <summary>ioctl: in = i64 offset, i64 length, u8 value: the driver fills that range of its memory.</summary>
+    public const int IocFill = 0x5204;
+
+    /// <summary>
+    /// ioctl: ddi_umem_free(9F) the memory and ddi_umem_alloc(9F) new memory of the same size and flags (what the
+    /// allocator would hand back from its cache if it could). EBUSY while any devmap handle is live.
+    /// </summary>
+    public const int IocRealloc = 0x5205;
+
     private readonly SoftState<State> _state = new();
+    private readonly Lock _gate = new();
     private int _maps, _unmaps, _live;
 
     public sealed class State
@@ -63,8 +74,11 @@ public sealed class RegionsDriver : Driver, IDevmap, IIoctl
         long page = Btop(off);
         Prot maxprot = page % 2 == 1 ? Prot.Read | Prot.User : Prot.All;
         var callbacks = new DevmapCallbacks { Map = OnMap, Unmap = OnUnmap };
-        if (DevmapUmemSetup(dhp, null, callbacks, s.Cookie, off, Ptob(1), maxprot, DevmapFlags.Defaults, null) != DdiResult.Success)
-            return Errno.ENXIO;
+        lock (_gate) // not while IocRealloc swaps the cookie
+        {
+            if (DevmapUmemSetup(dhp, null, callbacks, s.Cookie, off, Ptob(1), maxprot, DevmapFlags.Defaults, null) != DdiResult.Success)
+                return Errno.ENXIO;
+        }
         maplen = Ptob(1);
         return Errno.None;
     }
@@ -73,7 +87,13 @@ public sealed class RegionsDriver : Driver, IDevmap, IIoctl
     {
         rval = 0;
         var s = _state.Get(GetMinor(dev));
-        if (s?.Cookie is null) return Errno.ENXIO;
+        lock (_gate) // the cookie stays put while an ioctl uses it
+            return s?.Cookie is { } cookie ? IoctlLocked(s, cookie, cmd, ref arg, out rval) : Errno.ENXIO;
+    }
+
+    private Errno IoctlLocked(State s, UmemCookie cookie, int cmd, ref IoctlBuffer arg, out int rval)
+    {
+        rval = 0;
         switch (cmd)
         {
             case IocCounts:
@@ -87,9 +107,22 @@ public sealed class RegionsDriver : Driver, IDevmap, IIoctl
                 Span<byte> input = stackalloc byte[cmd == IocWrite ? 9 : 8];
                 if (arg.CopyIn(input) != 0) return Errno.EFAULT;
                 long offset = BinaryPrimitives.ReadInt64LittleEndian(input);
-                if (offset < 0 || offset >= s.Cookie.Size) return Errno.EINVAL;
-                if (cmd == IocWrite) s.Cookie.GetSpan(offset, 1)[0] = input[8];
-                else rval = s.Cookie.GetSpan(offset, 1)[0];
+                if (offset < 0 || offset >= cookie.Size) return Errno.EINVAL;
+                if (cmd == IocWrite) cookie.GetSpan(offset, 1)[0] = input[8];
+                else rval = cookie.GetSpan(offset, 1)[0];
+                return Errno.None;
+            case IocFill:
+                Span<byte> fill = stackalloc byte[17];
+                if (arg.CopyIn(fill) != 0) return Errno.EFAULT;
+                long start = BinaryPrimitives.ReadInt64LittleEndian(fill), length = BinaryPrimitives.ReadInt64LittleEndian(fill[8..]);
+                if (start < 0 || length < 0 || length > cookie.Size - start) return Errno.EINVAL;
+                cookie.GetSpan(start, (int)length).Fill(fill[16]);
+                return Errno.None;
+            case IocRealloc:
+                // ddi_umem_free(9F): the caller must make sure no mapping still uses the memory.
+                if (Volatile.Read(ref _live) != 0) return Errno.EBUSY;
+                Context.Allocator.Free(cookie);
+                s.Cookie = Context.Allocator.Alloc(Ptob(Pages), UmemFlags.Pageable);
                 return Errno.None;
             default:
                 return Errno.ENOTTY;

@@ -71,9 +71,15 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>Sends a command and returns the answer line.</summary>
     internal string Command(string line)
     {
+        Send(line);
+        return ReadLine();
+    }
+
+    /// <summary>Sends a line without reading an answer (for commands that answer with several lines).</summary>
+    internal void Send(string line)
+    {
         _process.StandardInput.WriteLine(line);
         _process.StandardInput.Flush();
-        return ReadLine();
     }
 
     /// <summary>Sends a command that must answer "ok ..."; returns what follows "ok".</summary>
