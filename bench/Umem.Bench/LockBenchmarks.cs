@@ -80,9 +80,20 @@ public class LockBenchmarks
         return pages;
     }
 
-    private void ChargeLoop(RctlEntity project, RctlEntity zone)
+    /// <summary>The charge variants: the (project, zone) each thread charges (also run by Interleaved/ChargeScaling).</summary>
+    internal IReadOnlyList<(string Name, (RctlEntity Project, RctlEntity Zone)[] Threads)> ChargeVariants() =>
+    [
+        ("1 thread", [(_p1, _z1)]),
+        ("2 threads, own project and zone", [(_p1, _z1), (_p2, _z2)]),
+        ("2 threads, own projects, one zone", [(_p1, _global), (_p2, _global)]),
+        ("2 threads, same project and zone", [(_p1, _z1), (_p1, _z1)]),
+    ];
+
+    private void ChargeLoop(RctlEntity project, RctlEntity zone) => ChargeLoop(project, zone, ChargeOps);
+
+    internal void ChargeLoop(RctlEntity project, RctlEntity zone, int ops)
     {
-        for (int i = 0; i < ChargeOps; i++)
+        for (int i = 0; i < ops; i++)
         {
             if (_registry.TryChargeLockedMemory(project, zone, 1, 4096, out var charge) != Errno.None)
                 throw new InvalidOperationException("denied");

@@ -88,6 +88,7 @@ public sealed class CHeaderTests
         ("FUTEX_WAIT", Interop.FUTEX_WAIT),
         ("FUTEX_WAKE", Interop.FUTEX_WAKE),
         ("SYS_futex", Interop.SYS_futex),
+        ("CLOCK_THREAD_CPUTIME_ID", Interop.CLOCK_THREAD_CPUTIME_ID),
     ];
 
     public static IEnumerable<string> AllConstantNames() => s_constants.Select(c => c.Name);
@@ -96,7 +97,7 @@ public sealed class CHeaderTests
     public void ConstantsMatchTheCHeaders()
     {
         string[] headers = ["sys/mman.h", "fcntl.h", "unistd.h", "linux/falloc.h", "errno.h", "signal.h",
-            "sys/socket.h", "sys/prctl.h", "sys/resource.h", "poll.h", "sys/epoll.h", "linux/futex.h", "sys/syscall.h"];
+            "sys/socket.h", "sys/prctl.h", "sys/resource.h", "poll.h", "sys/epoll.h", "linux/futex.h", "sys/syscall.h", "time.h"];
         var values = CProbe.PrintLongs(headers, s_constants.Select(c => c.Name).ToArray());
         foreach (var (name, value) in s_constants)
             Assert.True(values[name] == value, $"{name}: C says {values[name]}, C# says {value}");
