@@ -19,8 +19,10 @@ public class MapRequestBenchmarks
     private string _dir = "";
     private Process? _host;
     private Process? _fdServer;
+    private Process? _spinningFdServer;
     private UmemDevice? _device;
     private SeqPacketChannel? _floor;
+    private SeqPacketChannel? _spinningFloor;
     private SafeFd? _localMemfd;
     private readonly byte[] _request = new byte[16];
     private readonly byte[] _plainRequest = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -38,6 +40,9 @@ public class MapRequestBenchmarks
         _fdServer = StartChild("fdserver", Path.Combine(_dir, "floor"));
         _device = UmemDevice.Open(_path);
         _floor = SeqPacketChannel.Connect(Path.Combine(_dir, "floor"));
+        // The host polls 50 µs (DeviceHostOptions.LingerSpin) before it sleeps; so does this floor.
+        _spinningFdServer = StartChild("fdserver", Path.Combine(_dir, "floor-spin"), "50");
+        _spinningFloor = SeqPacketChannel.Connect(Path.Combine(_dir, "floor-spin"));
         _localMemfd = MemFd.CreateSealed("bench-local", SystemPage.Size);
     }
 
@@ -46,8 +51,9 @@ public class MapRequestBenchmarks
     {
         _device?.Dispose();
         _floor?.Dispose();
+        _spinningFloor?.Dispose();
         _localMemfd?.Dispose();
-        foreach (var p in new[] { _host, _fdServer })
+        foreach (var p in new[] { _host, _fdServer, _spinningFdServer })
         {
             if (p is null) continue;
             if (!p.HasExited) p.Kill();
@@ -83,10 +89,12 @@ public class MapRequestBenchmarks
 
     /// <summary>The floor: a 16-byte SEQPACKET round trip answered with one memfd, which is mapped, touched, unmapped and closed.</summary>
     [Benchmark(Baseline = true)]
-    public unsafe void BareRoundTripWithFd()
+    public void BareRoundTripWithFd() => RoundTripWithFd(_floor!);
+
+    private unsafe void RoundTripWithFd(SeqPacketChannel floor)
     {
-        _floor!.Send(_request);
-        _floor.Receive(_reply, _fds);
+        floor.Send(_request);
+        floor.Receive(_reply, _fds);
         var fd = _fds[0];
         _fds.Clear();
         nint p = Interop.mmap(0, (nuint)SystemPage.Size, Interop.PROT_READ | Interop.PROT_WRITE, Interop.MAP_SHARED, fd, 0);
@@ -94,6 +102,10 @@ public class MapRequestBenchmarks
         _ = Interop.munmap(p, (nuint)SystemPage.Size);
         fd.Dispose();
     }
+
+    /// <summary>The same floor against a server that polls 50 µs before it sleeps, as the host does.</summary>
+    [Benchmark]
+    public void BareRoundTripWithFdSpinningServer() => RoundTripWithFd(_spinningFloor!);
 
     /// <summary>One request with no memory through the host: an IOCTL echo of one byte.</summary>
     [Benchmark]

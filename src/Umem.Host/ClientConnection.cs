@@ -117,7 +117,7 @@ internal sealed partial class ClientConnection
                 do
                 {
                     if (_channel.PollReadable(TimeSpan.Zero)) return true;
-                    Thread.SpinWait(10);
+                    Thread.Yield();
                 }
                 while (Stopwatch.GetElapsedTime(start) < _options.LingerSpin);
             }

@@ -6,10 +6,12 @@ namespace Umem.TestApp;
 /// <summary>
 /// The floor a map request is measured against: a SEQPACKET server that answers every message with 16 bytes and
 /// one memfd (one page, sealed), or without the memfd when its first byte is 1; no protocol, no device behind it.
+/// With a spin time it polls that long before each blocking receive, as the device host lingers (the fair floor
+/// for a host that spins: a request that comes within the spin finds a server that never slept).
 /// </summary>
 internal static class FdServer
 {
-    internal static int Run(string path)
+    internal static int Run(string path, TimeSpan spin)
     {
         using var listener = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(path));
@@ -25,6 +27,11 @@ internal static class FdServer
             {
                 while (true)
                 {
+                    if (spin > TimeSpan.Zero)
+                    {
+                        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+                        while (!channel.PollReadable(TimeSpan.Zero) && System.Diagnostics.Stopwatch.GetElapsedTime(start) < spin) Thread.Yield();
+                    }
                     var r = channel.Receive(buffer, null);
                     if (r.EndOfStream) break;
                     if (buffer[0] == 1) channel.Send(buffer.AsSpan(0, 16)); // a plain round trip

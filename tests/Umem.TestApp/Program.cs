@@ -6,13 +6,15 @@ using Umem.TestApp;
 //   serve DIR                    the same through the generic host (stops on SIGTERM)
 //   attack PATH OFFSET LEN PID [rw=OFFSET] [open=r] [hold]
 //                                a hostile client speaking raw syscalls against a read-only grant (see Attack)
-//   fdserver PATH                answers each message with 16 bytes and a memfd (the benchmarks' floor)
+//   fdserver PATH [SPIN_US]      answers each message with 16 bytes and a memfd (the benchmarks' floor); with
+//                                SPIN_US, polls that long without sleeping before each blocking receive
 return args.Length == 0 ? Usage() : args[0] switch
 {
     "client" => ClientCommands.Run(Console.In, Console.Out),
     "host" when args.Length >= 2 => HostCommand.Run(args[1], args.Contains("noevents")),
     "serve" when args.Length >= 2 => await HostCommand.ServeAsync(args[1]).ConfigureAwait(false),
-    "fdserver" when args.Length == 2 => FdServer.Run(args[1]),
+    "fdserver" when args.Length == 2 => FdServer.Run(args[1], TimeSpan.Zero),
+    "fdserver" when args.Length == 3 => FdServer.Run(args[1], TimeSpan.FromMicroseconds(int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture))),
     "attack" when args.Length >= 5 => Attack.Run(args[1], long.Parse(args[2]), long.Parse(args[3]), int.Parse(args[4]), args[5..]),
     _ => Usage(),
 };

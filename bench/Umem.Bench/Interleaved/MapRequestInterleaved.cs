@@ -17,6 +17,7 @@ internal static class MapRequestInterleaved
             [
                 ("BareRoundTripWithFd", b.BareRoundTripWithFd),
                 ("MapUnmapThroughHost", b.MapUnmapThroughHost),
+                ("BareRoundTripWithFdSpinningServer", b.BareRoundTripWithFdSpinningServer),
                 ("MapUnmapLocalMemfd", b.MapUnmapLocalMemfd),
                 ("BareRoundTrip", b.BareRoundTrip),
                 ("IoctlThroughHost", b.IoctlThroughHost),
