@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Umem.Bench.Scale;
+
+/// <summary>
+/// Waits until processes stop using the CPU: after a burst, the host and the workers still promote methods to
+/// tier 1, run background GCs and retire thread-pool threads, which on two cores would show up in the next
+/// level's tail latencies as noise rather than as a property of the level.
+/// </summary>
+internal static class CpuQuiet
+{
+    /// <summary>Quiet: all <paramref name="pids"/> together used less than 3 ms of CPU in 150 ms. At most 10 s.</summary>
+    public static TimeSpan Wait(IReadOnlyCollection<int> pids)
+    {
+        var waited = Stopwatch.StartNew();
+        long before = CpuNanoseconds(pids);
+        while (waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            Thread.Sleep(150);
+            long now = CpuNanoseconds(pids);
+            if (now - before < 3_000_000) break;
+            before = now;
+        }
+        return waited.Elapsed;
+    }
+
+    /// <summary>CPU time of every thread of the processes (first field of /proc/PID/task/TID/schedstat, ns).</summary>
+    private static long CpuNanoseconds(IEnumerable<int> pids)
+    {
+        long total = 0;
+        foreach (int pid in pids)
+        {
+            string tasks = $"/proc/{pid}/task";
+            if (!Directory.Exists(tasks)) continue;
+            foreach (string task in Directory.EnumerateDirectories(tasks))
+            {
+                try
+                {
+                    string text = File.ReadAllText(Path.Combine(task, "schedstat"));
+                    total += long.Parse(text.AsSpan(0, text.IndexOf(' ', StringComparison.Ordinal)), NumberStyles.None, CultureInfo.InvariantCulture);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The thread exited between the listing and the read.
+                }
+            }
+        }
+        return total;
+    }
+}
