@@ -31,6 +31,8 @@ internal static class ScaleReport
         w.WriteLine(F($"- host per mapping: **{m.HostHeapPerMapping:N0} B** managed heap, {m.HostRssAnonPerMapping:N0} B resident (RssAnon), {m.HostAnonWritablePerMapping:N0} B anon writable, {r.Fds.PerMapping:0.###} fd"));
         w.WriteLine(F($"- client per mapping: {m.ClientRssAnonPerMapping:N0} B RssAnon, {m.ClientPageTablesPerMapping:N0} B page tables, {m.ClientVmasPerMapping:0.###} VMA"));
         w.WriteLine();
+        ByType(w, "What an idle connection keeps alive in the host", m.PerIdleConnectionByType);
+        ByType(w, "What a mapping keeps alive in the host", m.PerMappingByType);
 
         var f = r.Fds;
         w.WriteLine("### Host fds");
@@ -70,6 +72,17 @@ internal static class ScaleReport
         {
             w.WriteLine(F($"| {p.Mappings:N0} | {p.Connections:N0} | {p.Map.P50:F1} | {p.Map.P99:F1} | {p.Map.P999:F1} | {p.MapUnmap.P50:F1} | {p.MapUnmap.P99:F1} | {p.MapUnmap.P999:F1} | {p.PausesDuringSamples} ({p.LongestPauseMs:F1}) | {p.HostHeap / 1048576.0:F1} |"));
         }
+        w.WriteLine();
+    }
+
+    private static void ByType(TextWriter w, string title, List<TypeGrowth> types)
+    {
+        if (types.Count == 0) return;
+        w.WriteLine(F($"#### {title} (heap walks; {types.Sum(t => t.BytesPerUnit):N0} B in these types)"));
+        w.WriteLine();
+        w.WriteLine("| type | objects each | bytes each |");
+        w.WriteLine("|---|---:|---:|");
+        foreach (var t in types) w.WriteLine(F($"| `{t.Type}` | {t.ObjectsPerUnit:0.##} | {t.BytesPerUnit:N0} |"));
         w.WriteLine();
     }
 

@@ -78,6 +78,12 @@ internal sealed class MemoryFigures
 
     public double HostAnonWritablePerMapping { get; set; }
 
+    /// <summary>What each idle connection keeps alive in the host, by type (heap walks before and after), largest first.</summary>
+    public List<TypeGrowth> PerIdleConnectionByType { get; } = [];
+
+    /// <summary>What each mapping keeps alive in the host, by type, largest first.</summary>
+    public List<TypeGrowth> PerMappingByType { get; } = [];
+
     /// <summary>The workers together before their first mapping and with all of them.</summary>
     public WorkerStats? ClientsIdle { get; set; }
 

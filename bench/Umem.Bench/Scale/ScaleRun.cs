@@ -19,6 +19,7 @@ internal sealed class ScaleRun
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
     private const int WarmUpRequests = 1000;
     private const int WorkerWarmUpRequests = 1000;
+    private const int CensusTypes = 25;
 
     private readonly ScaleOptions _o;
     private readonly ScaleResults _results;
@@ -96,6 +97,7 @@ internal sealed class ScaleRun
         for (int w = 0; w < o.WorkerCount; w++) _workers.Add(WorkerProcess.Start(w, o.WorkerCount, o.Cookies, _host.NodePath));
         Phase("warm up workers", () => All(_workers, w => w.WarmAsync(WorkerWarmUpRequests, s_guard)));
         r.Memory.HostBase = Snapshot();
+        var censusBase = HeapCensus.Take(HostPid, s_mapGuard);
         r.Fds.Baseline = ProcMemory.CountFds(HostPid);
 
         // All connections, idle: the per-connection cost.
@@ -104,6 +106,8 @@ internal sealed class ScaleRun
         r.Fds.IdleConnections = ProcMemory.CountFds(HostPid);
         r.Fds.PerIdleConnection = (r.Fds.IdleConnections - r.Fds.Baseline) / (double)o.Connections;
         r.Memory.HostIdleConnections = Snapshot();
+        var censusIdle = HeapCensus.Take(HostPid, s_mapGuard);
+        r.Memory.PerIdleConnectionByType.AddRange(HeapCensus.Growth(censusBase, censusIdle, o.Connections, CensusTypes));
         r.Memory.ClientsIdle = Sum(All(_workers, w => w.StatsAsync(s_guard)));
 
         // The curve: mappings added level by level, spread over every connection and cookie.
@@ -119,6 +123,7 @@ internal sealed class ScaleRun
         r.Fds.AllMappings = ProcMemory.CountFds(HostPid);
         r.Fds.PerMapping = (r.Fds.AllMappings - r.Fds.IdleConnections) / (double)o.Mappings;
         r.Memory.HostAllMappings = Snapshot();
+        r.Memory.PerMappingByType.AddRange(HeapCensus.Growth(censusIdle, HeapCensus.Take(HostPid, s_mapGuard), o.Mappings, CensusTypes));
         r.Memory.ClientsAllMappings = Sum(All(_workers, w => w.StatsAsync(s_guard)));
         Derive(r.Memory, o);
 
@@ -193,19 +198,21 @@ internal sealed class ScaleRun
         var map = Probe.MeasureMap(_o.Samples);
         var mapUnmap = Probe.MeasureMapUnmap(_o.Samples);
         var to = DateTime.Now;
-        var snapshot = Snapshot();
+        var snapshot = Snapshot(settle: false);
         // The induced GC's events arrived, so every suspension before it has too.
         var pauses = _gc!.PausesSince(0).Where(p => p.At >= from && p.At <= to).ToList();
         return new CurvePoint(mappings, connections, map, mapUnmap, pauses.Count, pauses.Count == 0 ? 0 : pauses.Max(p => p.Milliseconds),
             snapshot.Heap.Total, snapshot.Os.RssAnon, snapshot.Os.Threads);
     }
 
-    /// <summary>The host after the processes went quiet and a full GC: heap without garbage, then the kernel's view.</summary>
-    private HostSnapshot Snapshot()
+    /// <summary>
+    /// The host after a full GC: heap without garbage, then the kernel's view. After a burst (<paramref name="settle"/>)
+    /// the processes are first left to go quiet, so the thread pool and the JIT are done with it.
+    /// </summary>
+    private HostSnapshot Snapshot(bool settle = true)
     {
-        CpuQuiet.Wait(QuietPids);
+        if (settle) CpuQuiet.Wait(QuietPids);
         var heap = _gc!.CollectAndMeasure(s_guard);
-        CpuQuiet.Wait(QuietPids);
         return new HostSnapshot(heap, ProcMemory.Read(HostPid));
     }
 

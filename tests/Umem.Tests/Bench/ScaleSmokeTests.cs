@@ -55,6 +55,8 @@ public sealed class ScaleSmokeTests : IDisposable
             Assert.True(memory.GetProperty(stage).GetProperty("heap").GetProperty("total").GetInt64() > 0, stage);
             Assert.True(memory.GetProperty(stage).GetProperty("os").GetProperty("rssAnon").GetInt64() > 0, stage);
         }
+        Assert.NotEmpty(memory.GetProperty("perIdleConnectionByType").EnumerateArray());
+        Assert.NotEmpty(memory.GetProperty("perMappingByType").EnumerateArray());
         Assert.Contains("## Scale", output, StringComparison.Ordinal);
     }
 
