@@ -57,6 +57,9 @@ internal static class HeapCensus
         return byName;
     }
 
+    /// <summary>Bytes of every live object of a census.</summary>
+    public static long TotalBytes(Dictionary<string, TypeTotal> census) => census.Values.Sum(t => t.Bytes);
+
     /// <summary>
     /// The types whose bytes grew most from <paramref name="before"/> to <paramref name="after"/>, per
     /// <paramref name="units"/> (connections, mappings), largest first, those covering at least 1 byte each.

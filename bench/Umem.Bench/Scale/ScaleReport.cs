@@ -11,9 +11,10 @@ internal static class ScaleReport
         w.WriteLine();
         w.WriteLine(F($"## Scale ({(s.Quick ? "quick" : "full")} run): {s.Connections:N0} connections, {s.Mappings:N0} mappings, {s.Cookies:N0} cookies"));
         w.WriteLine();
-        w.WriteLine(F($"{s.ProcessorCount} CPUs, {s.Runtime}, page {s.PageSize} B. Clients: {s.Clients}. {s.Samples:N0} samples per series and level; latencies in µs; host heap after a full GC."));
+        w.WriteLine(F($"{s.ProcessorCount} CPUs, {s.Runtime}, page {s.PageSize} B. Clients: {s.Clients}. {s.Samples:N0} samples per series and level; latencies in µs; host heap after a full GC. Load average {r.LoadAtStart} at the start, {r.LoadAtEnd} at the end."));
         w.WriteLine();
         Curve(w, "Map latency against live mappings (host-wide)", r.Curve);
+        Curve(w, "The same levels on the way back down", r.CurveDown);
         Curve(w, "Live connections at a fixed number of mappings", r.ConnectionComparison);
         Curve(w, "Mappings held by the probe's own connection (workers gone)", r.ProbeOwnCurve);
 
@@ -27,8 +28,8 @@ internal static class ScaleReport
         Row(w, F($"+ {s.Mappings:N0} mappings"), m.HostAllMappings);
         Row(w, "workers gone", m.HostAfterWorkers);
         w.WriteLine();
-        w.WriteLine(F($"- host per idle connection: **{m.HostHeapPerIdleConnection:N0} B** managed heap, {m.HostRssAnonPerIdleConnection:N0} B resident (RssAnon), {m.HostAnonWritablePerIdleConnection:N0} B anon writable, {r.Fds.PerIdleConnection:0.###} fd"));
-        w.WriteLine(F($"- host per mapping: **{m.HostHeapPerMapping:N0} B** managed heap, {m.HostRssAnonPerMapping:N0} B resident (RssAnon), {m.HostAnonWritablePerMapping:N0} B anon writable, {r.Fds.PerMapping:0.###} fd"));
+        w.WriteLine(F($"- host per idle connection: **{m.HostObjectsPerIdleConnection:N0} B** of live objects ({m.HostHeapPerIdleConnection:N0} B managed heap), {m.HostRssAnonPerIdleConnection:N0} B resident (RssAnon), {m.HostAnonWritablePerIdleConnection:N0} B anon writable, {r.Fds.PerIdleConnection:0.###} fd"));
+        w.WriteLine(F($"- host per mapping: **{m.HostObjectsPerMapping:N0} B** of live objects ({m.HostHeapPerMapping:N0} B managed heap), {m.HostRssAnonPerMapping:N0} B resident (RssAnon), {m.HostAnonWritablePerMapping:N0} B anon writable, {r.Fds.PerMapping:0.###} fd"));
         w.WriteLine(F($"- client per mapping: {m.ClientRssAnonPerMapping:N0} B RssAnon, {m.ClientPageTablesPerMapping:N0} B page tables, {m.ClientVmasPerMapping:0.###} VMA"));
         w.WriteLine();
         ByType(w, "What an idle connection keeps alive in the host", m.PerIdleConnectionByType);
@@ -78,7 +79,7 @@ internal static class ScaleReport
     private static void ByType(TextWriter w, string title, List<TypeGrowth> types)
     {
         if (types.Count == 0) return;
-        w.WriteLine(F($"#### {title} (heap walks; {types.Sum(t => t.BytesPerUnit):N0} B in these types)"));
+        w.WriteLine(F($"#### {title} (heap walks; the {types.Count} types that grew most, {types.Sum(t => t.BytesPerUnit):N0} B)"));
         w.WriteLine();
         w.WriteLine("| type | objects each | bytes each |");
         w.WriteLine("|---|---:|---:|");

@@ -8,6 +8,9 @@ internal sealed class ScaleResults
     /// <summary>Map latency against live mappings host-wide, with all connections open.</summary>
     public List<CurvePoint> Curve { get; } = [];
 
+    /// <summary>The same levels measured again on the way back down (after the top), newest mappings unmapped first.</summary>
+    public List<CurvePoint> CurveDown { get; } = [];
+
     /// <summary>Map latency with few and with all connections open, at the same number of mappings.</summary>
     public List<CurvePoint> ConnectionComparison { get; } = [];
 
@@ -25,6 +28,11 @@ internal sealed class ScaleResults
 
     public double TotalSeconds { get; set; }
 
+    /// <summary>/proc/loadavg at the start and at the end: other work on the machine shows in the tails.</summary>
+    public string LoadAtStart { get; set; } = "";
+
+    public string LoadAtEnd { get; set; } = "";
+
     public int HostExitCode { get; set; }
 
     /// <summary>"leak:" lines the host wrote at shutdown (modunload's report of cookies the driver never freed).</summary>
@@ -40,10 +48,11 @@ internal sealed record ScaleSetup(bool Quick, int Connections, int Mappings, int
 
 /// <summary>
 /// One point of a curve: what was live, the two latency series, the host's runtime suspensions while they were
-/// sampled, and the host's heap and resident anonymous memory after a full GC that followed.
+/// sampled, the host's heap and resident anonymous memory after a full GC that followed, and how long the
+/// processes took to go quiet before the samples.
 /// </summary>
 internal sealed record CurvePoint(int Mappings, int Connections, LatencySeries Map, LatencySeries MapUnmap,
-    int PausesDuringSamples, double LongestPauseMs, long HostHeap, long HostRssAnon, int HostThreads);
+    int PausesDuringSamples, double LongestPauseMs, long HostHeap, long HostRssAnon, int HostThreads, double QuietWaitSeconds);
 
 /// <summary>The host at one moment, right after a full blocking GC: its managed heap and what the kernel says.</summary>
 internal sealed record HostSnapshot(GcHeap Heap, ProcMemory Os);
@@ -63,7 +72,13 @@ internal sealed class MemoryFigures
     /// <summary>After every worker left (and the probe's own curve).</summary>
     public HostSnapshot? HostAfterWorkers { get; set; }
 
-    /// <summary>Managed heap bytes per idle connection (after full GCs: live objects only, touched or not).</summary>
+    /// <summary>Bytes of live objects per idle connection (heap walks: every object the host keeps, touched or not).</summary>
+    public double HostObjectsPerIdleConnection { get; set; }
+
+    /// <summary>Bytes of live objects per mapping (heap walks).</summary>
+    public double HostObjectsPerMapping { get; set; }
+
+    /// <summary>Managed heap bytes per idle connection (after full GCs; the generations' sizes, free space in them included).</summary>
     public double HostHeapPerIdleConnection { get; set; }
 
     /// <summary>Resident anonymous bytes per idle connection (pages the host touched).</summary>

@@ -46,6 +46,7 @@ internal sealed class ScaleRun
                 + "one UmemDevice (one socket) each; the probe is one more connection, in the coordinator",
                 DateTimeOffset.Now),
         };
+        results.LoadAtStart = LoadAverage();
         var dir = Directory.CreateTempSubdirectory("umem-scale-");
         var run = new ScaleRun(o, results);
         try
@@ -64,6 +65,7 @@ internal sealed class ScaleRun
             dir.Delete(recursive: true);
         }
         results.TotalSeconds = total.Elapsed.TotalSeconds;
+        results.LoadAtEnd = LoadAverage();
 
         string json = o.JsonPath ?? ScalePaths.DefaultJson;
         Directory.CreateDirectory(Path.GetDirectoryName(json)!);
@@ -72,6 +74,9 @@ internal sealed class ScaleRun
         output.WriteLine($"scale: results in {json}");
         return results.Failures.Count == 0 ? 0 : 1;
     }
+
+    /// <summary>The 1, 5 and 15 minute load averages.</summary>
+    private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
     private int HostPid => _host!.Pid;
 
@@ -108,6 +113,7 @@ internal sealed class ScaleRun
         r.Memory.HostIdleConnections = Snapshot();
         var censusIdle = HeapCensus.Take(HostPid, s_mapGuard);
         r.Memory.PerIdleConnectionByType.AddRange(HeapCensus.Growth(censusBase, censusIdle, o.Connections, CensusTypes));
+        r.Memory.HostObjectsPerIdleConnection = (HeapCensus.TotalBytes(censusIdle) - HeapCensus.TotalBytes(censusBase)) / (double)o.Connections;
         r.Memory.ClientsIdle = Sum(All(_workers, w => w.StatsAsync(s_guard)));
 
         // The curve: mappings added level by level, spread over every connection and cookie.
@@ -123,9 +129,20 @@ internal sealed class ScaleRun
         r.Fds.AllMappings = ProcMemory.CountFds(HostPid);
         r.Fds.PerMapping = (r.Fds.AllMappings - r.Fds.IdleConnections) / (double)o.Mappings;
         r.Memory.HostAllMappings = Snapshot();
-        r.Memory.PerMappingByType.AddRange(HeapCensus.Growth(censusIdle, HeapCensus.Take(HostPid, s_mapGuard), o.Mappings, CensusTypes));
+        var censusAll = HeapCensus.Take(HostPid, s_mapGuard);
+        r.Memory.PerMappingByType.AddRange(HeapCensus.Growth(censusIdle, censusAll, o.Mappings, CensusTypes));
+        r.Memory.HostObjectsPerMapping = (HeapCensus.TotalBytes(censusAll) - HeapCensus.TotalBytes(censusIdle)) / (double)o.Mappings;
         r.Memory.ClientsAllMappings = Sum(All(_workers, w => w.StatsAsync(s_guard)));
         Derive(r.Memory, o);
+
+        // The same levels again on the way down (the newest mappings unmapped first): a level measured twice, at
+        // different times, tells the level's cost from drift in the machine's load.
+        foreach (int level in o.Levels.Reverse().Skip(1))
+        {
+            int[] perWorker = Split(level, o.WorkerCount);
+            Phase($"unmap down to {level}", () => All(_workers, w => w.MapAsync(perWorker[w.Index], s_mapGuard)));
+            r.CurveDown.Add(Measure(level, o.Connections));
+        }
 
         // Everything released by the clients: the fds must come back.
         Phase("unmap and close all", () =>
@@ -192,7 +209,7 @@ internal sealed class ScaleRun
     /// </summary>
     private CurvePoint Measure(int mappings, int connections)
     {
-        CpuQuiet.Wait(QuietPids);
+        var quiet = CpuQuiet.Wait(QuietPids);
         Probe.WarmUp(WarmUpRequests);
         var from = DateTime.Now;
         var map = Probe.MeasureMap(_o.Samples);
@@ -202,7 +219,7 @@ internal sealed class ScaleRun
         // The induced GC's events arrived, so every suspension before it has too.
         var pauses = _gc!.PausesSince(0).Where(p => p.At >= from && p.At <= to).ToList();
         return new CurvePoint(mappings, connections, map, mapUnmap, pauses.Count, pauses.Count == 0 ? 0 : pauses.Max(p => p.Milliseconds),
-            snapshot.Heap.Total, snapshot.Os.RssAnon, snapshot.Os.Threads);
+            snapshot.Heap.Total, snapshot.Os.RssAnon, snapshot.Os.Threads, Math.Round(quiet.TotalSeconds, 2));
     }
 
     /// <summary>

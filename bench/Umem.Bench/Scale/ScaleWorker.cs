@@ -10,7 +10,7 @@ namespace Umem.Bench.Scale;
 /// command a line, each answered by one line, "ok ..." or "error ...".
 /// </summary>
 /// <remarks>
-/// Commands: <c>warm N</c> maps and unmaps N pages on a connection it then closes; <c>open N</c> opens N more connections; <c>map N</c> maps one-page mappings until it holds N, round
+/// Commands: <c>warm N</c> maps and unmaps N pages on a connection it then closes; <c>open N</c> opens N more connections; <c>map N</c> maps one-page mappings (or unmaps the newest) until it holds N, round
 /// robin over its connections, its i-th on cookie (i·COUNT + INDEX) mod COOKIES, so the workers together spread
 /// evenly over the cookies, and checks that each page holds its cookie's number; <c>unmap</c>, <c>close</c>;
 /// <c>stats</c> answers RssAnon, RSS, page-table bytes and VMA count of this process; <c>exit</c>.
@@ -96,6 +96,12 @@ internal static class ScaleWorker
                 // The driver wrote each cookie's number into its page: this mapping reaches the page it asked for.
                 int seen = BinaryPrimitives.ReadInt32LittleEndian(mapping.Span);
                 if (seen != cookie) throw new InvalidOperationException($"mapping {i} of device page {cookie} reads {seen}");
+            }
+            // Coming back down the curve: the newest go first.
+            while (_mappings.Count > target)
+            {
+                _mappings[^1].Dispose();
+                _mappings.RemoveAt(_mappings.Count - 1);
             }
             return _mappings.Count.ToString(CultureInfo.InvariantCulture);
         }

@@ -29,11 +29,12 @@ public sealed class ScaleSmokeTests : IDisposable
         Assert.Empty(r.GetProperty("hostLeaks").EnumerateArray());
 
         Assert.Equal([10, 100, 200], Levels(r, "curve"));
+        Assert.Equal([100, 10], Levels(r, "curveDown"));
         Assert.Equal([10, 100, 200], Levels(r, "probeOwnCurve"));
         var comparison = r.GetProperty("connectionComparison").EnumerateArray().ToList();
         Assert.Equal([10, 20], comparison.Select(p => p.GetProperty("connections").GetInt32()));
         Assert.All(comparison, p => Assert.Equal(200, p.GetProperty("mappings").GetInt32()));
-        foreach (var point in new[] { "curve", "connectionComparison", "probeOwnCurve" }.SelectMany(c => r.GetProperty(c).EnumerateArray()))
+        foreach (var point in new[] { "curve", "curveDown", "connectionComparison", "probeOwnCurve" }.SelectMany(c => r.GetProperty(c).EnumerateArray()))
         {
             Assert.Equal(100, point.GetProperty("map").GetProperty("samples").GetInt32());
             Assert.Equal(100, point.GetProperty("mapUnmap").GetProperty("samples").GetInt32());
