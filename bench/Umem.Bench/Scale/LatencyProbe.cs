@@ -47,18 +47,16 @@ internal sealed class LatencyProbe(UmemDevice device, int cookies) : IDisposable
         return LatencySeries.From(ticks);
     }
 
-    /// <summary>The time of a whole map request and its unmap (MMAP and MUNMAP round trips, mmap and munmap here).</summary>
-    public LatencySeries MeasureMapUnmap(int samples)
+    /// <summary>
+    /// Ticks of one whole map request and its unmap (MMAP round trip, mmap here, munmap and MUNMAP, whose reply the
+    /// client reads with its next request).
+    /// </summary>
+    public long TimeMapUnmap()
     {
-        var ticks = new long[samples];
-        for (int i = 0; i < samples; i++)
-        {
-            long offset = NextOffset(out _);
-            long t0 = Stopwatch.GetTimestamp();
-            Device.Map(offset, _page).Dispose();
-            ticks[i] = Stopwatch.GetTimestamp() - t0;
-        }
-        return LatencySeries.From(ticks);
+        long offset = NextOffset(out _);
+        long t0 = Stopwatch.GetTimestamp();
+        Device.Map(offset, _page).Dispose();
+        return Stopwatch.GetTimestamp() - t0;
     }
 
     /// <summary>Maps more pages on the probe's own connection until it holds <paramref name="n"/>.</summary>

@@ -12,6 +12,9 @@ internal static class ScalePaths
     /// <summary>The `umem` CLI (umem.dll, copied here with its runtimeconfig as a referenced executable).</summary>
     public static string UmemCli => Existing(Path.Combine(AppContext.BaseDirectory, "umem.dll"));
 
+    /// <summary>The test application whose <c>fdserver</c> is the floor (FloorProbe).</summary>
+    public static string TestApp => Existing(Path.Combine(AppContext.BaseDirectory, "Umem.TestApp.dll"));
+
     /// <summary>The scale driver module (drivers/scale/, see Umem.Bench.csproj).</summary>
     public static string ScaleDriver => Existing(Path.Combine(AppContext.BaseDirectory, "drivers", "scale", "Umem.Bench.ScaleDriver.dll"));
 

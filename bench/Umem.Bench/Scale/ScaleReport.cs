@@ -30,7 +30,7 @@ internal static class ScaleReport
         w.WriteLine();
         w.WriteLine(F($"- host per idle connection: **{m.HostObjectsPerIdleConnection:N0} B** of live objects ({m.HostHeapPerIdleConnection:N0} B managed heap), {m.HostRssAnonPerIdleConnection:N0} B resident (RssAnon), {m.HostAnonWritablePerIdleConnection:N0} B anon writable, {r.Fds.PerIdleConnection:0.###} fd"));
         w.WriteLine(F($"- host per mapping: **{m.HostObjectsPerMapping:N0} B** of live objects ({m.HostHeapPerMapping:N0} B managed heap), {m.HostRssAnonPerMapping:N0} B resident (RssAnon), {m.HostAnonWritablePerMapping:N0} B anon writable, {r.Fds.PerMapping:0.###} fd"));
-        w.WriteLine(F($"- client per mapping: {m.ClientRssAnonPerMapping:N0} B RssAnon, {m.ClientPageTablesPerMapping:N0} B page tables, {m.ClientVmasPerMapping:0.###} VMA"));
+        w.WriteLine(F($"- client per idle connection: {m.ClientRssAnonPerIdleConnection:N0} B RssAnon; per mapping: {m.ClientRssAnonPerMapping:N0} B RssAnon, {m.ClientPageTablesPerMapping:N0} B page tables, {m.ClientVmasPerMapping:0.###} VMA"));
         w.WriteLine();
         ByType(w, "What an idle connection keeps alive in the host", m.PerIdleConnectionByType);
         ByType(w, "What a mapping keeps alive in the host", m.PerMappingByType);
@@ -67,11 +67,11 @@ internal static class ScaleReport
         if (points.Count == 0) return;
         w.WriteLine($"### {title}");
         w.WriteLine();
-        w.WriteLine("| mappings | connections | Map p50 | p99 | p99.9 | Map+Unmap p50 | p99 | p99.9 | host pauses in samples (longest ms) | host heap MiB |");
-        w.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        w.WriteLine("| mappings | connections | Map p50 | p99 | p99.9 | Map+Unmap p50 | p99 | p99.9 | floor p50 | Map+Unmap / floor (p50) | host pauses in samples (longest ms) | host heap MiB |");
+        w.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var p in points)
         {
-            w.WriteLine(F($"| {p.Mappings:N0} | {p.Connections:N0} | {p.Map.P50:F1} | {p.Map.P99:F1} | {p.Map.P999:F1} | {p.MapUnmap.P50:F1} | {p.MapUnmap.P99:F1} | {p.MapUnmap.P999:F1} | {p.PausesDuringSamples} ({p.LongestPauseMs:F1}) | {p.HostHeap / 1048576.0:F1} |"));
+            w.WriteLine(F($"| {p.Mappings:N0} | {p.Connections:N0} | {p.Map.P50:F1} | {p.Map.P99:F1} | {p.Map.P999:F1} | {p.MapUnmap.P50:F1} | {p.MapUnmap.P99:F1} | {p.MapUnmap.P999:F1} | {p.Floor.P50:F1} | {p.MapUnmap.P50 / p.Floor.P50:F2} | {p.PausesDuringSamples} ({p.LongestPauseMs:F1}) | {p.HostHeap / 1048576.0:F1} |"));
         }
         w.WriteLine();
     }

@@ -47,11 +47,12 @@ internal sealed record ScaleSetup(bool Quick, int Connections, int Mappings, int
     int FewConnections, int ComparisonMappings, int ProcessorCount, int PageSize, string Runtime, string Clients, DateTimeOffset Started);
 
 /// <summary>
-/// One point of a curve: what was live, the two latency series, the host's runtime suspensions while they were
+/// One point of a curve: what was live, the two latency series and the floor measured right after them (a bare
+/// round trip with an fd, mapped and unmapped: FloorProbe), the host's runtime suspensions while they were
 /// sampled, the host's heap and resident anonymous memory after a full GC that followed, and how long the
 /// processes took to go quiet before the samples.
 /// </summary>
-internal sealed record CurvePoint(int Mappings, int Connections, LatencySeries Map, LatencySeries MapUnmap,
+internal sealed record CurvePoint(int Mappings, int Connections, LatencySeries Map, LatencySeries MapUnmap, LatencySeries Floor,
     int PausesDuringSamples, double LongestPauseMs, long HostHeap, long HostRssAnon, int HostThreads, double QuietWaitSeconds);
 
 /// <summary>The host at one moment, right after a full blocking GC: its managed heap and what the kernel says.</summary>
@@ -98,6 +99,12 @@ internal sealed class MemoryFigures
 
     /// <summary>What each mapping keeps alive in the host, by type, largest first.</summary>
     public List<TypeGrowth> PerMappingByType { get; } = [];
+
+    /// <summary>The workers together before they opened their connections (warmed up).</summary>
+    public WorkerStats? ClientsBase { get; set; }
+
+    /// <summary>Client process RssAnon per idle connection (no GC forced in the workers: an upper bound).</summary>
+    public double ClientRssAnonPerIdleConnection { get; set; }
 
     /// <summary>The workers together before their first mapping and with all of them.</summary>
     public WorkerStats? ClientsIdle { get; set; }

@@ -20,6 +20,7 @@ internal sealed class ScaleRun
     private const int WarmUpRequests = 1000;
     private const int WorkerWarmUpRequests = 1000;
     private const int CensusTypes = 25;
+    private const int FloorBlock = 100;
 
     private readonly ScaleOptions _o;
     private readonly ScaleResults _results;
@@ -27,6 +28,7 @@ internal sealed class ScaleRun
     private ScaleHost? _host;
     private HostGcMonitor? _gc;
     private LatencyProbe? _probe;
+    private FloorProbe? _floor;
 
     private ScaleRun(ScaleOptions o, ScaleResults results)
     {
@@ -87,6 +89,7 @@ internal sealed class ScaleRun
         var o = _o;
         var r = _results;
         _host = ScaleHost.Start(devDir, s_guard);
+        _floor = FloorProbe.Start(Path.Combine(Path.GetDirectoryName(devDir)!, "floor"), s_guard);
         r.Fds.HostStarted = ProcMemory.CountFds(HostPid);
         _gc = HostGcMonitor.Start(HostPid);
 
@@ -104,6 +107,7 @@ internal sealed class ScaleRun
         r.Memory.HostBase = Snapshot();
         var censusBase = HeapCensus.Take(HostPid, s_mapGuard);
         r.Fds.Baseline = ProcMemory.CountFds(HostPid);
+        r.Memory.ClientsBase = Sum(All(_workers, w => w.StatsAsync(s_guard)));
 
         // All connections, idle: the per-connection cost.
         int[] shares = Split(o.Connections, o.WorkerCount);
@@ -211,14 +215,27 @@ internal sealed class ScaleRun
     {
         var quiet = CpuQuiet.Wait(QuietPids);
         Probe.WarmUp(WarmUpRequests);
+        _floor!.WarmUp(WarmUpRequests);
         var from = DateTime.Now;
         var map = Probe.MeasureMap(_o.Samples);
-        var mapUnmap = Probe.MeasureMapUnmap(_o.Samples);
+        // Map+unmap and the floor alternate in blocks, so that a change in the machine's load moves both. Not sample
+        // by sample: the host would then do each MUNMAP while the floor's round trip runs, hiding its cost (the
+        // client reads MUNMAP's reply only with its next request).
+        var mapUnmapTicks = new long[_o.Samples];
+        var floorTicks = new long[_o.Samples];
+        for (int start = 0; start < _o.Samples; start += FloorBlock)
+        {
+            int end = Math.Min(_o.Samples, start + FloorBlock);
+            for (int i = start; i < end; i++) mapUnmapTicks[i] = Probe.TimeMapUnmap();
+            for (int i = start; i < end; i++) floorTicks[i] = _floor.TimeRoundTrip();
+        }
         var to = DateTime.Now;
+        var mapUnmap = LatencySeries.From(mapUnmapTicks);
+        var floor = LatencySeries.From(floorTicks);
         var snapshot = Snapshot(settle: false);
         // The induced GC's events arrived, so every suspension before it has too.
         var pauses = _gc!.PausesSince(0).Where(p => p.At >= from && p.At <= to).ToList();
-        return new CurvePoint(mappings, connections, map, mapUnmap, pauses.Count, pauses.Count == 0 ? 0 : pauses.Max(p => p.Milliseconds),
+        return new CurvePoint(mappings, connections, map, mapUnmap, floor, pauses.Count, pauses.Count == 0 ? 0 : pauses.Max(p => p.Milliseconds),
             snapshot.Heap.Total, snapshot.Os.RssAnon, snapshot.Os.Threads, Math.Round(quiet.TotalSeconds, 2));
     }
 
@@ -247,6 +264,7 @@ internal sealed class ScaleRun
         m.HostRssAnonPerMapping = (a.Os.RssAnon - c.Os.RssAnon) / (double)o.Mappings;
         m.HostAnonWritablePerMapping = (a.Os.AnonWritable - c.Os.AnonWritable) / (double)o.Mappings;
         var ci = m.ClientsIdle!;
+        m.ClientRssAnonPerIdleConnection = (ci.RssAnon - m.ClientsBase!.RssAnon) / (double)o.Connections;
         var ca = m.ClientsAllMappings!;
         m.ClientRssAnonPerMapping = (ca.RssAnon - ci.RssAnon) / (double)o.Mappings;
         m.ClientPageTablesPerMapping = (ca.PageTables - ci.PageTables) / (double)o.Mappings;
@@ -298,12 +316,26 @@ internal sealed class ScaleRun
         if (!condition) _results.Failures.Add(failure);
     }
 
+    /// <summary>Ends whatever is still running; after a failure a step may throw, which must not hide the failure.</summary>
     private void TearDown()
     {
-        _gc?.Dispose();
-        _probe?.Dispose();
-        foreach (var w in _workers) w.Dispose();
-        _host?.Dispose();
+        Quietly(() => _gc?.Dispose());
+        Quietly(() => _probe?.Dispose());
+        Quietly(() => _floor?.Dispose());
+        foreach (var w in _workers) Quietly(w.Dispose);
+        Quietly(() => _host?.Dispose());
+    }
+
+    private void Quietly(Action step)
+    {
+        try
+        {
+            step();
+        }
+        catch (Exception e)
+        {
+            _results.Failures.Add($"teardown: {e.GetType().Name}: {e.Message}");
+        }
     }
 
     private static void All(IEnumerable<WorkerProcess> workers, Func<WorkerProcess, Task> command) =>

@@ -38,6 +38,7 @@ public sealed class ScaleSmokeTests : IDisposable
         {
             Assert.Equal(100, point.GetProperty("map").GetProperty("samples").GetInt32());
             Assert.Equal(100, point.GetProperty("mapUnmap").GetProperty("samples").GetInt32());
+            Assert.Equal(100, point.GetProperty("floor").GetProperty("samples").GetInt32());
             Assert.True(point.GetProperty("hostHeap").GetInt64() > 0);
         }
 
