@@ -11,20 +11,21 @@ namespace Umem.Bench.Scale;
 internal static class CpuQuiet
 {
     /// <summary>
-    /// Quiet: all <paramref name="pids"/> together used less than 3 ms of CPU in each of two windows of 200 ms in a
-    /// row (the runtime delays tier-1 compilation by 100 ms after the last new method, so one short quiet window can
-    /// fall before a burst of JIT work). At most 10 s.
+    /// Quiet: all <paramref name="pids"/> together used less than 1.5 % of one CPU in each of two windows of
+    /// <paramref name="windowMs"/> in a row (the runtime delays tier-1 compilation by 100 ms after the last new
+    /// method, so one short quiet window can fall before a burst of JIT work). At most 10 s.
     /// </summary>
-    public static TimeSpan Wait(IReadOnlyCollection<int> pids)
+    public static TimeSpan Wait(IReadOnlyCollection<int> pids, int windowMs)
     {
         var waited = Stopwatch.StartNew();
         long before = CpuNanoseconds(pids);
+        long budget = windowMs * 15_000L; // ns: 1.5 % of the window
         int quietWindows = 0;
         while (quietWindows < 2 && waited.Elapsed < TimeSpan.FromSeconds(10))
         {
-            Thread.Sleep(200);
+            Thread.Sleep(windowMs);
             long now = CpuNanoseconds(pids);
-            quietWindows = now - before < 3_000_000 ? quietWindows + 1 : 0;
+            quietWindows = now - before < budget ? quietWindows + 1 : 0;
             before = now;
         }
         return waited.Elapsed;

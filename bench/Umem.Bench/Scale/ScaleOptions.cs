@@ -23,6 +23,9 @@ internal sealed record ScaleOptions
     /// <summary>Connections of the low point of the connection comparison (at a fixed number of mappings).</summary>
     public int FewConnections { get; init; } = 10;
 
+    /// <summary>The window in which the processes must stay quiet (twice in a row) before a level is measured, ms.</summary>
+    public int SettleMs { get; init; } = 200;
+
     /// <summary>Where the JSON results go; null: bench/BenchmarkDotNet.Artifacts/scale.json in the repository.</summary>
     public string? JsonPath { get; init; }
 
@@ -68,8 +71,8 @@ internal sealed record ScaleOptions
             }
             int n = a switch
             {
-                "--connections" or "--mappings" or "--cookies" or "--workers" or "--samples" or "--few-connections" => Number(a, Value(args, ref i)),
-                _ => throw new ArgumentException($"unknown option \"{a}\" (known: --quick, --connections N, --mappings N, --cookies N, --workers N, --samples N, --few-connections N, --json PATH)"),
+                "--connections" or "--mappings" or "--cookies" or "--workers" or "--samples" or "--few-connections" or "--settle-ms" => Number(a, Value(args, ref i)),
+                _ => throw new ArgumentException($"unknown option \"{a}\" (known: --quick, --connections N, --mappings N, --cookies N, --workers N, --samples N, --few-connections N, --settle-ms N, --json PATH)"),
             };
             o = a switch
             {
@@ -78,6 +81,7 @@ internal sealed record ScaleOptions
                 "--cookies" => o with { Cookies = n },
                 "--workers" => o with { Workers = n },
                 "--samples" => o with { Samples = n },
+                "--settle-ms" => o with { SettleMs = n },
                 _ => o with { FewConnections = n },
             };
         }
@@ -91,6 +95,7 @@ internal sealed record ScaleOptions
         if (Mappings < 10) throw new ArgumentException($"--mappings must be at least 10, not {Mappings}");
         if (Cookies < 1 || Cookies > ScaleDriver.ScaleIoctl.MaxCookies)
             throw new ArgumentException($"--cookies must be between 1 and {ScaleDriver.ScaleIoctl.MaxCookies}, not {Cookies}");
+        if (SettleMs < 20 || SettleMs > 2000) throw new ArgumentException($"--settle-ms must be between 20 and 2000, not {SettleMs}");
         if (Samples < 100) throw new ArgumentException($"--samples must be at least 100 (a p99.9 needs them), not {Samples}");
         if (FewConnections < 1 || FewConnections > Connections)
             throw new ArgumentException($"--few-connections must be between 1 and --connections ({Connections}), not {FewConnections}");

@@ -213,7 +213,7 @@ internal sealed class ScaleRun
     /// </summary>
     private CurvePoint Measure(int mappings, int connections)
     {
-        var quiet = CpuQuiet.Wait(QuietPids);
+        var quiet = CpuQuiet.Wait(QuietPids, _o.SettleMs);
         Probe.WarmUp(WarmUpRequests);
         _floor!.WarmUp(WarmUpRequests);
         var from = DateTime.Now;
@@ -245,7 +245,7 @@ internal sealed class ScaleRun
     /// </summary>
     private HostSnapshot Snapshot(bool settle = true)
     {
-        if (settle) CpuQuiet.Wait(QuietPids);
+        if (settle) CpuQuiet.Wait(QuietPids, _o.SettleMs);
         var heap = _gc!.CollectAndMeasure(s_guard);
         return new HostSnapshot(heap, ProcMemory.Read(HostPid));
     }

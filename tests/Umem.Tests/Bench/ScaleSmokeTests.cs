@@ -18,7 +18,7 @@ public sealed class ScaleSmokeTests : IDisposable
     {
         string json = Path.Combine(_dir.FullName, "scale.json");
         using var run = ChildProcess.Start(ChildProcess.DotNet,
-            [BenchDll, "scale", "--connections", "20", "--mappings", "200", "--cookies", "50", "--samples", "100", "--few-connections", "10", "--json", json]);
+            [BenchDll, "scale", "--connections", "20", "--mappings", "200", "--cookies", "50", "--samples", "100", "--few-connections", "10", "--settle-ms", "50", "--json", json]);
         string output = string.Join('\n', run.ReadToEnd());
         Assert.True(run.WaitForExit() == 0, $"scale run failed:\n{output}\n{run.StandardError}");
 
