@@ -13,10 +13,11 @@ internal static class CpuQuiet
     /// <summary>
     /// Quiet: all <paramref name="pids"/> together used less than 1.5 % of one CPU in each of two windows of
     /// <paramref name="windowMs"/> in a row (the runtime delays tier-1 compilation by 100 ms after the last new
-    /// method, so one short quiet window can fall before a burst of JIT work). At most 10 s.
+    /// method, so one short quiet window can fall before a burst of JIT work). At most 10 s; a window of 0 does not wait.
     /// </summary>
     public static TimeSpan Wait(IReadOnlyCollection<int> pids, int windowMs)
     {
+        if (windowMs == 0) return TimeSpan.Zero;
         var waited = Stopwatch.StartNew();
         long before = CpuNanoseconds(pids);
         long budget = windowMs * 15_000L; // ns: 1.5 % of the window

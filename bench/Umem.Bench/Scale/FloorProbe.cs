@@ -27,9 +27,18 @@ internal sealed class FloorProbe : IDisposable
     /// <summary>Starts the server on <paramref name="socketPath"/> and connects.</summary>
     public static FloorProbe Start(string socketPath, TimeSpan guard)
     {
-        var psi = new ProcessStartInfo(ScalePaths.DotNet) { RedirectStandardOutput = true, UseShellExecute = false };
+        // Every stream redirected: the server must hold none of this process's own (a test reading them to the end).
+        var psi = new ProcessStartInfo(ScalePaths.DotNet)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
         foreach (string a in new[] { ScalePaths.TestApp, "fdserver", socketPath }) psi.ArgumentList.Add(a);
         var server = Process.Start(psi) ?? throw new InvalidOperationException("cannot start the floor's fd server");
+        server.ErrorDataReceived += (_, _) => { };
+        server.BeginErrorReadLine();
         var ready = server.StandardOutput.ReadLineAsync();
         if (!ready.Wait(guard) || ready.Result?.StartsWith("ready", StringComparison.Ordinal) != true)
         {

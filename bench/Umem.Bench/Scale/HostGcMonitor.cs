@@ -23,8 +23,8 @@ internal sealed class HostGcMonitor : IDisposable
     private readonly Lock _gate = new();
     private readonly List<RuntimePause> _pauses = [];
     private readonly List<GcStarted> _starts = [];
-    private readonly List<(int AfterStarts, GcHeap Heap)> _heaps = [];
     private (DateTime At, string Reason)? _suspended;
+    private bool _finished;
 
     private HostGcMonitor(DiagnosticsClient client, EventPipeSession session)
     {
@@ -47,12 +47,6 @@ internal sealed class HostGcMonitor : IDisposable
         {
             lock (_gate) _starts.Add(new GcStarted(e.TimeStamp, e.Count, e.Depth, e.Reason.ToString(), e.Type.ToString()));
         };
-        _source.Clr.GCHeapStats += e =>
-        {
-            var heap = new GcHeap(e.TotalHeapSize, e.GenerationSize0, e.GenerationSize1, e.GenerationSize2, e.GenerationSize3,
-                e.GenerationSize4, e.PinnedObjectCount, e.GCHandleCount);
-            lock (_gate) _heaps.Add((_starts.Count, heap));
-        };
         _processing = Task.Run(() => _source.Process());
     }
 
@@ -65,21 +59,16 @@ internal sealed class HostGcMonitor : IDisposable
         return new HostGcMonitor(client, session);
     }
 
-    /// <summary>Suspensions recorded so far (for slicing a window with <see cref="PausesSince"/>).</summary>
-    public int PauseCount
+    /// <summary>Every suspension recorded so far (complete once <see cref="Finish"/> returned).</summary>
+    public IReadOnlyList<RuntimePause> Pauses
     {
         get
         {
-            lock (_gate) return _pauses.Count;
+            lock (_gate) return [.. _pauses];
         }
     }
 
-    public IReadOnlyList<RuntimePause> PausesSince(int index)
-    {
-        lock (_gate) return [.. _pauses.Skip(index)];
-    }
-
-    /// <summary>Every GC started so far.</summary>
+    /// <summary>Every GC started so far (complete once <see cref="Finish"/> returned).</summary>
     public IReadOnlyList<GcStarted> Collections
     {
         get
@@ -88,39 +77,41 @@ internal sealed class HostGcMonitor : IDisposable
         }
     }
 
-    /// <summary>Makes the host run a full blocking GC and returns its heap afterwards.</summary>
+    /// <summary>
+    /// Makes the host run a full blocking GC and returns its heap afterwards. The request is a session of its own
+    /// that also carries the GC's events: stopping it flushes them, so the answer never waits on the runtime's or the
+    /// parser's buffering.
+    /// </summary>
     public GcHeap CollectAndMeasure(TimeSpan guard)
     {
-        int starts;
-        lock (_gate) starts = _starts.Count;
-        // Enabling the provider with GCHeapCollect is the request; the session itself carries nothing we read.
-        using (var trigger = _client.StartEventPipeSession(
-            new EventPipeProvider(RuntimeProvider, EventLevel.Informational, (long)ClrTraceEventParser.Keywords.GCHeapCollect), requestRundown: false))
+        using var trigger = _client.StartEventPipeSession(
+            new EventPipeProvider(RuntimeProvider, EventLevel.Informational,
+                (long)(ClrTraceEventParser.Keywords.GC | ClrTraceEventParser.Keywords.GCHeapCollect)), requestRundown: false);
+        using var source = new EventPipeEventSource(trigger.EventStream);
+        GcHeap? heap = null;
+        bool induced = false;
+        var seen = new ManualResetEventSlim();
+        source.Clr.GCStart += e => induced |= e.Reason.ToString() == "Induced";
+        source.Clr.GCHeapStats += e =>
         {
-            var drain = Task.Run(() => trigger.EventStream.CopyTo(Stream.Null));
-            var deadline = DateTime.UtcNow + guard;
-            GcHeap? heap = null;
-            while (heap is null && DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(20);
-                lock (_gate)
-                {
-                    for (int i = starts; i < _starts.Count && heap is null; i++)
-                    {
-                        if (_starts[i].Reason != "Induced") continue;
-                        // The induced GC is blocking: the first heap statistics after its start are its own.
-                        heap = _heaps.FirstOrDefault(h => h.AfterStarts == i + 1).Heap;
-                    }
-                }
-            }
-            trigger.Stop();
-            drain.Wait(guard);
-            return heap ?? throw new TimeoutException($"the host ran no induced GC within {guard.TotalSeconds} s");
-        }
+            // The induced GC is blocking: the first heap statistics after its start are its own.
+            if (!induced || heap is not null) return;
+            heap = new GcHeap(e.TotalHeapSize, e.GenerationSize0, e.GenerationSize1, e.GenerationSize2, e.GenerationSize3,
+                e.GenerationSize4, e.PinnedObjectCount, e.GCHandleCount);
+            seen.Set();
+        };
+        var processing = Task.Run(() => source.Process());
+        seen.Wait(TimeSpan.FromSeconds(2));
+        trigger.Stop();
+        if (!processing.Wait(guard)) throw new TimeoutException($"the host's GC events did not end within {guard.TotalSeconds} s");
+        return heap ?? throw new InvalidOperationException("the host ran no induced GC (no heap statistics after an induced GC start)");
     }
 
-    public void Dispose()
+    /// <summary>Stops recording; the stream's end delivers every event still buffered in the runtime or the parser.</summary>
+    public void Finish()
     {
+        if (_finished) return;
+        _finished = true;
         try
         {
             _session.Stop();
@@ -129,12 +120,16 @@ internal sealed class HostGcMonitor : IDisposable
         {
             // The host is gone: the stream ended with it.
         }
-        _processing.Wait(TimeSpan.FromSeconds(10));
+        _processing.Wait(TimeSpan.FromSeconds(30));
+    }
+
+    public void Dispose()
+    {
+        Finish();
         _source.Dispose();
         _session.Dispose();
     }
 }
-
 /// <summary>A runtime suspension of the host (a GC's pause, or another reason the runtime stops all threads).</summary>
 internal sealed record RuntimePause(DateTime At, double Milliseconds, string Reason);
 

@@ -65,8 +65,10 @@ internal sealed class ScaleHost : IDisposable
     /// <summary>Starts the host in <paramref name="devDir"/> and waits until the scale node is published.</summary>
     public static ScaleHost Start(string devDir, TimeSpan guard)
     {
+        // Every stream redirected: the host must hold none of this process's own (a test reading them to the end).
         var psi = new ProcessStartInfo(ScalePaths.DotNet)
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -23,7 +23,10 @@ internal sealed record ScaleOptions
     /// <summary>Connections of the low point of the connection comparison (at a fixed number of mappings).</summary>
     public int FewConnections { get; init; } = 10;
 
-    /// <summary>The window in which the processes must stay quiet (twice in a row) before a level is measured, ms.</summary>
+    /// <summary>
+    /// The window in which the processes must stay quiet (twice in a row) before a level is measured, ms; 0 measures
+    /// at once (for runs that check the harness, not the figures).
+    /// </summary>
     public int SettleMs { get; init; } = 200;
 
     /// <summary>Where the JSON results go; null: bench/BenchmarkDotNet.Artifacts/scale.json in the repository.</summary>
@@ -95,7 +98,7 @@ internal sealed record ScaleOptions
         if (Mappings < 10) throw new ArgumentException($"--mappings must be at least 10, not {Mappings}");
         if (Cookies < 1 || Cookies > ScaleDriver.ScaleIoctl.MaxCookies)
             throw new ArgumentException($"--cookies must be between 1 and {ScaleDriver.ScaleIoctl.MaxCookies}, not {Cookies}");
-        if (SettleMs < 20 || SettleMs > 2000) throw new ArgumentException($"--settle-ms must be between 20 and 2000, not {SettleMs}");
+        if (SettleMs is not 0 and (< 20 or > 2000)) throw new ArgumentException($"--settle-ms must be 0 or between 20 and 2000, not {SettleMs}");
         if (Samples < 100) throw new ArgumentException($"--samples must be at least 100 (a p99.9 needs them), not {Samples}");
         if (FewConnections < 1 || FewConnections > Connections)
             throw new ArgumentException($"--few-connections must be between 1 and --connections ({Connections}), not {FewConnections}");

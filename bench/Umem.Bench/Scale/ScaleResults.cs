@@ -53,7 +53,13 @@ internal sealed record ScaleSetup(bool Quick, int Connections, int Mappings, int
 /// processes took to go quiet before the samples.
 /// </summary>
 internal sealed record CurvePoint(int Mappings, int Connections, LatencySeries Map, LatencySeries MapUnmap, LatencySeries Floor,
-    int PausesDuringSamples, double LongestPauseMs, long HostHeap, long HostRssAnon, int HostThreads, double QuietWaitSeconds);
+    DateTime SamplesFrom, DateTime SamplesTo, long HostHeap, long HostRssAnon, int HostThreads, double QuietWaitSeconds)
+{
+    /// <summary>Host runtime suspensions that began while the samples ran (filled in once the GC events are all in).</summary>
+    public int PausesDuringSamples { get; init; }
+
+    public double LongestPauseMs { get; init; }
+}
 
 /// <summary>The host at one moment, right after a full blocking GC: its managed heap and what the kernel says.</summary>
 internal sealed record HostSnapshot(GcHeap Heap, ProcMemory Os);

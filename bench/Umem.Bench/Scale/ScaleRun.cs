@@ -80,7 +80,9 @@ internal sealed class ScaleRun
     /// <summary>The 1, 5 and 15 minute load averages.</summary>
     private static string LoadAverage() => string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 
-    private int HostPid => _host!.Pid;
+    private ScaleHost Host => _host!;
+
+    private int HostPid => Host.Pid;
 
     private LatencyProbe Probe => _probe!;
 
@@ -88,12 +90,15 @@ internal sealed class ScaleRun
     {
         var o = _o;
         var r = _results;
-        _host = ScaleHost.Start(devDir, s_guard);
-        _floor = FloorProbe.Start(Path.Combine(Path.GetDirectoryName(devDir)!, "floor"), s_guard);
+        Phase("start host and floor", () =>
+        {
+            _host = ScaleHost.Start(devDir, s_guard);
+            _floor = FloorProbe.Start(Path.Combine(Path.GetDirectoryName(devDir)!, "floor"), s_guard);
+        });
         r.Fds.HostStarted = ProcMemory.CountFds(HostPid);
-        _gc = HostGcMonitor.Start(HostPid);
+        Phase("attach to the host's GC", () => _gc = HostGcMonitor.Start(HostPid));
 
-        _probe = new LatencyProbe(UmemDevice.Open(_host.NodePath), o.Cookies);
+        _probe = new LatencyProbe(UmemDevice.Open(Host.NodePath), o.Cookies);
         Phase("allocate cookies", () =>
         {
             Span<byte> count = stackalloc byte[4];
@@ -102,10 +107,14 @@ internal sealed class ScaleRun
             if (held != o.Cookies) throw new InvalidOperationException($"the scale driver holds {held} cookies, not {o.Cookies}");
         });
         Phase("warm up", () => Probe.WarmUp(Math.Max(2000, o.Samples)));
-        for (int w = 0; w < o.WorkerCount; w++) _workers.Add(WorkerProcess.Start(w, o.WorkerCount, o.Cookies, _host.NodePath));
+        Phase("start workers", () =>
+        {
+            for (int w = 0; w < o.WorkerCount; w++) _workers.Add(WorkerProcess.Start(w, o.WorkerCount, o.Cookies, Host.NodePath));
+        });
         Phase("warm up workers", () => All(_workers, w => w.WarmAsync(WorkerWarmUpRequests, s_guard)));
-        r.Memory.HostBase = Snapshot();
-        var censusBase = HeapCensus.Take(HostPid, s_mapGuard);
+        Phase("settle and snapshot: baseline", () => r.Memory.HostBase = Snapshot());
+        Dictionary<string, TypeTotal> censusBase = [];
+        Phase("heap census: baseline", () => censusBase = HeapCensus.Take(HostPid, s_mapGuard));
         r.Fds.Baseline = ProcMemory.CountFds(HostPid);
         r.Memory.ClientsBase = Sum(All(_workers, w => w.StatsAsync(s_guard)));
 
@@ -114,8 +123,9 @@ internal sealed class ScaleRun
         Phase($"open {o.Connections} connections", () => All(_workers, w => w.OpenAsync(shares[w.Index], s_guard)));
         r.Fds.IdleConnections = ProcMemory.CountFds(HostPid);
         r.Fds.PerIdleConnection = (r.Fds.IdleConnections - r.Fds.Baseline) / (double)o.Connections;
-        r.Memory.HostIdleConnections = Snapshot();
-        var censusIdle = HeapCensus.Take(HostPid, s_mapGuard);
+        Phase("settle and snapshot: idle connections", () => r.Memory.HostIdleConnections = Snapshot());
+        Dictionary<string, TypeTotal> censusIdle = [];
+        Phase("heap census: idle connections", () => censusIdle = HeapCensus.Take(HostPid, s_mapGuard));
         r.Memory.PerIdleConnectionByType.AddRange(HeapCensus.Growth(censusBase, censusIdle, o.Connections, CensusTypes));
         r.Memory.HostObjectsPerIdleConnection = (HeapCensus.TotalBytes(censusIdle) - HeapCensus.TotalBytes(censusBase)) / (double)o.Connections;
         r.Memory.ClientsIdle = Sum(All(_workers, w => w.StatsAsync(s_guard)));
@@ -132,8 +142,9 @@ internal sealed class ScaleRun
         }
         r.Fds.AllMappings = ProcMemory.CountFds(HostPid);
         r.Fds.PerMapping = (r.Fds.AllMappings - r.Fds.IdleConnections) / (double)o.Mappings;
-        r.Memory.HostAllMappings = Snapshot();
-        var censusAll = HeapCensus.Take(HostPid, s_mapGuard);
+        Phase("settle and snapshot: all mappings", () => r.Memory.HostAllMappings = Snapshot());
+        Dictionary<string, TypeTotal> censusAll = [];
+        Phase("heap census: all mappings", () => censusAll = HeapCensus.Take(HostPid, s_mapGuard));
         r.Memory.PerMappingByType.AddRange(HeapCensus.Growth(censusIdle, censusAll, o.Mappings, CensusTypes));
         r.Memory.HostObjectsPerMapping = (HeapCensus.TotalBytes(censusAll) - HeapCensus.TotalBytes(censusIdle)) / (double)o.Mappings;
         r.Memory.ClientsAllMappings = Sum(All(_workers, w => w.StatsAsync(s_guard)));
@@ -154,7 +165,7 @@ internal sealed class ScaleRun
             All(_workers, w => w.UnmapAsync(s_guard));
             All(_workers, w => w.CloseAsync(s_guard));
         });
-        r.Fds.AfterAllClosed = WaitForFds(r.Fds.Baseline);
+        Phase("fds back: all closed", () => r.Fds.AfterAllClosed = WaitForFds(r.Fds.Baseline));
         Expect(r.Fds.AfterAllClosed == r.Fds.Baseline, $"host fds after every connection closed: {r.Fds.AfterAllClosed}, baseline {r.Fds.Baseline}");
 
         // Few connections holding the comparison's mappings (the many-connection point is on the curve).
@@ -191,19 +202,19 @@ internal sealed class ScaleRun
             }
             Probe.ReleaseOwn();
         });
-        r.Memory.HostAfterWorkers = Snapshot();
+        Phase("settle and snapshot: workers gone", () => r.Memory.HostAfterWorkers = Snapshot());
         _probe.Dispose();
         _probe = null;
-        r.Fds.AfterProbe = WaitForFds(r.Fds.Baseline - 1);
+        Phase("fds back: probe closed", () => r.Fds.AfterProbe = WaitForFds(r.Fds.Baseline - 1));
         Expect(r.Fds.AfterProbe == r.Fds.Baseline - 1, $"host fds after the probe closed: {r.Fds.AfterProbe}, expected {r.Fds.Baseline - 1}");
 
         // SIGTERM: the host disconnects, unloads the driver (detach frees every cookie) and reports leaks.
-        SummariseGc();
-        _gc.Dispose();
+        Phase("GC summary", SummariseGc);
+        _gc!.Dispose();
         _gc = null;
-        r.HostExitCode = _host.Stop(s_guard);
-        r.HostLeaks.AddRange(_host.StandardError.Where(l => l.Contains("leak:", StringComparison.Ordinal)));
-        Expect(r.HostExitCode == 0, $"umem host exited with code {r.HostExitCode}: {_host.Describe()}");
+        Phase("stop host", () => r.HostExitCode = Host.Stop(s_guard));
+        r.HostLeaks.AddRange(Host.StandardError.Where(l => l.Contains("leak:", StringComparison.Ordinal)));
+        Expect(r.HostExitCode == 0, $"umem host exited with code {r.HostExitCode}: {Host.Describe()}");
         Expect(r.HostLeaks.Count == 0, $"umem host reported {r.HostLeaks.Count} leaks");
     }
 
@@ -233,9 +244,7 @@ internal sealed class ScaleRun
         var mapUnmap = LatencySeries.From(mapUnmapTicks);
         var floor = LatencySeries.From(floorTicks);
         var snapshot = Snapshot(settle: false);
-        // The induced GC's events arrived, so every suspension before it has too.
-        var pauses = _gc!.PausesSince(0).Where(p => p.At >= from && p.At <= to).ToList();
-        return new CurvePoint(mappings, connections, map, mapUnmap, floor, pauses.Count, pauses.Count == 0 ? 0 : pauses.Max(p => p.Milliseconds),
+        return new CurvePoint(mappings, connections, map, mapUnmap, floor, from, to,
             snapshot.Heap.Total, snapshot.Os.RssAnon, snapshot.Os.Threads, Math.Round(quiet.TotalSeconds, 2));
     }
 
@@ -271,13 +280,25 @@ internal sealed class ScaleRun
         m.ClientVmasPerMapping = (ca.Maps - ci.Maps) / (double)o.Mappings;
     }
 
+    /// <summary>Ends the GC recording (every event delivered), then counts the pauses in each level's samples and sums up.</summary>
     private void SummariseGc()
     {
+        _gc!.Finish();
+        var all = _gc.Pauses;
+        foreach (var curve in new[] { _results.Curve, _results.CurveDown, _results.ConnectionComparison, _results.ProbeOwnCurve })
+        {
+            for (int i = 0; i < curve.Count; i++)
+            {
+                var p = curve[i];
+                var inside = all.Where(x => x.At >= p.SamplesFrom && x.At <= p.SamplesTo).ToList();
+                curve[i] = p with { PausesDuringSamples = inside.Count, LongestPauseMs = inside.Count == 0 ? 0 : inside.Max(x => x.Milliseconds) };
+            }
+        }
         var g = _results.Gc;
-        var collections = _gc!.Collections;
+        var collections = _gc.Collections;
         g.ByGeneration = [.. Enumerable.Range(0, 3).Select(gen => collections.Count(c => c.Generation == gen))];
         g.Induced = collections.Count(c => c.Reason == "Induced");
-        var pauses = _gc.PausesSince(0);
+        var pauses = all;
         g.Pauses = pauses.Count;
         g.LongestPauseMs = pauses.Count == 0 ? 0 : pauses.Max(p => p.Milliseconds);
         g.TotalPauseMs = pauses.Sum(p => p.Milliseconds);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Umem.Tests.Host;
 
@@ -11,16 +12,18 @@ namespace Umem.Tests.Bench;
 /// </summary>
 public sealed class ScaleSmokeTests : IDisposable
 {
+    /// <summary>A failure guard only: the tiny run takes ~6 s on an idle machine.</summary>
+    private static readonly TimeSpan s_guard = TimeSpan.FromMinutes(4);
     private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("umem-scale-test-");
 
     [Fact]
     public void TinyRunMeasuresEveryLevelAndLeavesNoFdBehind()
     {
         string json = Path.Combine(_dir.FullName, "scale.json");
-        using var run = ChildProcess.Start(ChildProcess.DotNet,
-            [BenchDll, "scale", "--connections", "20", "--mappings", "200", "--cookies", "50", "--samples", "100", "--few-connections", "10", "--settle-ms", "50", "--json", json]);
-        string output = string.Join('\n', run.ReadToEnd());
-        Assert.True(run.WaitForExit() == 0, $"scale run failed:\n{output}\n{run.StandardError}");
+        // --settle-ms 0: no waiting for the processes to go quiet before a level; only the structure is checked.
+        var (exit, output, error) = RunBench("scale", "--connections", "20", "--mappings", "200", "--cookies", "50", "--samples", "100",
+            "--few-connections", "10", "--settle-ms", "0", "--json", json);
+        Assert.True(exit == 0, $"scale run failed:\n{output}\n{error}");
 
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         var r = doc.RootElement;
@@ -68,10 +71,37 @@ public sealed class ScaleSmokeTests : IDisposable
     [InlineData("--bogus", "1", "unknown option \"--bogus\"")]
     public void BadOptionsAreNamed(string option, string value, string message)
     {
-        using var run = ChildProcess.Start(ChildProcess.DotNet, [BenchDll, "scale", option, value]);
-        run.ReadToEnd();
-        Assert.Equal(2, run.WaitForExit());
-        Assert.Contains(message, run.StandardError, StringComparison.Ordinal);
+        var (exit, _, error) = RunBench("scale", option, value);
+        Assert.Equal(2, exit);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// dotnet Umem.Bench.dll ARGS to the end. The run starts processes of its own (host, workers, floor server); if
+    /// it overruns the guard, the whole tree is killed, so nothing is left holding this process's pipes.
+    /// </summary>
+    private static (int Exit, string Output, string Error) RunBench(params string[] args)
+    {
+        var psi = new ProcessStartInfo(ChildProcess.DotNet)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(BenchDll);
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        using var process = Process.Start(psi)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(s_guard))
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            Assert.Fail($"dotnet Umem.Bench.dll {string.Join(' ', args)} did not finish within {s_guard.TotalSeconds} s");
+        }
+        Assert.True(Task.WaitAll([output, error], s_guard), "the benchmark's output did not end");
+        return (process.ExitCode, output.Result, error.Result);
     }
 
     /// <summary>bench/Umem.Bench/bin/CONFIG/TFM/Umem.Bench.dll for this test build's CONFIG and TFM (built as a project reference).</summary>
