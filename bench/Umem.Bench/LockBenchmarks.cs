@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using Umem.Kernel.Locking;
 using Umem.Kernel.ResourceControls;
 using Umem.Platform;
@@ -10,7 +11,7 @@ namespace Umem.Bench;
 /// ddi_umem_lock + ddi_umem_unlock of 1 and 256 pages beside raw mlock + munlock of the same pages in the same
 /// run; and the charge path alone (project + zone check-and-charge, then uncharge) from 1 and 2 threads.
 /// </summary>
-[SimpleJob(launchCount: 2, warmupCount: 3, iterationCount: 15)]
+[Config(typeof(LockBenchConfig))]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
 [MemoryDiagnoser]
@@ -99,5 +100,14 @@ public class LockBenchmarks
                 throw new InvalidOperationException("denied");
             ResourceControlRegistry.UnchargeLockedMemory(charge);
         }
+    }
+}
+
+/// <summary>The locking suite's own job (2 launches of 15 iterations: its numbers are small and noisy), except in a quick run.</summary>
+public sealed class LockBenchConfig : ManualConfig
+{
+    public LockBenchConfig()
+    {
+        if (!QuickRun.IsOn) AddJob(Job.Default.WithLaunchCount(2).WithWarmupCount(3).WithIterationCount(15));
     }
 }

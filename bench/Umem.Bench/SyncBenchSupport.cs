@@ -16,11 +16,14 @@ public sealed class SyncBenchConfig : ManualConfig
 {
     public SyncBenchConfig()
     {
-        AddJob(Job.Default
-            .WithLaunchCount(1)
-            .WithWarmupCount(4)
-            .WithIterationCount(15)
-            .WithIterationTime(TimeInterval.FromMilliseconds(250)));
+        if (!QuickRun.IsOn)
+        {
+            AddJob(Job.Default
+                .WithLaunchCount(1)
+                .WithWarmupCount(4)
+                .WithIterationCount(15)
+                .WithIterationTime(TimeInterval.FromMilliseconds(250)));
+        }
         AddColumn(StatisticColumn.Median, StatisticColumn.Min);
         AddLogicalGroupRules(BenchmarkLogicalGroupRule.ByCategory);
         WithOption(ConfigOptions.JoinSummary, true);

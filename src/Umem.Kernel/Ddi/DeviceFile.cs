@@ -33,7 +33,8 @@ public sealed class DeviceFile : IDisposable
     };
 
     private readonly Lock _gate = new();
-    private readonly List<DeviceMapping> _mappings = [];
+    // A set: a file may hold thousands of mappings, and each unmap removes one (a list was O(n) per unmap).
+    private readonly HashSet<DeviceMapping> _mappings = [];
     private readonly StateMachine<FileState> _state;
     private int _calls;
 
@@ -76,7 +77,7 @@ public sealed class DeviceFile : IDisposable
     {
         get
         {
-            lock (_gate) return [.. _mappings];
+            lock (_gate) return [.. _mappings.OrderBy(m => m.Id)];
         }
     }
 

@@ -137,8 +137,10 @@ internal sealed class ChildProcess : IDisposable
     {
         try
         {
-            if (!_process.HasExited) _process.Kill();
-            _process.WaitForExit();
+            // The whole tree, and a bounded wait: WaitForExit() without a timeout also waits for the redirected
+            // streams to close, which never happens while a grandchild still holds them.
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(s_guard);
         }
         catch (InvalidOperationException)
         {

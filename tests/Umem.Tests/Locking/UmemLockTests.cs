@@ -246,6 +246,8 @@ public sealed class UmemLockTests
                 cleaned.Add(c);
             }), ctx.Process);
         nint host = buf.HostAddress;
+        string? file = MappedFile(host);
+        Assert.NotNull(file);
         Assert.Equal(2 * P, Smaps.LockedBytes(host, 2 * P));
 
         ctx.Process.UnregisterBuffer(buf.Id);
@@ -253,7 +255,7 @@ public sealed class UmemLockTests
         Assert.True(cookie.WasForceReleased);
         Assert.Equal(0UL, ctx.ProjectControl.Usage);
         Assert.Equal(0, ctx.Process.LockedBytes);
-        Assert.False(IsMapped(host));
+        Assert.NotEqual(file, MappedFile(host));
         cookie.Unlock();   // the driver's later ddi_umem_unlock is harmless
         Assert.Throws<ObjectDisposedException>(() => cookie.GetSpan(0, 1));
     }
@@ -316,6 +318,8 @@ public sealed class UmemLockTests
         var buf = ctx.Process.AllocateBuffer(P);
         var cookie = UmemLock.Lock(ctx.Process, buf.UserAddress, P, UmemLockFlags.Write);
         nint host = buf.HostAddress;
+        string? file = MappedFile(host);
+        Assert.NotNull(file);
         ctx.Process.UnregisterBuffer(buf.Id);
         Assert.False(buf.IsRegistered);
         Assert.True(cookie.IsLocked);
@@ -326,7 +330,7 @@ public sealed class UmemLockTests
 
         cookie.Unlock();
         Assert.Equal(0UL, ctx.ProjectControl.Usage);
-        Assert.False(IsMapped(host));
+        Assert.NotEqual(file, MappedFile(host));
     }
 
     [Fact]
@@ -406,7 +410,11 @@ public sealed class UmemLockTests
         Assert.Equal(128 + 15, child.Process.ExitCode);
     }
 
-    private static bool IsMapped(nint address)
+    /// <summary>
+    /// The device and inode of what maps <paramref name="address"/> here (null when nothing does). Other tests run in
+    /// parallel and may map something new at an address just freed, so "unmapped" means: no longer this file.
+    /// </summary>
+    private static string? MappedFile(nint address)
     {
         ulong a = (ulong)address;
         foreach (string line in File.ReadLines("/proc/self/maps"))
@@ -415,8 +423,10 @@ public sealed class UmemLockTests
             int space = line.IndexOf(' ');
             ulong lo = ulong.Parse(line.AsSpan(0, dash), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
             ulong hi = ulong.Parse(line.AsSpan(dash + 1, space - dash - 1), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
-            if (a >= lo && a < hi) return true;
+            if (a < lo || a >= hi) continue;
+            var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries); // range perms offset dev inode [path]
+            return fields[3] + " " + fields[4];
         }
-        return false;
+        return null;
     }
 }
