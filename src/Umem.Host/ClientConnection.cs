@@ -111,17 +111,19 @@ internal sealed partial class ClientConnection
         if (_options.Linger <= TimeSpan.Zero || !_lingerSlots.TryEnter()) return false;
         try
         {
-            if (_options.LingerSpin > TimeSpan.Zero)
+            var spin = _options.LingerSpin < _options.Linger ? _options.LingerSpin : _options.Linger;
+            if (spin > TimeSpan.Zero)
             {
+                // Poll, yielding the CPU between polls: on a busy machine whoever else is runnable gets it.
                 long start = Stopwatch.GetTimestamp();
                 do
                 {
                     if (_channel.PollReadable(TimeSpan.Zero)) return true;
                     Thread.Yield();
                 }
-                while (Stopwatch.GetElapsedTime(start) < _options.LingerSpin);
+                while (Stopwatch.GetElapsedTime(start) < spin);
             }
-            return _channel.PollReadable(_options.Linger - _options.LingerSpin);
+            return _channel.PollReadable(_options.Linger - spin);
         }
         finally
         {

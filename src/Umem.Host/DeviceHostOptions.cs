@@ -33,6 +33,7 @@ public sealed class DeviceHostOptions
     /// The first part of <see cref="Linger"/> spent polling without sleeping. A thread that sleeps in ppoll must be
     /// woken by the client's send, and waking an idle CPU costs more than a round trip's own work (on a VM most of
     /// all); a request that comes within the spin is picked up by a thread that never slept. Zero: sleep at once.
+    /// It is part of <see cref="Linger"/>, never longer (no linger, no spin).
     /// </summary>
     public TimeSpan LingerSpin { get; set; } = TimeSpan.FromMicroseconds(50);
 
@@ -71,8 +72,8 @@ public sealed class DeviceHostOptions
             throw new ArgumentException($"the device directory must be an absolute path, not \"{DeviceDirectory}\"", nameof(DeviceDirectory));
         if (Linger < TimeSpan.Zero || Linger > TimeSpan.FromMilliseconds(100))
             throw new ArgumentOutOfRangeException(nameof(Linger), Linger, "must be between 0 and 100 ms");
-        if (LingerSpin < TimeSpan.Zero || LingerSpin > Linger)
-            throw new ArgumentOutOfRangeException(nameof(LingerSpin), LingerSpin, "must be between 0 and Linger");
+        if (LingerSpin < TimeSpan.Zero || LingerSpin > TimeSpan.FromMilliseconds(100))
+            throw new ArgumentOutOfRangeException(nameof(LingerSpin), LingerSpin, "must be between 0 and 100 ms");
         if (HelloTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(HelloTimeout), HelloTimeout, "must be positive");
         if (SendTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SendTimeout), SendTimeout, "must be positive");
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpensPerConnection, 1);

@@ -1,0 +1,38 @@
+using Umem.Host;
+
+namespace Umem.Tests.Host;
+
+/// <summary>DeviceHostOptions.Linger and LingerSpin: every combination serves requests; bad values are named.</summary>
+public sealed class LingerTests
+{
+    [Theory]
+    [InlineData(0, 50)]     // no linger: the spin is part of it, so none either
+    [InlineData(250, 0)]    // sleep at once
+    [InlineData(250, 50)]   // the default
+    [InlineData(100, 500)]  // a spin longer than the linger is cut to it
+    public async Task EveryLingerServesBackToBackAndSpacedRequests(int lingerMicroseconds, int spinMicroseconds)
+    {
+        var options = new DeviceHostOptions
+        {
+            Linger = TimeSpan.FromMicroseconds(lingerMicroseconds),
+            LingerSpin = TimeSpan.FromMicroseconds(spinMicroseconds),
+        };
+        await using var host = TestHost.Start(options: options);
+        using var c = RawClient.Ready(host.Path, out ulong h);
+        for (int i = 0; i < 20; i++) Assert.True(c.StillServed(h)); // within the linger
+        Thread.Sleep(5); // past it: the connection is back on the asynchronous wait
+        Assert.True(c.StillServed(h));
+    }
+
+    [Theory]
+    [InlineData(-1, nameof(DeviceHostOptions.LingerSpin))]
+    [InlineData(100_001, nameof(DeviceHostOptions.LingerSpin))]
+    public void AnOutOfRangeSpinIsRefusedByName(int spinMicroseconds, string name)
+    {
+        var options = new DeviceHostOptions { LingerSpin = TimeSpan.FromMicroseconds(spinMicroseconds) };
+        options.DeviceDirectory = Path.Combine(TestHost.NewDirectory(), "dev");
+        using var service = new Umem.TestApp.TestDeviceService([3]);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new DeviceHost(service, options));
+        Assert.Equal(name, e.ParamName);
+    }
+}
