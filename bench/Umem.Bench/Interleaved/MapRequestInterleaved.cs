@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace Umem.Bench.Interleaved;
 
-/// <summary>`maprequest [rounds] [batch]`: the MapRequestBenchmarks operations, interleaved (see InterleavedRunner).</summary>
+/// <summary>
+/// `maprequest [rounds] [batch] [only]`: the MapRequestBenchmarks operations, interleaved (see InterleavedRunner).
+/// With `only`, just that operation: for counting what one operation costs the whole process
+/// tree under `perf stat` (system calls, context switches per operation).
+/// </summary>
 internal static class MapRequestInterleaved
 {
     internal static int Run(string[] args)
@@ -13,7 +17,7 @@ internal static class MapRequestInterleaved
         b.Setup();
         try
         {
-            InterleavedRunner.Run("Map requests (issue 5, issue 7 path 2)",
+            (string Name, Action Op)[] ops =
             [
                 ("BareRoundTripWithFd", b.BareRoundTripWithFd),
                 ("MapUnmapThroughHost", b.MapUnmapThroughHost),
@@ -21,7 +25,13 @@ internal static class MapRequestInterleaved
                 ("MapUnmapLocalMemfd", b.MapUnmapLocalMemfd),
                 ("BareRoundTrip", b.BareRoundTrip),
                 ("IoctlThroughHost", b.IoctlThroughHost),
-            ], "BareRoundTripWithFd", rounds, batch);
+            ];
+            if (args.Length > 2)
+            {
+                ops = [.. ops.Where(o => o.Name == args[2])];
+                if (ops.Length == 0) throw new ArgumentException($"no map-request operation named {args[2]}", nameof(args));
+            }
+            InterleavedRunner.Run("Map requests (issue 5, issue 7 path 2)", ops, ops[0].Name, rounds, batch);
         }
         finally
         {
