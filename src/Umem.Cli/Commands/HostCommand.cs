@@ -19,9 +19,13 @@ internal static class HostCommand
         var zonesFile = new Option<string?>("--zones-file") { Description = "Zones file (default /etc/umem/zones, else the shipped one)." };
         var maxBytes = new Option<long?>("--max-bytes") { Description = "Driver memory budget in bytes." };
         var maxLocked = new Option<long?>("--max-locked-bytes") { Description = "Locked driver memory budget in bytes." };
+        var lingerSpin = new Option<int?>("--linger-spin-us")
+        {
+            Description = "Microseconds a connection polls for the client's next request before it sleeps (default 50; 0: sleep at once, spending no CPU on polling).",
+        };
         var command = new Command("host", "Run umemd: load drivers and serve their nodes to applications (stops on SIGTERM/Ctrl+C).")
         {
-            devDir, drivers, projectFile, zonesFile, maxBytes, maxLocked,
+            devDir, drivers, projectFile, zonesFile, maxBytes, maxLocked, lingerSpin,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -29,6 +33,15 @@ internal static class HostCommand
             if (parse.GetValue(devDir) is { } d) options.Host.DeviceDirectory = Path.GetFullPath(d);
             if (parse.GetValue(maxBytes) is { } mb) options.Memory = options.Memory with { MaxBytes = mb };
             if (parse.GetValue(maxLocked) is { } ml) options.Memory = options.Memory with { MaxLockedBytes = ml };
+            if (parse.GetValue(lingerSpin) is { } spin)
+            {
+                if (spin is < 0 or > 100_000)
+                {
+                    Console.Error.WriteLine($"umem host: --linger-spin-us must be between 0 and 100000, not {spin}");
+                    return 2;
+                }
+                options.Host.LingerSpin = TimeSpan.FromMicroseconds(spin);
+            }
             string[] paths;
             try
             {
