@@ -18,6 +18,7 @@
 #define UMEM_VERSION 1
 #define UMEM_HEADER_SIZE 16
 #define UMEM_REPLY_FLAG 0x8000u
+#define UMEM_NOREPLY_FLAG 0x4000u /* on a MUNMAP request: answered only if refused (docs/protocol.md) */
 #define UMEM_MAX_MESSAGE 65536
 #define UMEM_MAX_FDS 250
 #define UMEM_IOCTL_MAX 60000       /* in_len and out_max bound */
