@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Umem.Platform;
@@ -111,19 +110,7 @@ internal sealed partial class ClientConnection
         if (_options.Linger <= TimeSpan.Zero || !_lingerSlots.TryEnter()) return false;
         try
         {
-            var spin = _options.LingerSpin < _options.Linger ? _options.LingerSpin : _options.Linger;
-            if (spin > TimeSpan.Zero)
-            {
-                // Poll, yielding the CPU between polls: on a busy machine whoever else is runnable gets it.
-                long start = Stopwatch.GetTimestamp();
-                do
-                {
-                    if (_channel.PollReadable(TimeSpan.Zero)) return true;
-                    Thread.Yield();
-                }
-                while (Stopwatch.GetElapsedTime(start) < spin);
-            }
-            return _channel.PollReadable(_options.Linger - spin);
+            return _channel.PollReadable(_options.Linger, _options.LingerSpin);
         }
         finally
         {

@@ -27,11 +27,7 @@ internal static class FdServer
             {
                 while (true)
                 {
-                    if (spin > TimeSpan.Zero)
-                    {
-                        long start = System.Diagnostics.Stopwatch.GetTimestamp();
-                        while (!channel.PollReadable(TimeSpan.Zero) && System.Diagnostics.Stopwatch.GetElapsedTime(start) < spin) Thread.Yield();
-                    }
+                    if (spin > TimeSpan.Zero) channel.PollReadable(spin, spin); // poll as the host lingers, then block in receive
                     var r = channel.Receive(buffer, null);
                     if (r.EndOfStream) break;
                     if (buffer[0] == 1) channel.Send(buffer.AsSpan(0, 16)); // a plain round trip

@@ -41,7 +41,7 @@ internal static class ChargeScaling
                     overlap[v].Add(ov);
                 }
             }
-            double baseCpu = Median(cpu[0]), baseWall = Median(wall[0]);
+            double baseCpu = InterleavedRunner.Median(cpu[0]), baseWall = InterleavedRunner.Median(wall[0]);
             Console.WriteLine($"## Charge path, {rounds} rounds of {ops:N0} charge+uncharge per thread, interleaved; load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
             Console.WriteLine();
             Console.WriteLine("| variant | CPU ns/op per thread (median) | ratio | wall ns/op per thread (median) | ratio | loops overlapping (median) |");
@@ -49,7 +49,7 @@ internal static class ChargeScaling
             for (int v = 0; v < variants.Count; v++)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {variants[v].Name} | {Median(cpu[v]):F1} | {Median(cpu[v]) / baseCpu:F2} | {Median(wall[v]):F1} | {Median(wall[v]) / baseWall:F2} | {(v == 0 ? "—" : $"{Median(overlap[v]):P0}")} |"));
+                    $"| {variants[v].Name} | {InterleavedRunner.Median(cpu[v]):F1} | {InterleavedRunner.Median(cpu[v]) / baseCpu:F2} | {InterleavedRunner.Median(wall[v]):F1} | {InterleavedRunner.Median(wall[v]) / baseWall:F2} | {(v == 0 ? "—" : $"{InterleavedRunner.Median(overlap[v]):P0}")} |"));
             }
             Console.WriteLine();
         }
@@ -101,11 +101,5 @@ internal static class ChargeScaling
         if (Interop.clock_gettime(Interop.CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
             throw new ErrnoException(Interop.LastErrno, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
         return ts.tv_sec * 1_000_000_000 + ts.tv_nsec;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
     }
 }

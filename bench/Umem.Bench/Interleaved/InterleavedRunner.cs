@@ -43,7 +43,7 @@ internal static class InterleavedRunner
         Console.WriteLine();
     }
 
-    private static double Median(double[] values)
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted[sorted.Length / 2];
