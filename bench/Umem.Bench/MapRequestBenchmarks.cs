@@ -109,7 +109,7 @@ public class MapRequestBenchmarks
 
     /// <summary>One request with no memory through the host: an IOCTL echo of one byte.</summary>
     [Benchmark]
-    public void IoctlThroughHost() => _device!.Ioctl(Umem.TestApp.TestDeviceService.IoctlEcho, _plainRequest.AsSpan(0, 1), _ioctlOutput);
+    public void IoctlThroughHost() => _device!.Ioctl(Umem.TestDrivers.TestDeviceDriver.IoctlEcho, _plainRequest.AsSpan(0, 1), _ioctlOutput);
 
     /// <summary>Its floor: a bare 16-byte SEQPACKET round trip.</summary>
     [Benchmark]
@@ -125,7 +125,7 @@ public class MapRequestBenchmarks
     /// </summary>
     private static Process StartChild(params string[] args)
     {
-        string app = typeof(Umem.TestApp.TestDeviceService).Assembly.Location;
+        string app = Scale.ScalePaths.TestApp;
         string config = Path.Combine(Path.GetTempPath(), "umem-bench-testapp.runtimeconfig.json");
         File.WriteAllText(config, "{\"runtimeOptions\":{\"tfm\":\"net10.0\",\"framework\":{\"name\":\"Microsoft.NETCore.App\",\"version\":\""
             + Environment.Version + "\"}}}");

@@ -325,7 +325,7 @@ internal sealed class UmemConnection
         if (r.Truncated || r.ControlTruncated) throw Broken(Errno.EMSGSIZE, call, "the reply was truncated");
         var reply = ReceiveBuffer.AsSpan(0, r.Length);
         var error = Reply.TryReadPrefix(reply, type, seq, out errno);
-        if (error != ProtocolError.None) throw Broken((Errno)(int)error, call, $"not a valid {type} reply to seq {seq}");
+        if (error != Errno.None) throw Broken((Errno)(int)error, call, $"not a valid {type} reply to seq {seq}");
         return reply;
     }
 
@@ -334,9 +334,9 @@ internal sealed class UmemConnection
         if (reply.Length != Wire.ReplyPrefixSize) throw Broken(Errno.EBADMSG, call, $"a {reply.Length}-byte reply where 20 belong");
     }
 
-    private void Check(ProtocolError error, in CallInfo call)
+    private void Check(Errno error, in CallInfo call)
     {
-        if (error != ProtocolError.None) throw Broken((Errno)(int)error, call, "the device host sent a malformed reply");
+        if (error != Errno.None) throw Broken((Errno)(int)error, call, "the device host sent a malformed reply");
     }
 
     /// <summary>A reply this side cannot trust: the stream may be out of step, so the connection is not used again.</summary>

@@ -1,5 +1,8 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Umem.Kernel.Ddi;
+using Umem.Kernel.Locking;
+using Umem.Kernel.ResourceControls;
 using Umem.Platform;
 using Umem.Protocol;
 
@@ -7,13 +10,17 @@ namespace Umem.Host;
 
 /// <summary>
 /// One client connection: HELLO first (AwaitingHello), then requests (Ready), until the client goes or the
-/// host stops (Closed), when everything the client held is released through the device service.
+/// host stops (Closed), when everything the client held is released through the kernel.
 /// </summary>
 /// <remarks>
-/// Requests run one at a time in arrival order, so replies go out in request order (each carries the request's
+/// <para>The connection is transport: it decodes a request, finds the kernel object the id names (in this
+/// connection's tables, so a client reaches only its own), calls it with the client's process as curproc, and
+/// encodes the answer. Every decision (node permissions, smmap_common, maxprot, the unmap cases, close(9E)'s timing,
+/// registered-buffer checks) is the kernel's; the host adds only what the wire and its own resources need (message
+/// validation, limits per connection, the segments that fit in a reply).</para>
+/// <para>Requests run one at a time in arrival order, so replies go out in request order (each carries the request's
 /// seq). An idle connection waits on the host's one-shot epoll (<see cref="EpollReadiness"/>), so it costs no
-/// thread; after each reply it lingers briefly in ppoll for the next request. The steady-state request path
-/// allocates nothing: buffers, the fd list, mapping entries and the wait itself are reused.
+/// thread; after each reply it lingers briefly in ppoll for the next request.</para>
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "RunAsync disposes the channel when the connection ends")]
 internal sealed partial class ClientConnection
@@ -28,34 +35,37 @@ internal sealed partial class ClientConnection
     private readonly SeqPacketChannel _channel;
     private readonly EpollReadiness.Registration _readiness;
     private readonly LingerSlots _lingerSlots;
-    private readonly IDeviceService _service;
+    private readonly UmemKernel _kernel;
+    private readonly ResourceControlRegistry _controls;
     private readonly DeviceHostOptions _options;
     private readonly ILogger _log;
     private readonly MinorNode _node;
     private readonly MessageBuffers.Pool _bufferPool;
+    private readonly LogRateLimit _logLimit;
     // Borrowed from the pool for one message (ReceiveOne): set while a message is handled, empty otherwise.
     private byte[] _receive = [];
     private byte[] _send = [];
     private SafeFd[] _sendFds = [];
     private readonly List<SafeFd> _fds = new(4);
-    private readonly Dictionary<ulong, OpenEntry> _opens = [];
-    private readonly Dictionary<ulong, MappingEntry> _mappings = [];
-    private readonly Dictionary<ulong, BufferEntry> _buffers = [];
-    private readonly Stack<MappingEntry> _spareMappings = new();
-    private ulong _lastOpen, _lastMapping, _lastBuffer;
+    // The kernel objects this client may name, by the ids the kernel gave them (the protocol's handles).
+    private readonly Dictionary<ulong, DeviceFile> _opens = [];
+    private readonly Dictionary<ulong, DeviceMapping> _mappings = [];
+    private long _registeredBytes;
     private State _state;
     private ClientSession? _session;
     private Timer? _helloTimer;
 
-    internal ClientConnection(Socket socket, MinorNode node, IDeviceService service, DeviceHostOptions options, EpollReadiness readiness,
-        LingerSlots lingerSlots, MessageBuffers.Pool bufferPool, ILogger log)
+    internal ClientConnection(Socket socket, MinorNode node, UmemKernel kernel, ResourceControlRegistry controls, DeviceHostOptions options,
+        EpollReadiness readiness, LingerSlots lingerSlots, MessageBuffers.Pool bufferPool, LogRateLimit logLimit, ILogger log)
     {
+        _logLimit = logLimit;
         _bufferPool = bufferPool;
         _lingerSlots = lingerSlots;
         _channel = new SeqPacketChannel(socket) { SendTimeoutMilliseconds = (int)options.SendTimeout.TotalMilliseconds };
         _readiness = readiness.Register(socket.SafeHandle);
         _node = node;
-        _service = service;
+        _kernel = kernel;
+        _controls = controls;
         _options = options;
         _log = log;
     }
@@ -70,9 +80,10 @@ internal sealed partial class ClientConnection
     {
         try
         {
-            if (!Identify()) return;
-            // A client that never says HELLO is dropped: the loop then reads end of stream.
+            // A client that never says HELLO is dropped: the loop then reads end of stream. The timer runs from
+            // the accept, so identifying the peer is bounded by it too.
             _helloTimer = new Timer(static c => ((SeqPacketChannel)c!).Shutdown(), _channel, _options.HelloTimeout, Timeout.InfiniteTimeSpan);
+            if (!Identify()) return;
             while (_state != State.Closed)
             {
                 try
@@ -100,7 +111,6 @@ internal sealed partial class ClientConnection
             _channel.Dispose();
         }
     }
-
     /// <summary>
     /// Waits briefly on this thread for the client's next request, if a linger slot is free (at most one per CPU
     /// lingers at once, so busy clients never hold the thread pool's threads); true when one is there.
@@ -162,19 +172,19 @@ internal sealed partial class ClientConnection
     private bool Identify()
     {
         Kernel.Cred cred;
-        uint[] groups;
         string? problem;
         try
         {
-            cred = PeerIdentity.Resolve(_channel.GetPeerCredentials(), out groups, out problem);
-            if (_options.IdentifyPeer is { } identify) cred = identify(cred);
+            var peer = PeerIdentity.Resolve(_channel.GetPeerCredentials(), out uint[] groups, out problem);
+            // The project and zone follow from who the process is (project(5), the zones file).
+            cred = _controls.CreateCred(peer.Pid, peer.Uid, peer.Gid, peer.Model) with { Groups = groups };
         }
         catch (ErrnoException e)
         {
             Log.ConnectionLost(_log, null, e.Message);
             return false;
         }
-        _session = new ClientSession(cred, _node, groups);
+        _session = new ClientSession(new UmemProcess(_controls, cred), _node);
         Log.Connected(_log, _session);
         if (problem is not null) Log.UnknownDataModel(_log, _session, problem);
         if (cred.Uid == 0 || cred.Uid == ProcessHardening.EffectiveUid) Log.TrustedClient(_log, _session);
@@ -197,47 +207,54 @@ internal sealed partial class ClientConnection
     }
 
     /// <summary>Answers <paramref name="header"/> with <paramref name="error"/>; returns whether the connection goes on.</summary>
-    private bool Fail(in MessageHeader header, ProtocolError error, bool fatal = false)
+    private bool Fail(in MessageHeader header, Errno error, bool fatal = false)
     {
-        Log.BadRequest(_log, _session, header.Type, header.Seq, error, fatal ? "; closing the connection" : "");
+        if (_logLimit.TryWrite(out long dropped))
+            Log.BadRequest(_log, _session, header.Type, header.Seq, error, fatal ? "; closing the connection" : "", dropped);
         return Send(Reply.WriteError(_send, header.Type, header.Seq, (int)error)) && !fatal;
     }
 
-    /// <summary>Answers a request the device service refused (ErrnoException) or failed in (EIO, logged).</summary>
-    private bool ServiceError(in MessageHeader header, Exception e, string call)
+    /// <summary>Answers with a limit's errno, logged (rate-limited) with the limit that refused it.</summary>
+    private bool OverLimit(in MessageHeader header, Errno error, string limit, long value)
     {
-        int errno;
+        if (_logLimit.TryWrite(out long dropped)) Log.OverLimit(_log, _session, header.Type, error, limit, value, dropped);
+        return Send(Reply.WriteError(_send, header.Type, header.Seq, (int)error));
+    }
+
+    /// <summary>
+    /// Answers a request the kernel refused (its <see cref="ErrnoException"/>'s errno; the message is logged at
+    /// debug level) or failed in (any other exception is a bug: logged, answered EIO).
+    /// </summary>
+    private bool KernelError(in MessageHeader header, Exception e, string call)
+    {
+        Errno errno;
         if (e is ErrnoException ee && ee.Errno > 0)
         {
-            errno = (int)ee.Errno;
+            errno = ee.Errno;
+            Log.Refused(_log, _session, call, ee.Message);
         }
         else
         {
-            Log.ServiceFailed(_log, _session, call, e);
-            errno = (int)Errno.EIO;
+            Log.KernelFailed(_log, _session, call, e);
+            errno = Errno.EIO;
         }
-        return Send(Reply.WriteError(_send, header.Type, header.Seq, errno));
+        return Send(Reply.WriteError(_send, header.Type, header.Seq, (int)errno));
     }
 
-    /// <summary>Releases everything on the connection: unmaps, unregisters, closes, then Disconnected (lock order of close(9E)).</summary>
+    /// <summary>
+    /// Releases everything on the connection as a process exit does: its mappings are unmapped (the drivers'
+    /// unmap callbacks run), its files closed (close(9E) runs, the last mapping being gone), and the process
+    /// exits (its buffers are unregistered; LONGTERM locks run their cleanup).
+    /// </summary>
     private void Release()
     {
         if (_session is null) return;
-        int mappings = _mappings.Count, buffers = _buffers.Count, opens = _opens.Count;
-        foreach (var entry in _mappings.Values.ToArray())
-        {
-            UnmapRange(entry, 0, entry.Length);
-            RemoveMapping(entry);
-        }
-        foreach (var (_, b) in _buffers)
-        {
-            CallQuietly(() => _service.Unregister(_session, b.State), "Unregister");
-            b.Buffer.Dispose();
-        }
-        _buffers.Clear();
-        foreach (var (_, o) in _opens) CloseOpen(o);
+        int mappings = _mappings.Count, buffers = _session.Process.Buffers.Count, opens = _opens.Count;
+        foreach (var mapping in _mappings.Values) CallQuietly(mapping.Dispose, "munmap");
+        _mappings.Clear();
+        foreach (var file in _opens.Values) CallQuietly(file.Dispose, "close");
         _opens.Clear();
-        CallQuietly(() => _service.Disconnected(_session), "Disconnected");
+        CallQuietly(_session.Process.Dispose, "exit");
         Log.Disconnected(_log, _session, mappings, buffers, opens);
     }
 
@@ -249,48 +266,7 @@ internal sealed partial class ClientConnection
         }
         catch (Exception e)
         {
-            Log.ServiceFailed(_log, _session, call, e);
+            Log.KernelFailed(_log, _session, call, e);
         }
     }
-
-    private void CloseOpen(OpenEntry open)
-    {
-        try
-        {
-            _service.Close(_session!, open.State);
-        }
-        catch (Exception e)
-        {
-            Log.ServiceFailed(_log, _session, "Close", e);
-        }
-    }
-
-    private sealed class OpenEntry(object state, OpenMode mode)
-    {
-        public object State { get; } = state;
-
-        public OpenMode Mode { get; } = mode;
-
-        /// <summary>Live mappings made through this open; close(9E) waits for the last.</summary>
-        public int Mappings { get; set; }
-
-        /// <summary>CLOSE was requested; close(9E) runs when <see cref="Mappings"/> reaches 0.</summary>
-        public bool Closed { get; set; }
-    }
-
-    private sealed class MappingEntry
-    {
-        public ulong Id { get; set; }
-
-        public IDeviceMapping Mapping { get; set; } = null!;
-
-        public OpenEntry Open { get; set; } = null!;
-
-        public long Length { get; set; }
-
-        /// <summary>The ranges still mapped, sorted and disjoint ([Start, End)).</summary>
-        public List<(long Start, long End)> Live { get; } = new(2);
-    }
-
-    private readonly record struct BufferEntry(object State, RegisteredBuffer Buffer);
 }

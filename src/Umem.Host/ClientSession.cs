@@ -1,34 +1,35 @@
 using Umem.Kernel;
+using Umem.Kernel.Ddi;
+using Umem.Kernel.Locking;
 
 namespace Umem.Host;
 
-/// <summary>One client connection as the device service sees it: who it is and which node it reached.</summary>
+/// <summary>
+/// One client connection as the kernel sees it: the application process (its <see cref="UmemProcess"/>, with the
+/// credential the kernel told the host) and the node it connected to.
+/// </summary>
 public sealed class ClientSession
 {
     private static long s_lastId;
 
-    internal ClientSession(Cred cred, MinorNode node, IReadOnlyCollection<uint> groups)
+    internal ClientSession(UmemProcess process, MinorNode node)
     {
         Id = Interlocked.Increment(ref s_lastId);
-        Cred = cred;
+        Process = process;
         Node = node;
-        Groups = groups;
     }
 
     /// <summary>A number unique in this host process.</summary>
     public long Id { get; }
 
+    /// <summary>The client's process: its registered buffers and resource controls; curproc for its requests.</summary>
+    public UmemProcess Process { get; }
+
     /// <summary>The client's credentials (SO_PEERCRED and /proc; never from a message).</summary>
-    public Cred Cred { get; }
+    public Cred Cred => Process.Cred;
 
     /// <summary>The node the client connected to.</summary>
     public MinorNode Node { get; }
-
-    /// <summary>The client's supplementary groups when it connected.</summary>
-    public IReadOnlyCollection<uint> Groups { get; }
-
-    /// <summary>Free for the service to keep per-connection state in.</summary>
-    public object? ServiceState { get; set; }
 
     /// <inheritdoc/>
     public override string ToString() => $"client {Id} ({Cred}) on {Node.Name}";

@@ -1,13 +1,16 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Umem.Kernel.Ddi;
+using Umem.Kernel.ResourceControls;
 using Umem.Platform;
 
 namespace Umem.Host;
 
 /// <summary>
-/// umemd's core: publishes minor nodes as AF_UNIX SOCK_SEQPACKET sockets in the device directory and serves each
-/// client connection (HELLO, then OPEN/MMAP/MUNMAP/IOCTL/REGISTER/...) through an <see cref="IDeviceService"/>.
+/// umemd's transport: publishes a kernel's minor nodes as AF_UNIX SOCK_SEQPACKET sockets in the device directory and
+/// serves each client connection (HELLO, then OPEN/MMAP/MUNMAP/IOCTL/REGISTER/...) by calling the kernel for the
+/// client's process. The kernel makes every decision; the host carries requests, answers and descriptors.
 /// </summary>
 /// <remarks>
 /// Trust model (docs/design.md, /work/shared/design/linux-mechanisms.md): the kernel enforces a read-only grant
@@ -17,7 +20,8 @@ namespace Umem.Host;
 /// </remarks>
 public sealed class DeviceHost : IAsyncDisposable
 {
-    private readonly IDeviceService _service;
+    private readonly UmemKernel _kernel;
+    private readonly ResourceControlRegistry _controls;
     private readonly DeviceHostOptions _options;
     private readonly ILogger _log;
     private readonly Dictionary<string, NodeListener> _listeners = new(StringComparer.Ordinal);
@@ -26,14 +30,22 @@ public sealed class DeviceHost : IAsyncDisposable
     private readonly EpollReadiness _readiness;
     private readonly LingerSlots _lingerSlots = new(Environment.ProcessorCount);
     private readonly MessageBuffers.Pool _bufferPool = new();
+    private readonly LogRateLimit _logLimit = new(20);
+    private long _connectionsClosed;
     private bool _disposed;
 
-    /// <summary>Creates the device directory (0755) and applies the process settings of <paramref name="options"/>.</summary>
-    public DeviceHost(IDeviceService service, DeviceHostOptions? options = null, ILogger<DeviceHost>? logger = null)
+    /// <summary>
+    /// A host for <paramref name="kernel"/>'s nodes, whose clients' processes are placed in projects and zones by
+    /// <paramref name="controls"/>. Creates the device directory (0755) and applies the process settings of
+    /// <paramref name="options"/>.
+    /// </summary>
+    public DeviceHost(UmemKernel kernel, ResourceControlRegistry controls, DeviceHostOptions? options = null, ILogger<DeviceHost>? logger = null)
     {
-        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(kernel);
+        ArgumentNullException.ThrowIfNull(controls);
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("umemd runs on Linux only");
-        _service = service;
+        _kernel = kernel;
+        _controls = controls;
         _options = options ?? new DeviceHostOptions();
         _options.Validate();
         _log = (ILogger?)logger ?? NullLogger.Instance;
@@ -58,6 +70,9 @@ public sealed class DeviceHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Connections that have ended and been released since the host started.</summary>
+    public long ConnectionsClosed => Interlocked.Read(ref _connectionsClosed);
+
     /// <summary>The sessions of the connections being served now.</summary>
     public IReadOnlyList<ClientSession> Sessions
     {
@@ -74,7 +89,6 @@ public sealed class DeviceHost : IAsyncDisposable
     public string Publish(MinorNode node)
     {
         ArgumentNullException.ThrowIfNull(node);
-        node.Validate();
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -83,7 +97,7 @@ public sealed class DeviceHost : IAsyncDisposable
             var listener = NodeListener.Create(node, _options.DeviceDirectory, this, _log);
             _listeners.Add(node.Name, listener);
             listener.Start();
-            Log.Published(_log, node.Name, listener.Path, node.OwnerUid, node.OwnerGid, Convert.ToString((int)node.Mode, 8));
+            Log.Published(_log, node.Name, listener.Path, node.Access.Uid, node.Access.Gid, Convert.ToString((int)node.Access.Mode, 8));
             return listener.Path;
         }
     }
@@ -138,7 +152,7 @@ public sealed class DeviceHost : IAsyncDisposable
 
     internal void StartConnection(Socket socket, MinorNode node)
     {
-        var connection = new ClientConnection(socket, node, _service, _options, _readiness, _lingerSlots, _bufferPool, _log);
+        var connection = new ClientConnection(socket, node, _kernel, _controls, _options, _readiness, _lingerSlots, _bufferPool, _logLimit, _log);
         lock (_gate)
         {
             if (_disposed)
@@ -157,6 +171,7 @@ public sealed class DeviceHost : IAsyncDisposable
                 finally
                 {
                     lock (_gate) _connections.Remove(connection);
+                    Interlocked.Increment(ref _connectionsClosed);
                 }
             });
         }

@@ -37,12 +37,6 @@ public sealed class DeviceHostOptions
     /// </summary>
     public TimeSpan LingerSpin { get; set; } = TimeSpan.FromMicroseconds(50);
 
-    /// <summary>
-    /// Completes a peer's identity from what the kernel told (pid, uid, gid, data model): its project and zone,
-    /// for instance. Null leaves project 0 and the global zone.
-    /// </summary>
-    public Func<Kernel.Cred, Kernel.Cred>? IdentifyPeer { get; set; }
-
     /// <summary>A connection that has not said HELLO within this time is closed (it holds an fd and buffers).</summary>
     public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -54,6 +48,12 @@ public sealed class DeviceHostOptions
 
     /// <summary>Registered buffers one connection may hold (ENOMEM beyond).</summary>
     public int MaxBuffersPerConnection { get; set; } = 1024;
+
+    /// <summary>
+    /// Bytes of application memory one connection may have registered at once (ENOMEM beyond): the host maps every
+    /// registered buffer, so this bounds the address space a client can make the host hold. Default 16 GiB.
+    /// </summary>
+    public long MaxRegisteredBytesPerConnection { get; set; } = 16L << 30;
 
     /// <summary>The default device directory for this process's uid.</summary>
     public static string DefaultDeviceDirectory()
@@ -79,5 +79,6 @@ public sealed class DeviceHostOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpensPerConnection, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMappingsPerConnection, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBuffersPerConnection, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRegisteredBytesPerConnection, SystemPage.Size);
     }
 }

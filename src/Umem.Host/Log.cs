@@ -1,3 +1,4 @@
+using Umem.Platform;
 using Microsoft.Extensions.Logging;
 using Umem.Protocol;
 
@@ -31,16 +32,19 @@ internal static partial class Log
     internal static partial void UnknownDataModel(ILogger logger, ClientSession session, string problem);
 
     [LoggerMessage(9, LogLevel.Warning, "umemd: client pid {Pid} on {Node} refused: {Error}")]
-    internal static partial void Rejected(ILogger logger, int pid, string node, ProtocolError error);
+    internal static partial void Rejected(ILogger logger, int pid, string node, Errno error);
 
-    [LoggerMessage(10, LogLevel.Warning, "umemd: {Session}: bad {Type} request (seq {Seq}): {Error}{Closing}")]
-    internal static partial void BadRequest(ILogger logger, ClientSession? session, MessageType type, uint seq, ProtocolError error, string closing);
+    [LoggerMessage(10, LogLevel.Warning, "umemd: {Session}: bad {Type} request (seq {Seq}): {Error}{Closing} ({Dropped} similar lines dropped before this one)")]
+    internal static partial void BadRequest(ILogger logger, ClientSession? session, MessageType type, uint seq, Errno error, string closing, long dropped);
 
-    [LoggerMessage(11, LogLevel.Error, "umemd: {Session}: the device service failed in {Call}")]
-    internal static partial void ServiceFailed(ILogger logger, ClientSession? session, string call, Exception exception);
+    [LoggerMessage(17, LogLevel.Warning, "umemd: {Session}: {Type} refused with {Error}: the limit of {Value} {Limit} is reached ({Dropped} similar lines dropped before this one)")]
+    internal static partial void OverLimit(ILogger logger, ClientSession? session, MessageType type, Errno error, string limit, long value, long dropped);
 
-    [LoggerMessage(12, LogLevel.Error, "umemd: {Session}: the device service returned a bad mapping: {Problem}")]
-    internal static partial void BadMapping(ILogger logger, ClientSession session, string problem);
+    [LoggerMessage(11, LogLevel.Error, "umemd: {Session}: the kernel failed in {Call}")]
+    internal static partial void KernelFailed(ILogger logger, ClientSession? session, string call, Exception exception);
+
+    [LoggerMessage(12, LogLevel.Debug, "umemd: {Session}: {Call} refused: {Reason}")]
+    internal static partial void Refused(ILogger logger, ClientSession? session, string call, string reason);
 
     [LoggerMessage(13, LogLevel.Debug, "umemd: {Session}: connection lost: {Reason}")]
     internal static partial void ConnectionLost(ILogger logger, ClientSession? session, string reason);

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Umem.Kernel.Ddi;
 using Umem.Platform;
 
 namespace Umem.Host;
@@ -50,10 +51,12 @@ internal sealed class NodeListener : IDisposable
         {
             string temp = System.IO.Path.Combine(privateDir, "s");
             socket.Bind(new UnixDomainSocketEndPoint(temp));
-            if (Interop.chown(temp, node.OwnerUid, node.OwnerGid) < 0)
-                throw new ErrnoException(Interop.LastErrno, $"chown(\"{temp}\", {node.OwnerUid}, {node.OwnerGid})");
-            if (Interop.chmod(temp, (uint)node.SocketMode) < 0)
-                throw new ErrnoException(Interop.LastErrno, $"chmod(\"{temp}\", {Convert.ToString((int)node.SocketMode, 8)})");
+            var access = node.Access;
+            var socketMode = SocketMode(access.Mode);
+            if (Interop.chown(temp, access.Uid, access.Gid) < 0)
+                throw new ErrnoException(Interop.LastErrno, $"chown(\"{temp}\", {access.Uid}, {access.Gid})");
+            if (Interop.chmod(temp, (uint)socketMode) < 0)
+                throw new ErrnoException(Interop.LastErrno, $"chmod(\"{temp}\", {Convert.ToString((int)socketMode, 8)})");
             socket.Listen(512);
             File.Move(temp, path, overwrite: true); // rename(2): atomic, replaces a stale socket
             return new NodeListener(socket, node, path, host, log);
@@ -74,6 +77,20 @@ internal sealed class NodeListener : IDisposable
                 // Best effort: an empty private directory left behind harms nobody.
             }
         }
+    }
+
+    /// <summary>
+    /// The socket file's mode for a node of mode <paramref name="nodeMode"/>: connect(2) needs write permission on a
+    /// socket, so every class that may open the node at all (read or write) gets read and write; OPEN then has the
+    /// kernel check the node's exact mode.
+    /// </summary>
+    internal static UnixFileMode SocketMode(UnixFileMode nodeMode)
+    {
+        var m = UnixFileMode.None;
+        if ((nodeMode & (UnixFileMode.UserRead | UnixFileMode.UserWrite)) != 0) m |= UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        if ((nodeMode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite)) != 0) m |= UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+        if ((nodeMode & (UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0) m |= UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+        return m;
     }
 
     internal void Start() => _acceptLoop = AcceptLoopAsync();

@@ -52,4 +52,15 @@ internal static class MemFd
         int ro = Interop.open(path, Interop.O_RDONLY | Interop.O_CLOEXEC);
         return ro < 0 ? throw new ErrnoException(Interop.LastErrno, $"open(\"{path}\", O_RDONLY)") : new SafeFd(ro);
     }
+
+    /// <summary>The access mode of a descriptor (F_GETFL &amp; O_ACCMODE): O_RDONLY (0), O_WRONLY (1) or O_RDWR (2).</summary>
+    internal static int GetAccessMode(SafeFd fd) =>
+        Interop.ThrowIfError(Interop.fcntl(fd, Interop.F_GETFL, 0), $"fcntl({fd}, F_GETFL)") & Interop.O_ACCMODE;
+
+    /// <summary>The size of the file behind a descriptor (lseek to its end).</summary>
+    internal static long GetSize(SafeFd fd)
+    {
+        long size = Interop.lseek(fd, 0, Interop.SEEK_END);
+        return size < 0 ? throw new ErrnoException(Interop.LastErrno, $"lseek({fd}, 0, SEEK_END)") : size;
+    }
 }

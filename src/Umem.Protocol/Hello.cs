@@ -1,3 +1,4 @@
+using Umem.Platform;
 using System.Buffers.Binary;
 
 namespace Umem.Protocol;
@@ -20,24 +21,24 @@ public readonly record struct HelloRequest(ushort MinVersion, ushort MaxVersion)
     }
 
     /// <summary>Decodes a request whose header is valid: wrong size or a nonzero reserved field is EBADMSG.</summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, out HelloRequest request)
+    public static Errno TryRead(ReadOnlySpan<byte> message, out HelloRequest request)
     {
         request = default;
-        if (message.Length != Size) return ProtocolError.EBADMSG;
+        if (message.Length != Size) return Errno.EBADMSG;
         var p = message[Wire.HeaderSize..];
-        if (BinaryPrimitives.ReadUInt32LittleEndian(p[4..]) != 0) return ProtocolError.EBADMSG;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(p[4..]) != 0) return Errno.EBADMSG;
         request = new(BinaryPrimitives.ReadUInt16LittleEndian(p), BinaryPrimitives.ReadUInt16LittleEndian(p[2..]));
-        return ProtocolError.None;
+        return Errno.None;
     }
 
     /// <summary>The highest version both sides speak, or EPROTONOSUPPORT.</summary>
-    public ProtocolError Negotiate(out ushort version)
+    public Errno Negotiate(out ushort version)
     {
         version = 0;
         if (MinVersion > MaxVersion || MinVersion > Wire.Version || MaxVersion < Wire.Version)
-            return ProtocolError.EPROTONOSUPPORT;
+            return Errno.EPROTONOSUPPORT;
         version = Wire.Version;
-        return ProtocolError.None;
+        return Errno.None;
     }
 }
 
@@ -61,17 +62,17 @@ public readonly record struct HelloReply(ushort Version, uint PageSize, uint Max
     }
 
     /// <summary>Decodes a successful reply (prefix already checked): size, reserved, and sane limits.</summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, out HelloReply reply)
+    public static Errno TryRead(ReadOnlySpan<byte> message, out HelloReply reply)
     {
         reply = default;
-        if (message.Length != Size) return ProtocolError.EBADMSG;
+        if (message.Length != Size) return Errno.EBADMSG;
         var p = Reply.Fields(message);
-        if (BinaryPrimitives.ReadUInt16LittleEndian(p[2..]) != 0) return ProtocolError.EBADMSG;
+        if (BinaryPrimitives.ReadUInt16LittleEndian(p[2..]) != 0) return Errno.EBADMSG;
         reply = new(BinaryPrimitives.ReadUInt16LittleEndian(p), BinaryPrimitives.ReadUInt32LittleEndian(p[4..]),
             BinaryPrimitives.ReadUInt32LittleEndian(p[8..]), BinaryPrimitives.ReadUInt32LittleEndian(p[12..]));
         uint page = reply.PageSize;
-        if (page == 0 || (page & (page - 1)) != 0) return ProtocolError.EBADMSG;
-        if (reply.MaxMessage < Wire.HeaderSize || reply.MaxFds == 0) return ProtocolError.EBADMSG;
-        return ProtocolError.None;
+        if (page == 0 || (page & (page - 1)) != 0) return Errno.EBADMSG;
+        if (reply.MaxMessage < Wire.HeaderSize || reply.MaxFds == 0) return Errno.EBADMSG;
+        return Errno.None;
     }
 }

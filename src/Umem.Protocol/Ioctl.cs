@@ -1,3 +1,4 @@
+using Umem.Platform;
 using System.Buffers.Binary;
 
 namespace Umem.Protocol;
@@ -33,18 +34,18 @@ public readonly record struct IoctlRequest(ulong Handle, uint Cmd, uint OutMax, 
     /// Decodes and validates: shorter than the fixed part, in_len not matching the bytes that follow, or a
     /// nonzero reserved field is EBADMSG; in_len or out_max above 60000 is EINVAL.
     /// </summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, out IoctlRequest request)
+    public static Errno TryRead(ReadOnlySpan<byte> message, out IoctlRequest request)
     {
         request = default;
-        if (message.Length < FixedSize) return ProtocolError.EBADMSG;
+        if (message.Length < FixedSize) return Errno.EBADMSG;
         var p = message[Wire.HeaderSize..];
         var r = new IoctlRequest(BinaryPrimitives.ReadUInt64LittleEndian(p), BinaryPrimitives.ReadUInt32LittleEndian(p[8..]),
             BinaryPrimitives.ReadUInt32LittleEndian(p[12..]), BinaryPrimitives.ReadUInt32LittleEndian(p[16..]));
-        if (BinaryPrimitives.ReadUInt32LittleEndian(p[20..]) != 0) return ProtocolError.EBADMSG;
-        if (r.InLength != (uint)(message.Length - FixedSize)) return ProtocolError.EBADMSG;
-        if (r.InLength > Wire.MaxIoctlData || r.OutMax > Wire.MaxIoctlData) return ProtocolError.EINVAL;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(p[20..]) != 0) return Errno.EBADMSG;
+        if (r.InLength != (uint)(message.Length - FixedSize)) return Errno.EBADMSG;
+        if (r.InLength > Wire.MaxIoctlData || r.OutMax > Wire.MaxIoctlData) return Errno.EINVAL;
         request = r;
-        return ProtocolError.None;
+        return Errno.None;
     }
 }
 
@@ -73,14 +74,14 @@ public readonly record struct IoctlReply(int Rval, uint OutLength)
     public static ReadOnlySpan<byte> Output(ReadOnlySpan<byte> message) => message[FixedSize..];
 
     /// <summary>Decodes a successful reply: out_len must match the bytes that follow and not exceed <paramref name="outMax"/> (EBADMSG).</summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, uint outMax, out IoctlReply reply)
+    public static Errno TryRead(ReadOnlySpan<byte> message, uint outMax, out IoctlReply reply)
     {
         reply = default;
-        if (message.Length < FixedSize) return ProtocolError.EBADMSG;
+        if (message.Length < FixedSize) return Errno.EBADMSG;
         var p = Reply.Fields(message);
         var r = new IoctlReply(BinaryPrimitives.ReadInt32LittleEndian(p), BinaryPrimitives.ReadUInt32LittleEndian(p[4..]));
-        if (r.OutLength != (uint)(message.Length - FixedSize) || r.OutLength > outMax) return ProtocolError.EBADMSG;
+        if (r.OutLength != (uint)(message.Length - FixedSize) || r.OutLength > outMax) return Errno.EBADMSG;
         reply = r;
-        return ProtocolError.None;
+        return Errno.None;
     }
 }

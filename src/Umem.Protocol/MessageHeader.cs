@@ -1,3 +1,4 @@
+using Umem.Platform;
 using System.Buffers.Binary;
 
 namespace Umem.Protocol;
@@ -44,14 +45,14 @@ public readonly record struct MessageHeader(ushort Version, ushort RawType, uint
     /// (EPROTONOSUPPORT), and a length field equal to the bytes received (EBADMSG). Every failure here means
     /// the peer does not speak this protocol: the connection cannot continue.
     /// </summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, out MessageHeader header)
+    public static Errno TryRead(ReadOnlySpan<byte> message, out MessageHeader header)
     {
         header = default;
-        if (message.Length < Wire.HeaderSize) return ProtocolError.EBADMSG;
-        if (BinaryPrimitives.ReadUInt32LittleEndian(message) != Wire.Magic) return ProtocolError.EBADMSG;
+        if (message.Length < Wire.HeaderSize) return Errno.EBADMSG;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(message) != Wire.Magic) return Errno.EBADMSG;
         header = ReadRaw(message);
-        if (header.Version != Wire.Version) return ProtocolError.EPROTONOSUPPORT;
-        if (header.Length != (uint)message.Length) return ProtocolError.EBADMSG;
-        return ProtocolError.None;
+        if (header.Version != Wire.Version) return Errno.EPROTONOSUPPORT;
+        if (header.Length != (uint)message.Length) return Errno.EBADMSG;
+        return Errno.None;
     }
 }

@@ -1,3 +1,4 @@
+using Umem.Platform;
 using System.Buffers.Binary;
 
 namespace Umem.Protocol;
@@ -26,19 +27,19 @@ public readonly record struct MmapRequest(ulong Handle, ulong Offset, ulong Leng
     /// 2^63, prot bits other than PROT_READ|WRITE|EXEC, or flags other than MAP_SHARED or MAP_PRIVATE: EINVAL
     /// (as mmap(2) and smmap_common answer).
     /// </summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, int pageSize, out MmapRequest request)
+    public static Errno TryRead(ReadOnlySpan<byte> message, int pageSize, out MmapRequest request)
     {
         request = default;
-        if (message.Length != Size) return ProtocolError.EBADMSG;
+        if (message.Length != Size) return Errno.EBADMSG;
         var p = message[Wire.HeaderSize..];
         var r = new MmapRequest(BinaryPrimitives.ReadUInt64LittleEndian(p), BinaryPrimitives.ReadUInt64LittleEndian(p[8..]),
             BinaryPrimitives.ReadUInt64LittleEndian(p[16..]), BinaryPrimitives.ReadUInt32LittleEndian(p[24..]),
             BinaryPrimitives.ReadUInt32LittleEndian(p[28..]));
-        if (!Ranges.IsValidRange(r.Offset, r.Length, pageSize)) return ProtocolError.EINVAL;
-        if ((r.Prot & ~Wire.ProtMask) != 0) return ProtocolError.EINVAL;
-        if (r.Flags is not (Wire.MapShared or Wire.MapPrivate)) return ProtocolError.EINVAL;
+        if (!Ranges.IsValidRange(r.Offset, r.Length, pageSize)) return Errno.EINVAL;
+        if ((r.Prot & ~Wire.ProtMask) != 0) return Errno.EINVAL;
+        if (r.Flags is not (Wire.MapShared or Wire.MapPrivate)) return Errno.EINVAL;
         request = r;
-        return ProtocolError.None;
+        return Errno.None;
     }
 }
 
@@ -106,29 +107,29 @@ public readonly record struct MmapReply(ulong Mapping, ulong Length, uint Segmen
     /// covering [0, length) in order with page-aligned lengths and fd offsets, maxprot within PROT_READ|WRITE|EXEC
     /// and fd_index below nseg. Anything else is EBADMSG: a client must never map what a reply did not describe.
     /// </summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, int pageSize, out MmapReply reply)
+    public static Errno TryRead(ReadOnlySpan<byte> message, int pageSize, out MmapReply reply)
     {
         reply = default;
-        if (message.Length < FixedSize) return ProtocolError.EBADMSG;
+        if (message.Length < FixedSize) return Errno.EBADMSG;
         var p = Reply.Fields(message);
         var r = new MmapReply(BinaryPrimitives.ReadUInt64LittleEndian(p), BinaryPrimitives.ReadUInt64LittleEndian(p[8..]),
             BinaryPrimitives.ReadUInt32LittleEndian(p[16..]));
-        if (BinaryPrimitives.ReadUInt32LittleEndian(p[20..]) != 0) return ProtocolError.EBADMSG;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(p[20..]) != 0) return Errno.EBADMSG;
         if (r.SegmentCount is 0 or > Wire.MaxSegments || message.Length != SizeFor((int)r.SegmentCount))
-            return ProtocolError.EBADMSG;
-        if (!Ranges.IsValidRange(0, r.Length, pageSize)) return ProtocolError.EBADMSG;
+            return Errno.EBADMSG;
+        if (!Ranges.IsValidRange(0, r.Length, pageSize)) return Errno.EBADMSG;
         ulong expected = 0;
         for (int i = 0; i < (int)r.SegmentCount; i++)
         {
             var s = ReadSegment(message, i);
             if (s.Offset != expected || !Ranges.IsValidRange(s.FdOffset, s.Length, pageSize)
                 || s.Length > r.Length - s.Offset || (s.MaxProt & ~Wire.ProtMask) != 0 || s.FdIndex >= r.SegmentCount)
-                return ProtocolError.EBADMSG;
+                return Errno.EBADMSG;
             expected += s.Length;
         }
-        if (expected != r.Length) return ProtocolError.EBADMSG;
+        if (expected != r.Length) return Errno.EBADMSG;
         reply = r;
-        return ProtocolError.None;
+        return Errno.None;
     }
 }
 
@@ -149,15 +150,15 @@ public readonly record struct MmapMore(uint First, uint Count)
     }
 
     /// <summary>Decodes a message whose prefix was checked with errno 0; a count of 0 or above UMEM_MAX_FDS is EBADMSG.</summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, out MmapMore more)
+    public static Errno TryRead(ReadOnlySpan<byte> message, out MmapMore more)
     {
         more = default;
-        if (message.Length != Size) return ProtocolError.EBADMSG;
+        if (message.Length != Size) return Errno.EBADMSG;
         var p = Reply.Fields(message);
         var m = new MmapMore(BinaryPrimitives.ReadUInt32LittleEndian(p), BinaryPrimitives.ReadUInt32LittleEndian(p[4..]));
-        if (m.Count is 0 or > Wire.MaxFds) return ProtocolError.EBADMSG;
+        if (m.Count is 0 or > Wire.MaxFds) return Errno.EBADMSG;
         more = m;
-        return ProtocolError.None;
+        return Errno.None;
     }
 }
 
@@ -182,16 +183,16 @@ public readonly record struct MunmapRequest(ulong Mapping, ulong Offset, ulong L
     }
 
     /// <summary>Decodes and validates: wrong size EBADMSG; unaligned, zero-length or overflowing range EINVAL.</summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, int pageSize, out MunmapRequest request)
+    public static Errno TryRead(ReadOnlySpan<byte> message, int pageSize, out MunmapRequest request)
     {
         request = default;
-        if (message.Length != Size) return ProtocolError.EBADMSG;
+        if (message.Length != Size) return Errno.EBADMSG;
         var p = message[Wire.HeaderSize..];
         var r = new MunmapRequest(BinaryPrimitives.ReadUInt64LittleEndian(p), BinaryPrimitives.ReadUInt64LittleEndian(p[8..]),
             BinaryPrimitives.ReadUInt64LittleEndian(p[16..]));
-        if (!Ranges.IsValidRange(r.Offset, r.Length, pageSize)) return ProtocolError.EINVAL;
+        if (!Ranges.IsValidRange(r.Offset, r.Length, pageSize)) return Errno.EINVAL;
         request = r;
-        return ProtocolError.None;
+        return Errno.None;
     }
 }
 

@@ -1,3 +1,4 @@
+using Umem.Platform;
 using System.Buffers.Binary;
 
 namespace Umem.Protocol;
@@ -19,16 +20,16 @@ public readonly record struct OpenRequest(uint OFlags)
     }
 
     /// <summary>Decodes and validates: size/reserved EBADMSG; oflags other than 0, 1, 2 EINVAL.</summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, out OpenRequest request)
+    public static Errno TryRead(ReadOnlySpan<byte> message, out OpenRequest request)
     {
         request = default;
-        if (message.Length != Size) return ProtocolError.EBADMSG;
+        if (message.Length != Size) return Errno.EBADMSG;
         var p = message[Wire.HeaderSize..];
-        if (BinaryPrimitives.ReadUInt32LittleEndian(p[4..]) != 0) return ProtocolError.EBADMSG;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(p[4..]) != 0) return Errno.EBADMSG;
         uint oflags = BinaryPrimitives.ReadUInt32LittleEndian(p);
-        if ((oflags & ~Wire.OpenAccessMask) != 0 || oflags == Wire.OpenAccessMask) return ProtocolError.EINVAL;
+        if ((oflags & ~Wire.OpenAccessMask) != 0 || oflags == Wire.OpenAccessMask) return Errno.EINVAL;
         request = new(oflags);
-        return ProtocolError.None;
+        return Errno.None;
     }
 }
 
@@ -47,12 +48,12 @@ public readonly record struct OpenReply(ulong Handle)
     }
 
     /// <summary>Decodes a successful reply (prefix already checked).</summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, out OpenReply reply)
+    public static Errno TryRead(ReadOnlySpan<byte> message, out OpenReply reply)
     {
         reply = default;
-        if (message.Length != Size) return ProtocolError.EBADMSG;
+        if (message.Length != Size) return Errno.EBADMSG;
         reply = new(BinaryPrimitives.ReadUInt64LittleEndian(Reply.Fields(message)));
-        return ProtocolError.None;
+        return Errno.None;
     }
 }
 
@@ -75,11 +76,11 @@ public readonly record struct IdRequest(MessageType Type, ulong Id)
     }
 
     /// <summary>Decodes a CLOSE or UNREGISTER whose header is valid (wrong size: EBADMSG).</summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, MessageType type, out IdRequest request)
+    public static Errno TryRead(ReadOnlySpan<byte> message, MessageType type, out IdRequest request)
     {
         request = default;
-        if (message.Length != Size) return ProtocolError.EBADMSG;
+        if (message.Length != Size) return Errno.EBADMSG;
         request = new(type, BinaryPrimitives.ReadUInt64LittleEndian(message[Wire.HeaderSize..]));
-        return ProtocolError.None;
+        return Errno.None;
     }
 }

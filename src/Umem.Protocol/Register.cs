@@ -1,3 +1,4 @@
+using Umem.Platform;
 using System.Buffers.Binary;
 
 namespace Umem.Protocol;
@@ -24,17 +25,17 @@ public readonly record struct RegisterRequest(ulong Address, ulong Length, uint 
     /// Decodes and validates: wrong size or nonzero reserved EBADMSG; flags other than 0, an unaligned or zero
     /// address range, or one past 2^63: EINVAL.
     /// </summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, int pageSize, out RegisterRequest request)
+    public static Errno TryRead(ReadOnlySpan<byte> message, int pageSize, out RegisterRequest request)
     {
         request = default;
-        if (message.Length != Size) return ProtocolError.EBADMSG;
+        if (message.Length != Size) return Errno.EBADMSG;
         var p = message[Wire.HeaderSize..];
-        if (BinaryPrimitives.ReadUInt32LittleEndian(p[20..]) != 0) return ProtocolError.EBADMSG;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(p[20..]) != 0) return Errno.EBADMSG;
         var r = new RegisterRequest(BinaryPrimitives.ReadUInt64LittleEndian(p), BinaryPrimitives.ReadUInt64LittleEndian(p[8..]),
             BinaryPrimitives.ReadUInt32LittleEndian(p[16..]));
-        if (r.Flags != 0 || r.Address == 0 || !Ranges.IsValidRange(r.Address, r.Length, pageSize)) return ProtocolError.EINVAL;
+        if (r.Flags != 0 || r.Address == 0 || !Ranges.IsValidRange(r.Address, r.Length, pageSize)) return Errno.EINVAL;
         request = r;
-        return ProtocolError.None;
+        return Errno.None;
     }
 }
 
@@ -53,11 +54,11 @@ public readonly record struct RegisterReply(ulong Buffer)
     }
 
     /// <summary>Decodes a successful reply (prefix already checked).</summary>
-    public static ProtocolError TryRead(ReadOnlySpan<byte> message, out RegisterReply reply)
+    public static Errno TryRead(ReadOnlySpan<byte> message, out RegisterReply reply)
     {
         reply = default;
-        if (message.Length != Size) return ProtocolError.EBADMSG;
+        if (message.Length != Size) return Errno.EBADMSG;
         reply = new(BinaryPrimitives.ReadUInt64LittleEndian(Reply.Fields(message)));
-        return ProtocolError.None;
+        return Errno.None;
     }
 }

@@ -1,3 +1,4 @@
+using Umem.Platform;
 using System.Buffers.Binary;
 
 namespace Umem.Protocol;
@@ -32,20 +33,20 @@ public static class Reply
     /// or a failed reply longer than 20 bytes is EBADMSG. On success <paramref name="errno"/> holds the host's
     /// errno (0: the reply's fields follow).
     /// </summary>
-    public static ProtocolError TryReadPrefix(ReadOnlySpan<byte> message, MessageType type, uint seq, out int errno)
+    public static Errno TryReadPrefix(ReadOnlySpan<byte> message, MessageType type, uint seq, out int errno)
     {
         errno = 0;
         var error = MessageHeader.TryRead(message, out var header);
-        if (error != ProtocolError.None) return error;
-        if (header.RawType != ((ushort)type | Wire.ReplyBit) || header.Seq != seq) return ProtocolError.EPROTO;
-        if (message.Length < Wire.ReplyPrefixSize) return ProtocolError.EBADMSG;
+        if (error != Errno.None) return error;
+        if (header.RawType != ((ushort)type | Wire.ReplyBit) || header.Seq != seq) return Errno.EPROTO;
+        if (message.Length < Wire.ReplyPrefixSize) return Errno.EBADMSG;
         errno = BinaryPrimitives.ReadInt32LittleEndian(message[Wire.HeaderSize..]);
         if (errno < 0 || (errno > 0 && message.Length != Wire.ReplyPrefixSize))
         {
             errno = 0;
-            return ProtocolError.EBADMSG;
+            return Errno.EBADMSG;
         }
-        return ProtocolError.None;
+        return Errno.None;
     }
 
     /// <summary>The reply's fields (after header and errno).</summary>

@@ -4,27 +4,28 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Umem.Host;
 using Umem.Host.Hosting;
+using Umem.Kernel.Ddi;
+using Umem.TestDrivers;
 
 namespace Umem.TestApp;
 
-/// <summary>A device host serving the test device in this process (for tests and benchmarks that want the host apart).</summary>
+/// <summary>
+/// A real Umem (kernel, the test device driver, device host) in this process, for tests and benchmarks that want
+/// the host apart from the client.
+/// </summary>
 internal static class HostCommand
 {
-    private const UnixFileMode Mode0666 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead
-        | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
-
     internal static int Run(string directory, bool noEvents)
     {
-        using var service = TestDeviceService.Default(recordEvents: !noEvents);
-        var host = new DeviceHost(service, new DeviceHostOptions { DeviceDirectory = directory });
-        string path = host.Publish(new MinorNode("test0", 0, 0, Mode0666));
-        Console.WriteLine($"ready {Environment.ProcessId} {path}");
+        var system = UmemSystem.Start(new UmemSystemOptions { Host = { DeviceDirectory = directory } });
+        Load(system, noEvents);
+        Console.WriteLine($"ready {Environment.ProcessId} {system.NodePath(TestDeviceDriver.NodeName)}");
         Console.Out.Flush();
         string? line;
         while ((line = Console.ReadLine()) is not null && line != "quit")
         {
         }
-        host.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        system.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Console.WriteLine("bye");
         return 0;
     }
@@ -33,18 +34,22 @@ internal static class HostCommand
     {
         var builder = UmemHostingExtensions.CreateUmemHostBuilder();
         builder.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Services.AddSingleton<IDeviceService>(_ => TestDeviceService.Default());
-        builder.Services.AddUmemHost(o =>
-        {
-            o.Host.DeviceDirectory = directory;
-            o.Nodes.Add(new MinorNode("test0", 0, 0, Mode0666));
-        });
+        builder.Services.AddUmemHost(o => o.System.Host.DeviceDirectory = directory);
         using var app = builder.Build();
         await app.StartAsync().ConfigureAwait(false);
-        Console.WriteLine($"ready {Environment.ProcessId} {Path.Combine(directory, "test0")}");
+        var system = app.Services.GetRequiredService<UmemHostedService>().System!;
+        Load(system, noEvents: false);
+        Console.WriteLine($"ready {Environment.ProcessId} {system.NodePath(TestDeviceDriver.NodeName)}");
         Console.Out.Flush();
         await app.WaitForShutdownAsync().ConfigureAwait(false);
         Console.WriteLine("stopped");
         return 0;
     }
+
+    /// <summary>modload of the test device (2 read-write pages, 2 read-only), its node 0666.</summary>
+    private static void Load(UmemSystem system, bool noEvents) =>
+        system.Kernel.ModLoad("testdev", () => new TestDeviceDriver(), new ModuleOptions
+        {
+            Properties = new Dictionary<string, string> { ["events"] = noEvents ? "0" : "1" },
+        });
 }

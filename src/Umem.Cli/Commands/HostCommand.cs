@@ -1,8 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Umem.Host.Ddi;
+using Umem.Host;
 using Umem.Host.Hosting;
 using Umem.Kernel.ResourceControls;
 
@@ -54,9 +53,20 @@ internal static class HostCommand
             }
 
             var builder = UmemHostingExtensions.CreateUmemHostBuilder();
-            builder.Services.AddSingleton(new SystemRunner(options, paths));
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<SystemRunner>());
+            builder.Services.AddUmemHost(o =>
+            {
+                o.System = options;
+                foreach (var p in paths) o.Drivers.Add(p);
+            });
             using var app = builder.Build();
+            // What a person or a script starting the host waits for: one line per node once its socket listens.
+            var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+            lifetime.ApplicationStarted.Register(() =>
+            {
+                if (app.Services.GetRequiredService<UmemHostedService>().System is not { } system) return;
+                foreach (var module in system.Kernel.Modules) Console.WriteLine($"umem host: loaded {module.Name} from {module.Path}");
+                foreach (var node in system.Kernel.Nodes) Console.WriteLine($"umem host: {system.NodePath(node.Name)} ({node.Access})");
+            });
             try
             {
                 await app.RunAsync(ct).ConfigureAwait(false);
@@ -69,45 +79,5 @@ internal static class HostCommand
             }
         });
         return command;
-    }
-
-    /// <summary>Starts the system and loads the drivers when the generic host starts; a stop ends every connection
-    /// (releasing what clients held), unloads every module (reporting leaks) and frees the memory.</summary>
-    private sealed class SystemRunner(UmemSystemOptions options, string[] drivers) : IHostedService
-    {
-        private UmemSystem? _system;
-
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            var logging = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true));
-            _system = UmemSystem.Start(options, logging);
-            foreach (var path in drivers)
-            {
-                var module = _system.Load(path);
-                Console.WriteLine($"umem host: loaded {module.Name} from {path}");
-            }
-            foreach (var node in _system.Kernel.Nodes)
-                Console.WriteLine($"umem host: {_system.NodePath(node.Name)} ({node.Access})");
-            return Task.CompletedTask;
-        }
-
-        public async Task StopAsync(CancellationToken cancellationToken)
-        {
-            if (_system is null) return;
-            await _system.Devices.DisconnectAllAsync().ConfigureAwait(false);
-            foreach (var module in _system.Kernel.Modules.ToList())
-            {
-                try
-                {
-                    var report = _system.Unload(module.Name);
-                    foreach (var leak in report.Leaks) Console.Error.WriteLine($"umem host: leak: {leak}");
-                }
-                catch (Platform.ErrnoException e)
-                {
-                    Console.Error.WriteLine($"umem host: {e.Message}");
-                }
-            }
-            await _system.DisposeAsync().ConfigureAwait(false);
-        }
     }
 }

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Spectre.Console;
 using Umem.Cli.Commands;
-using Umem.Host.Ddi;
+using Umem.Host;
 using Umem.Kernel;
 using Umem.Kernel.Ddi;
 using Umem.Platform;

@@ -3,9 +3,9 @@ namespace Umem.Host.Hosting;
 /// <summary>Settings of the umemd hosted service.</summary>
 public sealed class UmemHostOptions
 {
-    /// <summary>The device host's settings (device directory, hardening, limits).</summary>
-    public DeviceHostOptions Host { get; set; } = new();
+    /// <summary>The system's settings: device directory, limits, memory budget, resource-control files.</summary>
+    public UmemSystemOptions System { get; set; } = new();
 
-    /// <summary>Nodes published when the service starts (drivers publish theirs through <see cref="DeviceHost.Publish"/>).</summary>
-    public IList<MinorNode> Nodes { get; } = [];
+    /// <summary>Driver assemblies loaded (modload) when the service starts, in order.</summary>
+    public IList<string> Drivers { get; } = [];
 }

@@ -8,16 +8,14 @@ namespace Umem.Host.Hosting;
 public static class UmemHostingExtensions
 {
     /// <summary>
-    /// Adds the device host (a singleton <see cref="DeviceHost"/> over the registered <see cref="IDeviceService"/>)
-    /// and the hosted service that starts and stops it.
+    /// Adds umemd: the hosted service that starts a <see cref="UmemSystem"/> (kernel, drivers, device host) with the
+    /// generic host's logging, and stops it.
     /// </summary>
     public static IServiceCollection AddUmemHost(this IServiceCollection services, Action<UmemHostOptions>? configure = null)
     {
         var options = new UmemHostOptions();
         configure?.Invoke(options);
         services.AddSingleton(options);
-        services.AddSingleton(sp => new DeviceHost(sp.GetRequiredService<IDeviceService>(), options.Host,
-            sp.GetService<ILogger<DeviceHost>>()));
         services.AddSingleton<UmemHostedService>();
         services.AddHostedService(sp => sp.GetRequiredService<UmemHostedService>());
         return services;

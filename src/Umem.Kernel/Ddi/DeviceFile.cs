@@ -1,3 +1,4 @@
+using Umem.Kernel.Locking;
 using Umem.Platform;
 
 namespace Umem.Kernel.Ddi;
@@ -38,13 +39,14 @@ public sealed class DeviceFile : IDisposable
     private readonly StateMachine<FileState> _state;
     private int _calls;
 
-    internal DeviceFile(long id, MinorNode node, DevT dev, OpenFlags flags, Cred cred)
+    internal DeviceFile(long id, MinorNode node, DevT dev, OpenFlags flags, Cred cred, UmemProcess? process)
     {
         Id = id;
         Node = node;
         Dev = dev;
         Flags = flags;
         Cred = cred;
+        Process = process;
         _state = new StateMachine<FileState>(FileState.Open, s_transitions, () => $"file {Id} of {Node.Name}");
     }
 
@@ -62,6 +64,13 @@ public sealed class DeviceFile : IDisposable
 
     /// <summary>Who opened it.</summary>
     public Cred Cred { get; }
+
+    /// <summary>
+    /// The application process that opened it, or null for an in-process requester. Every entry point the file
+    /// runs (open(9E), segmap/devmap(9E) and their callbacks, ioctl(9E), chpoll(9E), close(9E)) runs with it as
+    /// curproc (<see cref="UmemProcess.Current"/>), so ddi_umem_lock(9F) reaches that process's memory.
+    /// </summary>
+    public UmemProcess? Process { get; }
 
     /// <summary>The file's state.</summary>
     public FileState State
@@ -99,34 +108,36 @@ public sealed class DeviceFile : IDisposable
     /// </exception>
     public DeviceMapping Map(long offset, long length, Prot prot, MapFlags flags)
     {
-        string call = $"mmap({Node.Name}, off=0x{offset:x}, len={length}, {prot.Format()}, {flags.Format()})";
+        // Formatted only when something fails: a map request that succeeds builds no strings.
+        string Call() => $"mmap({Node.Name}, off=0x{offset:x}, len={length}, {prot.Format()}, {flags.Format()})";
         if (length <= 0)
-            throw new ErrnoException(Errno.EINVAL, call, "length must be positive");
+            throw new ErrnoException(Errno.EINVAL, Call(), "length must be positive");
         if (offset < 0 || !SystemPage.IsAligned(offset))
-            throw new ErrnoException(Errno.EINVAL, call, "offset must be non-negative and page-aligned");
+            throw new ErrnoException(Errno.EINVAL, Call(), "offset must be non-negative and page-aligned");
         long len = Sunddi.Ptob(Sunddi.Btopr(length));
         if (len < length || offset > long.MaxValue - len)
-            throw new ErrnoException(Errno.EOVERFLOW, call, "offset + length overflows");
+            throw new ErrnoException(Errno.EOVERFLOW, Call(), "offset + length overflows");
         if (flags is not (MapFlags.Shared or MapFlags.Private))
-            throw new ErrnoException(Errno.EINVAL, call, "flags must be exactly MAP_SHARED or MAP_PRIVATE");
+            throw new ErrnoException(Errno.EINVAL, Call(), "flags must be exactly MAP_SHARED or MAP_PRIVATE");
         if ((prot & ~(Prot.Read | Prot.Write | Prot.Exec)) != 0)
-            throw new ErrnoException(Errno.EINVAL, call, "prot may hold only PROT_READ, PROT_WRITE and PROT_EXEC");
+            throw new ErrnoException(Errno.EINVAL, Call(), "prot may hold only PROT_READ, PROT_WRITE and PROT_EXEC");
 
         // smmap_common: uprot = prot|PROT_USER; a shared mapping of a file not open for writing may not write.
         Prot uprot = prot | Prot.User;
         Prot maxprot = Prot.All;
         if (flags == MapFlags.Shared && (Flags & OpenFlags.Write) == 0) maxprot &= ~Prot.Write;
         if ((maxprot & uprot) != uprot)
-            throw new ErrnoException(Errno.EACCES, call, $"the file is open {Flags.Format()}; a MAP_SHARED mapping cannot have PROT_WRITE");
+            throw new ErrnoException(Errno.EACCES, Call(), $"the file is open {Flags.Format()}; a MAP_SHARED mapping cannot have PROT_WRITE");
         if ((Flags & OpenFlags.Read) == 0)
-            throw new ErrnoException(Errno.EACCES, call, "the file is not open for reading");
+            throw new ErrnoException(Errno.EACCES, Call(), "the file is not open for reading");
 
-        EnterCall(call);
+        EnterCall("mmap");
         try
         {
             var target = new MapTarget(this, offset, len, uprot, maxprot, flags);
             Errno rc;
             string? reason = null;
+            using (UmemProcess.EnterIfAny(Process))
             using (Ambient.EnterMap(Cred.Model))
             {
                 switch (Module.Driver)
@@ -156,10 +167,10 @@ public sealed class DeviceFile : IDisposable
             if (rc != Errno.None)
             {
                 target.Abort();
-                throw new ErrnoException(rc, call, reason ?? target.FailureReason ?? $"segmap(9E) returned {rc.Name()}");
+                throw new ErrnoException(rc, Call(), reason ?? target.FailureReason ?? $"segmap(9E) returned {rc.Name()}");
             }
             if (target.Handles is not { } handles)
-                throw new ErrnoException(Errno.ENXIO, call, "segmap(9E) returned 0 without setting up a mapping (devmap_setup)");
+                throw new ErrnoException(Errno.ENXIO, Call(), "segmap(9E) returned 0 without setting up a mapping (devmap_setup)");
 
             var mapping = new DeviceMapping(Module.Kernel.NextId(), this, offset, len, prot, flags, handles);
             lock (_gate)
@@ -187,26 +198,28 @@ public sealed class DeviceFile : IDisposable
     /// <exception cref="ErrnoException">The driver's errno; ENXIO without ioctl(9E); EBADF when closed.</exception>
     public void Ioctl(int cmd, ReadOnlySpan<byte> input, Span<byte> output, out int written, out int rval)
     {
-        string call = $"ioctl({Node.Name}, cmd=0x{cmd:x}, in={input.Length}, out={output.Length})";
-        EnterCall(call);
+        int inLength = input.Length, outLength = output.Length;
+        string Call() => $"ioctl({Node.Name}, cmd=0x{cmd:x}, in={inLength}, out={outLength})";
+        EnterCall("ioctl");
         try
         {
             if (Module.Driver is not IIoctl driver)
-                throw new ErrnoException(Errno.ENXIO, call, $"driver {Module.Name} has no ioctl(9E) entry point");
+                throw new ErrnoException(Errno.ENXIO, Call(), $"driver {Module.Name} has no ioctl(9E) entry point");
             var buffer = new IoctlBuffer(input, output);
             Errno rc;
             rval = 0;
             try
             {
+                using var _ = UmemProcess.EnterIfAny(Process);
                 rc = driver.Ioctl(Dev, cmd, ref buffer, Flags | (OpenFlags)(int)Cred.Model, Cred, out rval);
             }
             catch (Exception e)
             {
                 Module.ReportException("ioctl(9E)", e);
-                throw new ErrnoException(Errno.EIO, call, $"ioctl(9E) threw {e.GetType().Name}: {e.Message}");
+                throw new ErrnoException(Errno.EIO, Call(), $"ioctl(9E) threw {e.GetType().Name}: {e.Message}");
             }
             written = buffer.Written;
-            if (rc != Errno.None) throw new ErrnoException(rc, call, $"ioctl(9E) returned {rc.Name()}");
+            if (rc != Errno.None) throw new ErrnoException(rc, Call(), $"ioctl(9E) returned {rc.Name()}");
         }
         finally
         {
@@ -221,7 +234,7 @@ public sealed class DeviceFile : IDisposable
     public PollEvents Poll(PollEvents events, bool anyYet, out PollHead? pollHead)
     {
         string call = $"poll({Node.Name}, events=0x{(int)events:x})";
-        EnterCall(call);
+        EnterCall("poll");
         try
         {
             if (Module.Driver is not IChpoll driver)
@@ -230,6 +243,7 @@ public sealed class DeviceFile : IDisposable
             PollEvents revents;
             try
             {
+                using var _ = UmemProcess.EnterIfAny(Process);
                 rc = driver.Chpoll(Dev, events, anyYet, out revents, out pollHead);
             }
             catch (Exception e)
@@ -295,12 +309,12 @@ public sealed class DeviceFile : IDisposable
         if (finish) _ = RunClose();
     }
 
-    private void EnterCall(string call)
+    private void EnterCall(string operation)
     {
         lock (_gate)
         {
             if (_state.State is FileState.Closing or FileState.Closed)
-                throw new ErrnoException(Errno.EBADF, call, $"file {Id} is closed");
+                throw new ErrnoException(Errno.EBADF, $"{operation}({Node.Name})", $"file {Id} is closed");
             _calls++;
         }
     }
@@ -326,6 +340,7 @@ public sealed class DeviceFile : IDisposable
         ErrnoException? error = null;
         try
         {
+            using var _ = UmemProcess.EnterIfAny(Process);
             Errno rc = Module.Driver!.Close(Dev, Flags, OpenType.Char, Cred);
             if (rc != Errno.None)
             {

@@ -1,3 +1,4 @@
+using Umem.Kernel.Locking;
 using Umem.Platform;
 
 namespace Umem.Kernel.Ddi;
@@ -82,6 +83,25 @@ public sealed class DeviceMapping : IDisposable
         }
     }
 
+    /// <summary>How many segments (memfd runs) <see cref="GetSegments"/> would return, counted without building them.</summary>
+    public int SegmentCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                int n = 0;
+                foreach (var h in _handles)
+                {
+                    long kStart = h.KernelOffset, kEnd = kStart + h.Length;
+                    foreach (var extent in h.Cookie!.Backing.Extents)
+                        if (extent.Offset + extent.Length > kStart && extent.Offset < kEnd) n++;
+                }
+                return n;
+            }
+        }
+    }
+
     /// <summary>
     /// The live regions in order as segments: for each grant unit (memfd) a region covers, where it sits in the
     /// mapping, its memfd and offset in it, and the region's effective maxprot (without PROT_USER). The fds belong to
@@ -95,11 +115,15 @@ public sealed class DeviceMapping : IDisposable
 
     /// <summary>
     /// Prepares the mapping for another process: marks the memory as granted (it is never reused once another
-    /// process may hold its fd), and gives each segment an fd to send: for a segment whose maxprot lacks PROT_WRITE,
-    /// or when the mapping was requested without PROT_WRITE, a fresh O_RDONLY descriptor of the memfd (which cannot
-    /// be mapped writable), else the memfd itself. The export keeps the memory alive until disposed.
+    /// process may hold its fd), and gives each segment the descriptor that grants exactly what the mapping may
+    /// ever do (segdev_setprot allows an mprotect up to the region's maxprot, never beyond): the memfd itself only
+    /// for a shared mapping of a region whose maxprot has PROT_WRITE through a file open for writing; otherwise a
+    /// fresh O_RDONLY descriptor, checked to be one, which the receiving process cannot map writable and shared.
+    /// Dispose the export once the descriptors are sent: the receiver holds its own copies, and the memory stays
+    /// alive through the mapping's regions until they are unmapped.
     /// </summary>
-    /// <exception cref="ErrnoException">EBADF when the mapping is already unmapped; the errno of reopening a memfd.</exception>
+    /// <exception cref="ErrnoException">EBADF when the mapping is already unmapped; EIO when a reopened descriptor
+    /// is not read-only; the errno of reopening a memfd (EMFILE, ENFILE).</exception>
     public MappingExport Export()
     {
         List<MappingSegment> segments;
@@ -121,18 +145,22 @@ public sealed class DeviceMapping : IDisposable
         try
         {
             foreach (var h in holds) h.Cookie.Backing.MarkGranted();
-            bool requestedReadOnly = (Prot & Prot.Write) == 0;
+            // smmap_common: a shared mapping of a file not open for writing has no PROT_WRITE in its maxprot. A
+            // private mapping's writes are the receiver's own copies, so it never needs a writable descriptor.
+            bool sharedWritable = Flags == MapFlags.Shared && (File.Flags & OpenFlags.Write) != 0;
             foreach (var s in segments)
             {
-                bool readOnly = requestedReadOnly || (s.MaxProt & Prot.Write) == 0;
+                bool writable = sharedWritable && (s.MaxProt & Prot.Write) != 0;
                 SafeFd fd = s.Fd;
-                if (readOnly)
+                if (!writable)
                 {
                     fd = MemFd.ReopenReadOnly(s.Fd);
                     owned.Add(fd);
+                    if (MemFd.GetAccessMode(fd) != Interop.O_RDONLY)
+                        throw new ErrnoException(Errno.EIO, $"export(mapping {Id})", $"the reopened descriptor of segment at {s.Offset} is not O_RDONLY");
                 }
-                exported.Add(new ExportedSegment(s.Offset, s.Length, fd, s.FdOffset,
-                    readOnly ? s.MaxProt & ~Prot.Write : s.MaxProt, readOnly));
+                Prot maxProt = Flags == MapFlags.Shared && !writable ? s.MaxProt & ~Prot.Write : s.MaxProt;
+                exported.Add(new ExportedSegment(s.Offset, s.Length, fd, s.FdOffset, maxProt, !writable));
             }
         }
         catch
@@ -152,13 +180,13 @@ public sealed class DeviceMapping : IDisposable
     /// <exception cref="ErrnoException">EINVAL for a range that is unaligned, empty or outside the mapping; EBADF once unmapped.</exception>
     public void Unmap(long offset, long length)
     {
-        string call = $"munmap(mapping {Id}, off=0x{offset:x}, len={length})";
+        string Call() => $"munmap(mapping {Id}, off=0x{offset:x}, len={length})";
         if (length <= 0 || offset < 0 || !SystemPage.IsAligned(offset) || !SystemPage.IsAligned(length))
-            throw new ErrnoException(Errno.EINVAL, call, "offset and length must be page-aligned and length positive");
+            throw new ErrnoException(Errno.EINVAL, Call(), "offset and length must be page-aligned and length positive");
         if (offset > Length - length)
-            throw new ErrnoException(Errno.EINVAL, call, $"the range is outside the mapping's {Length} bytes");
+            throw new ErrnoException(Errno.EINVAL, Call(), $"the range is outside the mapping's {Length} bytes");
         if (!UnmapCore(offset, length))
-            throw new ErrnoException(Errno.EBADF, call, "the mapping is already unmapped");
+            throw new ErrnoException(Errno.EBADF, Call(), "the mapping is already unmapped");
     }
 
     /// <summary>Unmaps whatever is left (as the end of the application's connection does). Idempotent.</summary>
@@ -188,6 +216,7 @@ public sealed class DeviceMapping : IDisposable
     {
         var module = File.Module;
         bool nowEmpty;
+        using (UmemProcess.EnterIfAny(File.Process)) // the unmap callbacks run for the mapping's process
         lock (_gate)
         {
             if (_state.State == MappingState.Unmapped) return false;
@@ -281,7 +310,7 @@ public readonly record struct ExportedSegment(long Offset, long Length, SafeFd F
 /// <summary>
 /// The segments of a mapping prepared for another process (<see cref="DeviceMapping.Export"/>). Keeps the memory
 /// and the fds alive until disposed; disposing closes the read-only reopens it made (the receiver has its own copies
-/// once they are sent).
+/// once they are sent), so a mapping holds no descriptor of its own once its reply is out.
 /// </summary>
 public sealed class MappingExport : IDisposable
 {

@@ -24,12 +24,16 @@ public sealed record NodeAccess(uint Uid, uint Gid, UnixFileMode Mode)
         return new NodeAccess(uid, gid, (UnixFileMode)bits);
     }
 
-    /// <summary>Whether <paramref name="cred"/> may open for <paramref name="flags"/>: owner, else group, else other bits; root always may.</summary>
+    /// <summary>
+    /// Whether <paramref name="cred"/> may open for <paramref name="flags"/>, as open(2) checks a device node's
+    /// mode: the owner bits for the owner, else the group bits for a member of the group (primary or
+    /// supplementary, groupmember(9F)), else the other bits; root always may.
+    /// </summary>
     internal bool Allows(Cred cred, OpenFlags flags)
     {
         if (cred.Uid == 0) return true;
         int bits = (int)Mode;
-        int granted = cred.Uid == Uid ? (bits >> 6) & 7 : cred.Gid == Gid ? (bits >> 3) & 7 : bits & 7;
+        int granted = cred.Uid == Uid ? (bits >> 6) & 7 : cred.IsGroupMember(Gid) ? (bits >> 3) & 7 : bits & 7;
         int needed = ((flags & OpenFlags.Read) != 0 ? 4 : 0) | ((flags & OpenFlags.Write) != 0 ? 2 : 0);
         return (granted & needed) == needed;
     }

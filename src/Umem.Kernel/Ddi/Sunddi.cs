@@ -97,20 +97,22 @@ public sealed record DeviceAccessAttributes(int Version = 1, int EndianFlags = 0
 /// <summary>Per-call state the framework sets around entry points (the thread's "current process" in illumos terms).</summary>
 internal static class Ambient
 {
-    private static readonly AsyncLocal<DataModel?> s_mapModel = new();
+    // The calling thread's, as the mapping request runs on it (a thread-static costs no allocation per request).
+    [ThreadStatic]
+    private static DataModel? t_mapModel;
 
-    /// <summary>The requester's model while a mapping request runs; null otherwise.</summary>
-    internal static DataModel? MapModel => s_mapModel.Value;
+    /// <summary>The requester's model while a mapping request runs on this thread; null otherwise.</summary>
+    internal static DataModel? MapModel => t_mapModel;
 
     internal static Scope EnterMap(DataModel model)
     {
-        var previous = s_mapModel.Value;
-        s_mapModel.Value = model;
+        var previous = t_mapModel;
+        t_mapModel = model;
         return new Scope(previous);
     }
 
     internal readonly struct Scope(DataModel? previous) : IDisposable
     {
-        public void Dispose() => s_mapModel.Value = previous;
+        public void Dispose() => t_mapModel = previous;
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using Umem.Kernel.Locking;
 using Umem.Kernel.Memory;
 using Umem.Platform;
 
@@ -193,7 +194,7 @@ public sealed class UmemKernel : IDisposable
         ArgumentNullException.ThrowIfNull(nodeName);
         string call = $"open({nodeName}, {flags.Format()})";
         var node = FindNode(nodeName) ?? throw new ErrnoException(Errno.ENOENT, call, $"no node named \"{nodeName}\"");
-        return OpenCore(node, flags, cred, call);
+        return OpenCore(node, flags, cred, null, call);
     }
 
     /// <summary>open(2) of the node with device number <paramref name="dev"/>; ENXIO when there is none.</summary>
@@ -201,7 +202,22 @@ public sealed class UmemKernel : IDisposable
     {
         string call = $"open(dev {dev}, {flags.Format()})";
         var node = FindNode(dev) ?? throw new ErrnoException(Errno.ENXIO, call, $"no node has device number {dev}");
-        return OpenCore(node, flags, cred, call);
+        return OpenCore(node, flags, cred, null, call);
+    }
+
+    /// <summary>
+    /// open(2) of <paramref name="node"/> by an application <paramref name="process"/> (what the device host calls
+    /// for an OPEN request): the node's mode is checked against the process's credential, then open(9E) runs;
+    /// the file's entry points all run with <paramref name="process"/> as curproc.
+    /// </summary>
+    /// <exception cref="ErrnoException">ENXIO (the node was removed), EACCES (mode), EINVAL (flags or data model), or open(9E)'s errno.</exception>
+    public DeviceFile Open(MinorNode node, OpenFlags flags, UmemProcess process)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(process);
+        if (process.HasExited)
+            throw new ErrnoException(Errno.ESRCH, $"open({node.Name})", $"process {process.Cred.Pid} has exited");
+        return OpenCore(node, flags, process.Cred, process, $"open({node.Name}, {flags.Format()})");
     }
 
     /// <summary>Every live mapping in the host (a pmap-style view).</summary>
@@ -327,7 +343,7 @@ public sealed class UmemKernel : IDisposable
         foreach (var n in published) NodeAdded?.Invoke(this, new MinorNodeEventArgs(n));
     }
 
-    private DeviceFile OpenCore(MinorNode node, OpenFlags flags, Cred cred, string call)
+    private DeviceFile OpenCore(MinorNode node, OpenFlags flags, Cred cred, UmemProcess? process, string call)
     {
         ArgumentNullException.ThrowIfNull(cred);
         if ((flags & (OpenFlags.Read | OpenFlags.Write)) == 0 || (flags & ~(OpenFlags.Read | OpenFlags.Write)) != 0)
@@ -338,10 +354,11 @@ public sealed class UmemKernel : IDisposable
         var module = node.Module;
 
         // Count the file before open(9E) runs, so that modunload sees it (EBUSY) and cannot detach under it.
-        var file = new DeviceFile(NextId(), node, node.Dev, flags, cred);
+        var file = new DeviceFile(NextId(), node, node.Dev, flags, cred, process);
         module.AcquireFile(file, call);
         DevT dev = node.Dev;
         Errno rc;
+        using var curproc = UmemProcess.EnterIfAny(process);
         try
         {
             if (node.Removed) throw new ErrnoException(Errno.ENXIO, call, $"node {node.Name} was removed");

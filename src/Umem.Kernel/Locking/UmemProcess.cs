@@ -13,7 +13,10 @@ namespace Umem.Kernel.Locking;
 /// </summary>
 public sealed class UmemProcess : IDisposable
 {
-    private static readonly AsyncLocal<UmemProcess?> s_current = new();
+    // curproc is the calling thread's (curthread->t_procp): an entry point runs on one thread, and a thread-static
+    // costs no allocation per call, where an AsyncLocal allocates an execution context at every change.
+    [ThreadStatic]
+    private static UmemProcess? t_current;
 
     private readonly Lock _tableLock = new();
     private UmemBuffer[] _buffers = [];
@@ -46,17 +49,24 @@ public sealed class UmemProcess : IDisposable
     }
 
     /// <summary>
-    /// The process an entry point runs for (curproc). The framework sets it around driver calls with
-    /// <see cref="Enter"/>; null outside one.
+    /// The process an entry point runs for (curproc). The framework sets it on the calling thread around driver
+    /// calls with <see cref="Enter"/>; null outside one, and on any other thread (as curproc is a thread's).
     /// </summary>
-    public static UmemProcess? Current => s_current.Value;
+    public static UmemProcess? Current => t_current;
+
+    /// <summary>
+    /// Makes <paramref name="process"/> current until the scope is disposed; with null, leaves the current process
+    /// as it is (an in-process requester that is no application).
+    /// </summary>
+    internal static CurrentScope EnterIfAny(UmemProcess? process) =>
+        process is null ? new CurrentScope(t_current) : Enter(process);
 
     /// <summary>Makes <paramref name="process"/> current until the scope is disposed.</summary>
     public static CurrentScope Enter(UmemProcess process)
     {
         ArgumentNullException.ThrowIfNull(process);
-        var previous = s_current.Value;
-        s_current.Value = process;
+        var previous = t_current;
+        t_current = process;
         return new CurrentScope(previous);
     }
 
@@ -134,6 +144,9 @@ public sealed class UmemProcess : IDisposable
         }
         CleanUp([buffer]);
     }
+
+    /// <summary>The registered buffer with id <paramref name="id"/>, or null.</summary>
+    public UmemBuffer? FindBuffer(long id) => Array.Find(Volatile.Read(ref _buffers), b => b.Id == id);
 
     /// <summary>The buffer that holds all of [address, address+length), or null.</summary>
     internal UmemBuffer? FindBuffer(ulong address, ulong length)
@@ -239,6 +252,6 @@ public sealed class UmemProcess : IDisposable
 
         internal CurrentScope(UmemProcess? previous) => _previous = previous;
 
-        public void Dispose() => s_current.Value = _previous;
+        public void Dispose() => t_current = _previous;
     }
 }

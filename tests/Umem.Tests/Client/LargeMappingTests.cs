@@ -20,7 +20,7 @@ public sealed class LargeMappingTests
         using (var c = RawClient.Ready(host.Path, out ulong h))
         {
             Assert.Equal(0, c.Request(b => new MmapRequest(h, 0, 300ul * (ulong)Page, 1, 1).Write(b, 50)));
-            Assert.Equal(ProtocolError.None, MmapReply.TryRead(c.LastReply, Page, out var reply));
+            Assert.Equal(Errno.None, MmapReply.TryRead(c.LastReply, Page, out var reply));
             Assert.Equal((300u, 250), (reply.SegmentCount, c.Fds.Count));
             for (int i = 0; i < 300; i++)
             {
@@ -36,7 +36,7 @@ public sealed class LargeMappingTests
             c.Fds.Clear();
             Assert.Equal(0, c.Receive());
             Assert.Equal((Wire.ReplyBit | (int)MessageType.MmapMore, 50u), (c.ReplyHeader.RawType, c.ReplyHeader.Seq));
-            Assert.Equal(ProtocolError.None, MmapMore.TryRead(c.LastReply, out var more));
+            Assert.Equal(Errno.None, MmapMore.TryRead(c.LastReply, out var more));
             Assert.Equal((new MmapMore(250, 50), 50), (more, c.Fds.Count));
             foreach (var fd in fds) fd.Dispose();
         }
@@ -44,7 +44,7 @@ public sealed class LargeMappingTests
         // Through the library: one contiguous mapping, each page the device's own.
         using var device = UmemDevice.Open(host.Path);
         using var m = device.Map(0, 300L * Page, MapProtection.Read);
-        for (int i = 0; i < 300; i += 37) host.Service.Kernel((long)i * Page + 7, 1)[0] = (byte)i;
+        for (int i = 0; i < 300; i += 37) host.Driver.Kernel((long)i * Page + 7, 1)[0] = (byte)i;
         for (int i = 0; i < 300; i += 37) Assert.Equal((byte)i, m.GetSpan((long)i * Page + 7, 1)[0]);
     }
 
@@ -55,9 +55,9 @@ public sealed class LargeMappingTests
         using var device = UmemDevice.Open(host.Path);
         var e = Assert.Throws<ErrnoException>(() => device.Map(0, (long)(Wire.MaxSegments + 1) * Page));
         Assert.Equal(Errno.E2BIG, e.Errno);
-        Assert.Equal(0, host.Service.LiveMappings); // released again
+        Assert.Equal(0, host.LiveMappings); // released again
         using var m = device.Map(0, (long)Wire.MaxSegments * Page); // the largest that fits
         m.Span[^1] = 1;
-        Assert.Equal(1, host.Service.Kernel(((long)Wire.MaxSegments * Page) - 1, 1)[0]);
+        Assert.Equal(1, host.Driver.Kernel(((long)Wire.MaxSegments * Page) - 1, 1)[0]);
     }
 }

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Umem.Client;
 using Umem.Platform;
-using Umem.TestApp;
+using Umem.TestDrivers;
 using Umem.Tests.Host;
 
 namespace Umem.Tests.Client;
@@ -31,9 +31,9 @@ public sealed class UmemDeviceTests : IAsyncLifetime
         Assert.Equal(2 * Page, m.Length);
         m.Span[10] = 0x11;
         m.Span[Page + 10] = 0x22;
-        Assert.Equal(0x11, _host.Service.Kernel(10, 1)[0]);
-        Assert.Equal(0x22, _host.Service.Kernel(Page + 10, 1)[0]);
-        _host.Service.Kernel(Page + 5, 1)[0] = 0x33; // the driver writes, the application sees it at once
+        Assert.Equal(0x11, _host.Driver.Kernel(10, 1)[0]);
+        Assert.Equal(0x22, _host.Driver.Kernel(Page + 10, 1)[0]);
+        _host.Driver.Kernel(Page + 5, 1)[0] = 0x33; // the driver writes, the application sees it at once
         Assert.Equal(0x33, m.GetSpan(Page + 5, 1)[0]);
         unsafe
         {
@@ -45,10 +45,11 @@ public sealed class UmemDeviceTests : IAsyncLifetime
     public void ReadOnlyRegionsAndOpenModes()
     {
         using var device = UmemDevice.Open(_host.Path);
+        // PROT_WRITE beyond the region's maxprot: devmap_umem_setup(9F) fails, and devmap_setup answers ENXIO.
         var e = Assert.Throws<ErrnoException>(() => device.Map(2 * Page, Page, MapProtection.ReadWrite));
-        Assert.Equal(Errno.EACCES, e.Errno);
+        Assert.Equal(Errno.ENXIO, e.Errno);
         Assert.Contains("mmap(", e.Message, StringComparison.Ordinal);
-        _host.Service.Kernel(2 * Page, 1)[0] = 0x44;
+        _host.Driver.Kernel(2 * Page, 1)[0] = 0x44;
         using (var ro = device.Map(2 * Page, 2 * Page, MapProtection.Read))
             Assert.Equal(0x44, ro.Span[0]);
 
@@ -62,30 +63,52 @@ public sealed class UmemDeviceTests : IAsyncLifetime
     }
 
     [Fact]
-    public void UnmapRunsHeadTailAndHoleAsSegdevDoes()
+    public void MprotectGoesUpToTheRegionsMaxprotAsSegdevSetprotDoes()
     {
+        // A PROT_READ mapping through a file open for writing: each region may later become what its maxprot allows.
         using var device = UmemDevice.Open(_host.Path);
+        using var m = device.Map(0, 4 * Page, MapProtection.Read);
+        using var rw = device.Map(0, 2 * Page, MapProtection.Read); // the read-write region alone
+        Assert.Equal(Errno.None, rw.TryProtect(MapProtection.ReadWrite));
+        rw.Span[7] = 0x5A;
+        Assert.Equal(0x5A, _host.Driver.Kernel(7, 1)[0]);
+        Assert.Equal(Errno.EACCES, m.TryProtect(MapProtection.ReadWrite)); // pages 2 and 3 are read-only regions
+        using var ro = device.Map(2 * Page, 2 * Page, MapProtection.Read);
+        Assert.Equal(Errno.EACCES, ro.TryProtect(MapProtection.ReadWrite));
+
+        // Through a file open only for reading, no shared mapping can ever write (smmap_common).
+        using var reader = UmemDevice.Open(_host.Path, FileAccess.Read);
+        using var r = reader.Map(0, 2 * Page, MapProtection.Read);
+        Assert.Equal(Errno.EACCES, r.TryProtect(MapProtection.ReadWrite));
+    }
+
+    [Fact]
+    public async Task UnmapRunsHeadTailAndHoleAsSegdevDoes()
+    {
+        // Four pages of one maxprot: the driver exports them as one region, so the cases are the region's.
+        await using var host = TestHost.Start([3, 3, 3, 3]);
+        using var device = UmemDevice.Open(host.Path);
         var m = device.Map(0, 4 * Page, MapProtection.Read);
-        long before = _host.Service.Unmaps.Count;
+        long before = host.Driver.Unmaps.Count;
         m.Unmap(0, Page); // head
         m.Unmap(3 * Page, Page); // tail
         Assert.Throws<ArgumentOutOfRangeException>(() => m.GetSpan(0, 1)); // gone here too
         m.Unmap(Page, Page); // head of what is left ([1,3) -> [2,3))
         m.Dispose(); // the rest, whole
-        TestHost.WaitUntil(() => _host.Service.Unmaps.Count >= before + 4, "the host to process the MUNMAP");
-        var events = _host.Service.Unmaps.Skip((int)before).Select(u => (u.Offset / Page, u.Length / Page, u.Case)).ToArray();
+        TestHost.WaitUntil(() => host.Driver.Unmaps.Count >= before + 4, "the host to process the MUNMAP");
+        var events = host.Driver.Unmaps.Skip((int)before).Select(u => (u.Offset / Page, u.Length / Page, u.Case)).ToArray();
         Assert.Equal([(0L, 1L, "head"), (3L, 1L, "tail"), (1L, 1L, "head"), (2L, 1L, "whole")], events);
 
         var h = device.Map(0, 4 * Page, MapProtection.Read);
-        before = _host.Service.Unmaps.Count;
+        before = host.Driver.Unmaps.Count;
         h.Unmap(Page, 2 * Page); // a hole
         Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => h.Unmap(Page, 1)).Errno);
         Assert.Equal(Page, h.GetSpan(0, Page).Length);
         h.Dispose(); // two pieces remain: each is a whole piece (the MUNMAP goes out without waiting for its reply)
-        TestHost.WaitUntil(() => _host.Service.Unmaps.Count >= before + 3, "the host to process the MUNMAP");
-        events = _host.Service.Unmaps.Skip((int)before).Select(u => (u.Offset / Page, u.Length / Page, u.Case)).ToArray();
+        TestHost.WaitUntil(() => host.Driver.Unmaps.Count >= before + 3, "the host to process the MUNMAP");
+        events = host.Driver.Unmaps.Skip((int)before).Select(u => (u.Offset / Page, u.Length / Page, u.Case)).ToArray();
         Assert.Equal([(1L, 2L, "hole"), (0L, 1L, "whole"), (3L, 1L, "whole")], events);
-        TestHost.WaitUntil(() => _host.Service.LiveMappings == 0, "no mappings");
+        TestHost.WaitUntil(() => host.LiveMappings == 0, "no mappings");
     }
 
     [Fact]
@@ -98,7 +121,7 @@ public sealed class UmemDeviceTests : IAsyncLifetime
         var pin = whole.Pin();
         m.Dispose();
         owned.Memory.Span[0] = 0x5C; // still mapped: the owner holds the range
-        Assert.Equal(0x5C, _host.Service.Kernel(100, 1)[0]);
+        Assert.Equal(0x5C, _host.Driver.Kernel(100, 1)[0]);
         unsafe
         {
             Assert.Equal(0x5C, ((byte*)pin.Pointer)[100]); // and the pin
@@ -114,17 +137,18 @@ public sealed class UmemDeviceTests : IAsyncLifetime
     {
         using var device = UmemDevice.Open(_host.Path);
         var output = new byte[8];
-        var r = device.Ioctl(TestDeviceService.IoctlEcho, [1, 2, 3], output);
+        var r = device.Ioctl(TestDeviceDriver.IoctlEcho, [1, 2, 3], output);
         Assert.Equal((3, 3), (r.Rval, r.OutLength));
         Assert.Equal([1, 2, 3], output[..3]);
         Assert.Equal(Errno.ENOTTY, Assert.Throws<ErrnoException>(() => device.Ioctl(0x1234, [], [])).Errno);
         var fail = new byte[4];
         BinaryPrimitives.WriteInt32LittleEndian(fail, (int)Errno.ENXIO);
-        var e = Assert.Throws<ErrnoException>(() => device.Ioctl(TestDeviceService.IoctlFail, fail, []));
+        var e = Assert.Throws<ErrnoException>(() => device.Ioctl(TestDeviceDriver.IoctlFail, fail, []));
         Assert.Equal(Errno.ENXIO, e.Errno);
         Assert.Contains("ioctl(", e.Message, StringComparison.Ordinal);
         // A driver that writes more than out_max is refused by the host (EIO), never overruns the client.
-        Assert.Equal(Errno.EIO, Assert.Throws<ErrnoException>(() => device.Ioctl(TestDeviceService.IoctlEcho, [1, 2, 3], new byte[2])).Errno);
+        // ddi_copyout(9F) beyond the room the application allowed fails; the driver returns EFAULT.
+        Assert.Equal(Errno.EFAULT, Assert.Throws<ErrnoException>(() => device.Ioctl(TestDeviceDriver.IoctlEcho, [1, 2, 3], new byte[2])).Errno);
     }
 
     [Fact]
@@ -135,38 +159,39 @@ public sealed class UmemDeviceTests : IAsyncLifetime
         Assert.Equal(2 * Page, buffer.Length);
         Assert.True(SystemPage.IsAligned(buffer.Address));
         buffer.Span[Page + 1] = 0x66;
+        // The driver locks the application's memory by its address (ddi_umem_lock) and reads or writes it.
         var input = new byte[12];
-        BinaryPrimitives.WriteInt64LittleEndian(input, Page);
+        BinaryPrimitives.WriteInt64LittleEndian(input, (long)buffer.Address + Page);
         BinaryPrimitives.WriteInt32LittleEndian(input.AsSpan(8), 4);
         var output = new byte[4];
-        device.Ioctl(TestDeviceService.IoctlBufferPeek, input, output);
+        device.Ioctl(TestDeviceDriver.IoctlBufferPeek, input, output);
         Assert.Equal(0x66, output[1]);
         var fill = new byte[13];
-        BinaryPrimitives.WriteInt64LittleEndian(fill, 0);
+        BinaryPrimitives.WriteInt64LittleEndian(fill, (long)buffer.Address);
         BinaryPrimitives.WriteInt32LittleEndian(fill.AsSpan(8), 3);
         fill[12] = 0x99;
-        device.Ioctl(TestDeviceService.IoctlBufferFill, fill, []);
+        device.Ioctl(TestDeviceDriver.IoctlBufferFill, fill, []);
         Assert.Equal([0x99, 0x99, 0x99, 0], buffer.Span[..4].ToArray());
-        Assert.Equal(1, _host.Service.LiveBuffers);
+        Assert.Equal(1, _host.LiveBuffers);
         buffer.Dispose();
-        Assert.Equal(0, _host.Service.LiveBuffers);
+        Assert.Equal(0, _host.LiveBuffers);
     }
 
     [Fact]
     public void MappingsOutliveTheDeviceAndCloseWaitsForThem()
     {
         var device = UmemDevice.Open(_host.Path);
-        long opens = _host.Service.LiveOpens;
+        long opens = _host.Driver.LiveOpens;
         var m = device.Map(0, Page);
         device.Dispose();
         Assert.Throws<ObjectDisposedException>(() => device.Map(0, Page));
         m.Span[0] = 0x12; // the mapping outlives close(2)
-        Assert.Equal(0x12, _host.Service.Kernel(0, 1)[0]);
-        Assert.Equal(opens, _host.Service.LiveOpens); // close(9E) waits for the last mapping
-        int disconnects = _host.Service.Disconnects.Count;
+        Assert.Equal(0x12, _host.Driver.Kernel(0, 1)[0]);
+        Assert.Equal(opens, _host.Driver.LiveOpens); // close(9E) waits for the last mapping
+        long disconnects = _host.Host.ConnectionsClosed;
         m.Dispose();
-        TestHost.WaitUntil(() => _host.Service.LiveOpens == opens - 1, "close(9E) after the last unmap");
-        TestHost.WaitUntil(() => _host.Service.Disconnects.Count == disconnects + 1, "the connection to close with its last mapping");
+        TestHost.WaitUntil(() => _host.Driver.LiveOpens == opens - 1, "close(9E) after the last unmap");
+        TestHost.WaitUntil(() => _host.Host.ConnectionsClosed == disconnects + 1, "the connection to close with its last mapping");
     }
 
     [Fact]
@@ -179,7 +204,7 @@ public sealed class UmemDeviceTests : IAsyncLifetime
             for (int i = 0; i < 200; i++)
             {
                 byte[] input = [(byte)t, (byte)i, (byte)(t ^ i)];
-                var r = device.Ioctl(TestDeviceService.IoctlEcho, input, output);
+                var r = device.Ioctl(TestDeviceDriver.IoctlEcho, input, output);
                 Assert.Equal(3, r.OutLength);
                 Assert.Equal(input, output[..3]);
                 using var m = device.Map((t % 2) * Page, Page);
@@ -187,7 +212,7 @@ public sealed class UmemDeviceTests : IAsyncLifetime
                 Assert.Equal((byte)i, m.Span[t]);
             }
         });
-        TestHost.WaitUntil(() => _host.Service.LiveMappings == 0, "every mapping released");
+        TestHost.WaitUntil(() => _host.LiveMappings == 0, "every mapping released");
     }
 
     [Fact]

@@ -70,15 +70,28 @@ public sealed class RegionsModuleTests
         DriverWrite(file, 2 * Page + 6, 0x17);
         Assert.Equal(0x17, ClientMap.Span(client)[6]);
 
-        // The read-only mapping's export gives read-only fds for every page.
+        // A mapping asked for PROT_READ through a file open for writing may later be mprotect'ed up to each region's
+        // maxprot (segdev_setprot): its export grants what the region allows, not what the first request asked.
         using var roExport = mapping.Export();
-        Assert.All(roExport.Segments, s => Assert.True(s.ReadOnly));
+        Assert.Equal([false, true, false, true], roExport.Segments.Select(s => s.ReadOnly));
+        Assert.Equal(["rwx", "r--", "rwx", "r--"], roExport.Segments.Select(s => s.MaxProt.ToLetters()));
         using var roClient = ClientMap.Map(roExport.Segments[2], write: false);
         Assert.Equal(0x42, ClientMap.Span(roClient)[5]);
+        using (ClientMap.Map(roExport.Segments[2], write: true)) { }
         Assert.Equal(Errno.EACCES, Assert.Throws<ErrnoException>(() => ClientMap.Map(roExport.Segments[1], write: true)).Errno);
 
+        // Through a file open only for reading, every region of a shared mapping is read-only (smmap_common).
+        using (var reader = t.Kernel.Open("regions0", OpenFlags.Read, Creds.Root64))
+        using (var readMapping = reader.Map(0, 2 * Page, Prot.Read, MapFlags.Shared))
+        using (var readExport = readMapping.Export())
+        {
+            Assert.All(readExport.Segments, s => Assert.True(s.ReadOnly));
+            Assert.Equal(["r-x", "r--"], readExport.Segments.Select(s => s.MaxProt.ToLetters()));
+            Assert.Equal(Errno.EACCES, Assert.Throws<ErrnoException>(() => ClientMap.Map(readExport.Segments[0], write: true)).Errno);
+        }
+
         mapping.Unmap(Page, 2 * Page);
-        Assert.Equal((5, 2, 3), Counts(file)); // the rw mapping added one; two of the four pages went whole
+        Assert.Equal((7, 4, 3), Counts(file)); // the rw mapping added one, the reader's two came and went; two of the four pages went whole
     }
 
     [Fact]

@@ -98,12 +98,15 @@ internal sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Reads lines until one starts with <paramref name="prefix"/>.</summary>
-    internal string ReadUntil(string prefix)
+    internal string ReadUntil(string prefix) => ReadUntil(line => line.StartsWith(prefix, StringComparison.Ordinal));
+
+    /// <summary>Reads lines until one matches <paramref name="match"/>.</summary>
+    internal string ReadUntil(Func<string, bool> match)
     {
         while (true)
         {
             string line = ReadLine();
-            if (line.StartsWith(prefix, StringComparison.Ordinal)) return line;
+            if (match(line)) return line;
         }
     }
 

@@ -31,8 +31,10 @@ public sealed class LingerTests
     {
         var options = new DeviceHostOptions { LingerSpin = TimeSpan.FromMicroseconds(spinMicroseconds) };
         options.DeviceDirectory = Path.Combine(TestHost.NewDirectory(), "dev");
-        using var service = new Umem.TestApp.TestDeviceService([3]);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new DeviceHost(service, options));
+        using var allocator = new Umem.Kernel.Memory.UmemAllocator();
+        using var kernel = new Umem.Kernel.Ddi.UmemKernel(allocator);
+        var controls = Umem.Kernel.ResourceControls.ResourceControlRegistry.Load(null, null);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new DeviceHost(kernel, controls, options));
         Assert.Equal(name, e.ParamName);
     }
 }

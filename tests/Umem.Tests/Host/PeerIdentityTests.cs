@@ -1,10 +1,9 @@
 using Umem.Host;
 using Umem.Kernel.Ddi;
-using MinorNode = Umem.Host.MinorNode;
 
 namespace Umem.Tests.Host;
 
-/// <summary>Pieces of peer identity and node permissions that need no second process.</summary>
+/// <summary>Pieces of peer identity that need no second process.</summary>
 public sealed class PeerIdentityTests
 {
     [Theory]
@@ -30,21 +29,5 @@ public sealed class PeerIdentityTests
         Assert.Null(problem);
         Assert.Null(PeerIdentity.DetectDataModel(int.MaxValue, out problem));
         Assert.NotNull(problem);
-    }
-
-    [Fact]
-    public void NodeModesAreCheckedAsOpenChecksThem()
-    {
-        var node = new MinorNode("n", 1000, 100, (UnixFileMode)Convert.ToInt32("640", 8));
-        Assert.True(node.Allows(0, 0, [], OpenMode.ReadWrite)); // root
-        Assert.True(node.Allows(1000, 5, [], OpenMode.ReadWrite)); // owner rw
-        Assert.True(node.Allows(2000, 100, [], OpenMode.ReadOnly)); // group r
-        Assert.False(node.Allows(2000, 100, [], OpenMode.WriteOnly));
-        Assert.True(node.Allows(2000, 7, [100], OpenMode.ReadOnly)); // supplementary group
-        Assert.False(node.Allows(2000, 7, [8], OpenMode.ReadOnly)); // other: nothing
-        Assert.Equal((UnixFileMode)Convert.ToInt32("660", 8), node.SocketMode);
-        Assert.Equal((UnixFileMode)Convert.ToInt32("666", 8), new MinorNode("r", 0, 0, (UnixFileMode)Convert.ToInt32("444", 8)).SocketMode);
-        using var service = new Umem.TestApp.TestDeviceService([3]);
-        Assert.Throws<ArgumentException>(() => new DeviceHost(service, new DeviceHostOptions { DeviceDirectory = "relative" }));
     }
 }

@@ -64,7 +64,7 @@ internal sealed class RawClient : IDisposable
 
     /// <summary>An IOCTL echo works: the connection is still being served.</summary>
     internal bool StillServed(ulong handle) =>
-        Request(b => new IoctlRequest(handle, TestApp.TestDeviceService.IoctlEcho, 8, 2).Write(b, NextSeq, [1, 2])) == 0;
+        Request(b => new IoctlRequest(handle, Umem.TestDrivers.TestDeviceDriver.IoctlEcho, 8, 2).Write(b, NextSeq, [1, 2])) == 0;
 
     public void Dispose()
     {

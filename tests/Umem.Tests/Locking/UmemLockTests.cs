@@ -369,7 +369,7 @@ public sealed class UmemLockTests
     }
 
     [Fact]
-    public async Task CurrentProcessFlowsToEntryPoints()
+    public void CurrentProcessIsTheCallingThreads()
     {
         using var ctx = new LockTestContext();
         using var other = UmemProcess.CreateSelf(ctx.Registry);
@@ -385,9 +385,13 @@ public sealed class UmemLockTests
 
             using var c = UmemLock.Lock(buf.UserAddress, P, UmemLockFlags.Read);
             Assert.Same(ctx.Process, c.Process);
-            // An async driver entry point sees the same current process.
-            var seen = await Task.Run(() => UmemProcess.Current, TestContext.Current.CancellationToken);
-            Assert.Same(ctx.Process, seen);
+            // curproc is the calling thread's (curthread->t_procp): another thread has none.
+            UmemProcess? seen = ctx.Process;
+            var thread = new Thread(() => seen = UmemProcess.Current);
+            thread.Start();
+            thread.Join();
+            Assert.Null(seen);
+            Assert.Same(ctx.Process, UmemProcess.Current);
             using var d = UmemLock.LockMemory(buf.UserAddress, P, UmemLockFlags.Read, null);
             Assert.Same(ctx.Process, d.Process);
         }

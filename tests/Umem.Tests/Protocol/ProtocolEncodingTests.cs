@@ -1,3 +1,4 @@
+using Umem.Platform;
 using System.Buffers.Binary;
 using CsCheck;
 using Umem.Protocol;
@@ -45,15 +46,15 @@ public sealed class ProtocolEncodingTests
         var b = new byte[64];
         int n = new MunmapRequest(2, 0, 4096).Write(b, 10, noReply: true);
         Assert.Equal("554D454D01000540280000000A000000" + "0200000000000000" + "0000000000000000" + "0010000000000000", Hex(b.AsSpan(0, n)));
-        Assert.Equal(ProtocolError.None, MessageHeader.TryRead(b.AsSpan(0, n), out var h));
+        Assert.Equal(Errno.None, MessageHeader.TryRead(b.AsSpan(0, n), out var h));
         Assert.Equal((MessageType.Munmap, true, false), (h.Type, h.NoReply, h.IsReply));
-        Assert.Equal(ProtocolError.None, MunmapRequest.TryRead(b.AsSpan(0, n), Page, out var r));
+        Assert.Equal(Errno.None, MunmapRequest.TryRead(b.AsSpan(0, n), Page, out var r));
         Assert.Equal(new MunmapRequest(2, 0, 4096), r);
         // A reply never carries it: a reply with bit 14 is not the MUNMAP reply.
         n = Reply.WriteEmpty(b, MessageType.Munmap, 10);
-        Assert.Equal(ProtocolError.None, Reply.TryReadPrefix(b.AsSpan(0, n), MessageType.Munmap, 10, out _));
+        Assert.Equal(Errno.None, Reply.TryReadPrefix(b.AsSpan(0, n), MessageType.Munmap, 10, out _));
         BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(6), 0x8000 | 0x4000 | 5);
-        Assert.Equal(ProtocolError.EPROTO, Reply.TryReadPrefix(b.AsSpan(0, n), MessageType.Munmap, 10, out _));
+        Assert.Equal(Errno.EPROTO, Reply.TryReadPrefix(b.AsSpan(0, n), MessageType.Munmap, 10, out _));
     }
 
     [Fact]
@@ -83,19 +84,19 @@ public sealed class ProtocolEncodingTests
             var b = new byte[256]; // CsCheck samples on several threads
             var req = new MmapRequest(h, off * Page, len * Page, prot, flags);
             int n = req.Write(b, seq);
-            Assert.Equal(ProtocolError.None, MessageHeader.TryRead(b.AsSpan(0, n), out var header));
+            Assert.Equal(Errno.None, MessageHeader.TryRead(b.AsSpan(0, n), out var header));
             Assert.Equal((MessageType.Mmap, seq, false), (header.Type, header.Seq, header.IsReply));
-            Assert.Equal(ProtocolError.None, MmapRequest.TryRead(b.AsSpan(0, n), Page, out var back));
+            Assert.Equal(Errno.None, MmapRequest.TryRead(b.AsSpan(0, n), Page, out var back));
             Assert.Equal(req, back);
 
             var un = new MunmapRequest(h, off * Page, len * Page);
             n = un.Write(b, seq);
-            Assert.Equal(ProtocolError.None, MunmapRequest.TryRead(b.AsSpan(0, n), Page, out var unBack));
+            Assert.Equal(Errno.None, MunmapRequest.TryRead(b.AsSpan(0, n), Page, out var unBack));
             Assert.Equal(un, unBack);
 
             var reg = new RegisterRequest((off + 1) * Page, len * Page, 0);
             n = reg.Write(b, seq);
-            Assert.Equal(ProtocolError.None, RegisterRequest.TryRead(b.AsSpan(0, n), Page, out var regBack));
+            Assert.Equal(Errno.None, RegisterRequest.TryRead(b.AsSpan(0, n), Page, out var regBack));
             Assert.Equal(reg, regBack);
         });
         Gen.Select(Gen.ULong, Gen.UInt, Gen.UInt[0, Wire.MaxIoctlData], Gen.Byte.Array[0, 3000]).Sample((h, cmd, outMax, input) =>
@@ -103,7 +104,7 @@ public sealed class ProtocolEncodingTests
             var b = new byte[Wire.MaxMessage];
             var req = new IoctlRequest(h, cmd, outMax, (uint)input.Length);
             int n = req.Write(b, 5, input);
-            Assert.Equal(ProtocolError.None, IoctlRequest.TryRead(b.AsSpan(0, n), out var back));
+            Assert.Equal(Errno.None, IoctlRequest.TryRead(b.AsSpan(0, n), out var back));
             Assert.Equal(req, back);
             Assert.Equal(input, IoctlRequest.Input(b.AsSpan(0, n)).ToArray());
         });
@@ -111,10 +112,10 @@ public sealed class ProtocolEncodingTests
         {
             var b = new byte[64];
             int n = new OpenRequest(oflags).Write(b, 1);
-            Assert.Equal(ProtocolError.None, OpenRequest.TryRead(b.AsSpan(0, n), out var o));
+            Assert.Equal(Errno.None, OpenRequest.TryRead(b.AsSpan(0, n), out var o));
             Assert.Equal(oflags, o.OFlags);
             n = new IdRequest(MessageType.Close, id).Write(b, 1);
-            Assert.Equal(ProtocolError.None, IdRequest.TryRead(b.AsSpan(0, n), MessageType.Close, out var c));
+            Assert.Equal(Errno.None, IdRequest.TryRead(b.AsSpan(0, n), MessageType.Close, out var c));
             Assert.Equal(id, c.Id);
         });
     }
@@ -128,9 +129,9 @@ public sealed class ProtocolEncodingTests
             int n = new MmapReply(id, (ulong)nseg * Page, (uint)nseg).WriteFixed(b, seq);
             for (int i = 0; i < nseg; i++)
                 new MmapSegment((ulong)i * Page, Page, (ulong)(nseg - i) * Page, (uint)(i % 8), (uint)i).Write(MmapReply.SegmentSlot(b, i));
-            Assert.Equal(ProtocolError.None, Reply.TryReadPrefix(b.AsSpan(0, n), MessageType.Mmap, seq, out int errno));
+            Assert.Equal(Errno.None, Reply.TryReadPrefix(b.AsSpan(0, n), MessageType.Mmap, seq, out int errno));
             Assert.Equal(0, errno);
-            Assert.Equal(ProtocolError.None, MmapReply.TryRead(b.AsSpan(0, n), Page, out var r));
+            Assert.Equal(Errno.None, MmapReply.TryRead(b.AsSpan(0, n), Page, out var r));
             Assert.Equal(new MmapReply(id, (ulong)nseg * Page, (uint)nseg), r);
             Assert.Equal(Math.Min(nseg, Wire.MaxFds), r.FdsInFirstReply);
             var last = MmapReply.ReadSegment(b.AsSpan(0, n), nseg - 1);
@@ -141,17 +142,17 @@ public sealed class ProtocolEncodingTests
             var b = new byte[Wire.MaxMessage];
             data.CopyTo(b, IoctlReply.FixedSize);
             int n = new IoctlReply(rval, (uint)data.Length).WriteFixed(b, 3);
-            Assert.Equal(ProtocolError.None, IoctlReply.TryRead(b.AsSpan(0, n), 1000, out var r));
+            Assert.Equal(Errno.None, IoctlReply.TryRead(b.AsSpan(0, n), 1000, out var r));
             Assert.Equal((rval, (uint)data.Length), (r.Rval, r.OutLength));
             Assert.Equal(data, IoctlReply.Output(b.AsSpan(0, n)).ToArray());
         });
         var b = new byte[128];
         int h = new HelloReply(1, 4096, 65536, 250).Write(b, 1);
-        Assert.Equal(ProtocolError.None, HelloReply.TryRead(b.AsSpan(0, h), out var hello));
+        Assert.Equal(Errno.None, HelloReply.TryRead(b.AsSpan(0, h), out var hello));
         Assert.Equal(new HelloReply(1, 4096, 65536, 250), hello);
         h = new MmapMore(250, 3).Write(b, 4);
-        Assert.Equal(ProtocolError.None, Reply.TryReadPrefix(b.AsSpan(0, h), MessageType.MmapMore, 4, out _));
-        Assert.Equal(ProtocolError.None, MmapMore.TryRead(b.AsSpan(0, h), out var more));
+        Assert.Equal(Errno.None, Reply.TryReadPrefix(b.AsSpan(0, h), MessageType.MmapMore, 4, out _));
+        Assert.Equal(Errno.None, MmapMore.TryRead(b.AsSpan(0, h), out var more));
         Assert.Equal(new MmapMore(250, 3), more);
     }
 

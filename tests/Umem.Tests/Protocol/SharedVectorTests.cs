@@ -1,3 +1,4 @@
+using Umem.Platform;
 using System.Globalization;
 using Umem.Protocol;
 
@@ -31,44 +32,44 @@ public sealed class SharedVectorTests
         {
             case MessageType.Hello:
                 n = new HelloRequest((ushort)U32(f["min_version"]), (ushort)U32(f["max_version"])).Write(buffer, seq);
-                Assert.Equal(ProtocolError.None, HelloRequest.TryRead(bytes, out var hello));
+                Assert.Equal(Errno.None, HelloRequest.TryRead(bytes, out var hello));
                 Assert.Equal(U32(f["max_version"]), hello.MaxVersion);
                 break;
             case MessageType.Open:
                 n = new OpenRequest(U32(f["oflags"])).Write(buffer, seq);
-                Assert.Equal(ProtocolError.None, OpenRequest.TryRead(bytes, out var open));
+                Assert.Equal(Errno.None, OpenRequest.TryRead(bytes, out var open));
                 Assert.Equal(U32(f["oflags"]), open.OFlags);
                 break;
             case MessageType.Close or MessageType.Unregister:
                 string key = type == MessageType.Close ? "handle" : "buffer";
                 n = new IdRequest(type, U64(f[key])).Write(buffer, seq);
-                Assert.Equal(ProtocolError.None, IdRequest.TryRead(bytes, type, out var id));
+                Assert.Equal(Errno.None, IdRequest.TryRead(bytes, type, out var id));
                 Assert.Equal(U64(f[key]), id.Id);
                 break;
             case MessageType.Mmap:
                 var mmap = new MmapRequest(U64(f["handle"]), U64(f["offset"]), U64(f["length"]), U32(f["prot"]), U32(f["flags"]));
                 n = mmap.Write(buffer, seq);
-                Assert.Equal(ProtocolError.None, MmapRequest.TryRead(bytes, PageSize, out var mmapRead));
+                Assert.Equal(Errno.None, MmapRequest.TryRead(bytes, PageSize, out var mmapRead));
                 Assert.Equal(mmap, mmapRead);
                 break;
             case MessageType.Munmap:
                 var munmap = new MunmapRequest(U64(f["mapping"]), U64(f["offset"]), U64(f["length"]));
                 n = munmap.Write(buffer, seq);
-                Assert.Equal(ProtocolError.None, MunmapRequest.TryRead(bytes, PageSize, out var munmapRead));
+                Assert.Equal(Errno.None, MunmapRequest.TryRead(bytes, PageSize, out var munmapRead));
                 Assert.Equal(munmap, munmapRead);
                 break;
             case MessageType.Ioctl:
                 byte[] input = f.TryGetValue("in", out var hex) ? Convert.FromHexString(hex) : [];
                 var ioctl = new IoctlRequest(U64(f["handle"]), U32(f["cmd"]), U32(f["out_max"]), (uint)input.Length);
                 n = ioctl.Write(buffer, seq, input);
-                Assert.Equal(ProtocolError.None, IoctlRequest.TryRead(bytes, out var ioctlRead));
+                Assert.Equal(Errno.None, IoctlRequest.TryRead(bytes, out var ioctlRead));
                 Assert.Equal(ioctl, ioctlRead);
                 Assert.Equal(input, IoctlRequest.Input(bytes).ToArray());
                 break;
             case MessageType.Register:
                 var reg = new RegisterRequest(U64(f["address"]), U64(f["length"]), U32(f["flags"]));
                 n = reg.Write(buffer, seq);
-                Assert.Equal(ProtocolError.None, RegisterRequest.TryRead(bytes, PageSize, out var regRead));
+                Assert.Equal(Errno.None, RegisterRequest.TryRead(bytes, PageSize, out var regRead));
                 Assert.Equal(reg, regRead);
                 break;
             default:
@@ -86,7 +87,7 @@ public sealed class SharedVectorTests
         uint seq = U32(f["seq"]);
         var type = (MessageType)(U32(f["type"]) & ~(uint)Wire.ReplyBit);
         int errno = int.Parse(f["errno"], CultureInfo.InvariantCulture);
-        Assert.Equal(ProtocolError.None, Decode(bytes, out int decodedErrno));
+        Assert.Equal(Errno.None, Decode(bytes, out int decodedErrno));
         Assert.Equal(errno, decodedErrno);
         int n;
         if (errno != 0)
@@ -100,12 +101,12 @@ public sealed class SharedVectorTests
                 case MessageType.Hello:
                     var hello = new HelloReply((ushort)U32(f["version"]), U32(f["page_size"]), U32(f["max_message"]), U32(f["max_fds"]));
                     n = hello.Write(buffer, seq);
-                    Assert.Equal(ProtocolError.None, HelloReply.TryRead(bytes, out var h));
+                    Assert.Equal(Errno.None, HelloReply.TryRead(bytes, out var h));
                     Assert.Equal(hello, h);
                     break;
                 case MessageType.Open:
                     n = new OpenReply(U64(f["handle"])).Write(buffer, seq);
-                    Assert.Equal(ProtocolError.None, OpenReply.TryRead(bytes, out var o));
+                    Assert.Equal(Errno.None, OpenReply.TryRead(bytes, out var o));
                     Assert.Equal(U64(f["handle"]), o.Handle);
                     break;
                 case MessageType.Close or MessageType.Munmap or MessageType.Unregister:
@@ -114,7 +115,7 @@ public sealed class SharedVectorTests
                 case MessageType.Mmap:
                     var mmap = new MmapReply(U64(f["mapping"]), U64(f["length"]), U32(f["nseg"]));
                     n = mmap.WriteFixed(buffer, seq);
-                    Assert.Equal(ProtocolError.None, MmapReply.TryRead(bytes, PageSize, out var m));
+                    Assert.Equal(Errno.None, MmapReply.TryRead(bytes, PageSize, out var m));
                     Assert.Equal(mmap, m);
                     for (int i = 0; i < (int)mmap.SegmentCount; i++)
                     {
@@ -127,7 +128,7 @@ public sealed class SharedVectorTests
                 case MessageType.MmapMore:
                     var more = new MmapMore(U32(f["first"]), U32(f["count"]));
                     n = more.Write(buffer, seq);
-                    Assert.Equal(ProtocolError.None, MmapMore.TryRead(bytes, out var mm));
+                    Assert.Equal(Errno.None, MmapMore.TryRead(bytes, out var mm));
                     Assert.Equal(more, mm);
                     break;
                 case MessageType.Ioctl:
@@ -135,13 +136,13 @@ public sealed class SharedVectorTests
                     var ioctl = new IoctlReply(int.Parse(f["rval"], CultureInfo.InvariantCulture), (uint)output.Length);
                     n = ioctl.WriteFixed(buffer, seq); // the whole length; the output bytes follow the fixed part
                     output.CopyTo(buffer.AsSpan(IoctlReply.FixedSize));
-                    Assert.Equal(ProtocolError.None, IoctlReply.TryRead(bytes, (uint)Wire.MaxIoctlData, out var io));
+                    Assert.Equal(Errno.None, IoctlReply.TryRead(bytes, (uint)Wire.MaxIoctlData, out var io));
                     Assert.Equal(ioctl, io);
                     Assert.Equal(output, IoctlReply.Output(bytes).ToArray());
                     break;
                 case MessageType.Register:
                     n = new RegisterReply(U64(f["buffer"])).Write(buffer, seq);
-                    Assert.Equal(ProtocolError.None, RegisterReply.TryRead(bytes, out var r));
+                    Assert.Equal(Errno.None, RegisterReply.TryRead(bytes, out var r));
                     Assert.Equal(U64(f["buffer"]), r.Buffer);
                     break;
                 default:
@@ -156,7 +157,7 @@ public sealed class SharedVectorTests
     public void MalformedRepliesAreRefusedWithTheNamedErrno(string name)
     {
         var (f, bytes) = Vectors[name];
-        var expected = Enum.Parse<ProtocolError>(f["expect"]);
+        var expected = Enum.Parse<Errno>(f["expect"]);
         Assert.Equal(expected, Decode(bytes, out _));
     }
 
@@ -175,17 +176,17 @@ public sealed class SharedVectorTests
     /// What the C# client does with a reply before it trusts it: the header, the reply prefix (same type and seq as
     /// the header says here, since each vector stands alone), then the type's own validation.
     /// </summary>
-    private static ProtocolError Decode(byte[] message, out int errno)
+    private static Errno Decode(byte[] message, out int errno)
     {
         errno = 0;
         var error = MessageHeader.TryRead(message, out var header);
-        if (error != ProtocolError.None) return error;
-        if (!header.IsReply || header.Type is < MessageType.Hello or > MessageType.MmapMore) return ProtocolError.EPROTO;
+        if (error != Errno.None) return error;
+        if (!header.IsReply || header.Type is < MessageType.Hello or > MessageType.MmapMore) return Errno.EPROTO;
         error = Reply.TryReadPrefix(message, header.Type, header.Seq, out errno);
-        if (error != ProtocolError.None || errno != 0)
+        if (error != Errno.None || errno != 0)
         {
             // A failure is only ever reported in the first reply of a mapping (docs/protocol.md, MMAP).
-            return error == ProtocolError.None && header.Type == MessageType.MmapMore ? ProtocolError.EBADMSG : error;
+            return error == Errno.None && header.Type == MessageType.MmapMore ? Errno.EBADMSG : error;
         }
         return header.Type switch
         {
@@ -195,7 +196,7 @@ public sealed class SharedVectorTests
             MessageType.MmapMore => MmapMore.TryRead(message, out _),
             MessageType.Ioctl => IoctlReply.TryRead(message, (uint)Wire.MaxIoctlData, out _),
             MessageType.Register => RegisterReply.TryRead(message, out _),
-            _ => message.Length == Wire.ReplyPrefixSize ? ProtocolError.None : ProtocolError.EBADMSG,
+            _ => message.Length == Wire.ReplyPrefixSize ? Errno.None : Errno.EBADMSG,
         };
     }
 

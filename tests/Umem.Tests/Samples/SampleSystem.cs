@@ -1,5 +1,5 @@
 using System.Globalization;
-using Umem.Host.Ddi;
+using Umem.Host;
 using Umem.Tests.Host;
 
 namespace Umem.Tests.Samples;

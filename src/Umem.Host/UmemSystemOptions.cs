@@ -1,6 +1,6 @@
 using Umem.Kernel.Memory;
 
-namespace Umem.Host.Ddi;
+namespace Umem.Host;
 
 /// <summary>Everything a running Umem needs: the device host, the driver-memory budget, the resource-control files.</summary>
 public sealed class UmemSystemOptions

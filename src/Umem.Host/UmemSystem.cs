@@ -3,9 +3,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Umem.Kernel.Ddi;
 using Umem.Kernel.Memory;
 using Umem.Kernel.ResourceControls;
-using KernelNode = Umem.Kernel.Ddi.MinorNode;
 
-namespace Umem.Host.Ddi;
+namespace Umem.Host;
 
 /// <summary>
 /// A running Umem: driver memory, resource controls, the DDI kernel with its modules, and the device host that
@@ -27,9 +26,7 @@ public sealed class UmemSystem : IAsyncDisposable
         {
             ResourceControls = ResourceControlRegistry.Load(options.ProjectFile, options.ZonesFile);
             Kernel = new UmemKernel(Allocator);
-            Service = new DdiDeviceService(Kernel, ResourceControls);
-            options.Host.IdentifyPeer ??= Service.Identify;
-            Devices = new DeviceHost(Service, options.Host, loggerFactory.CreateLogger<DeviceHost>());
+            Devices = new DeviceHost(Kernel, ResourceControls, options.Host, loggerFactory.CreateLogger<DeviceHost>());
         }
         catch
         {
@@ -37,7 +34,7 @@ public sealed class UmemSystem : IAsyncDisposable
             Allocator.Dispose();
             throw;
         }
-        Kernel.NodeAdded += (_, e) => Devices.Publish(ToHostNode(e.Node));
+        Kernel.NodeAdded += (_, e) => Devices.Publish(e.Node);
         Kernel.NodeRemoved += (_, e) => Devices.Unpublish(e.Node.Name);
         Kernel.Message += (_, e) => Log.KernelMessage(_log, e.Message);
     }
@@ -59,9 +56,6 @@ public sealed class UmemSystem : IAsyncDisposable
     /// <summary>The sockets applications connect to.</summary>
     public DeviceHost Devices { get; }
 
-    /// <summary>The bridge from wire requests to driver entry points.</summary>
-    public DdiDeviceService Service { get; }
-
     /// <summary>modload: loads a driver assembly; its nodes appear in the device directory.</summary>
     public DriverModule Load(string assemblyPath, ModuleOptions? options = null) => Kernel.ModLoad(assemblyPath, options);
 
@@ -79,7 +73,4 @@ public sealed class UmemSystem : IAsyncDisposable
         Kernel.Dispose();
         Allocator.Dispose();
     }
-
-    private static MinorNode ToHostNode(KernelNode node) =>
-        new(node.Name, node.Access.Uid, node.Access.Gid, node.Access.Mode);
 }
