@@ -104,6 +104,12 @@ public sealed class DevmapHandle
             (cache & (int)(DevmapFlags.DataCached | DevmapFlags.DataUncached | DevmapFlags.DataUncachedWriteCombine)) == 0))
             return Fail($"cache attributes 0x{cache:x} are not exactly one of IOMEM_DATA_CACHED, IOMEM_DATA_UNCACHED, IOMEM_DATA_UC_WR_COMBINE");
 
+        // Umem: devmap_umem_setup(9F) defines only the DEVMAP_* and IOMEM_DATA_* bits; illumos ignores others, which
+        //    hides a driver's mistake (a flag from another call, a typo), so any other bit is refused.
+        const DevmapFlags known = DevmapFlags.MappingInvalid | DevmapFlags.AllowRemap | DevmapFlags.UsePageSize | DevmapFlags.CacheMask;
+        if ((flags & ~known) != 0)
+            return Fail($"flags 0x{(int)(flags & ~known):x} are not DEVMAP_* or IOMEM_DATA_* bits (devmap_umem_setup(9F): they must be 0)");
+
         // 4. Setup already done on this handle.
         if (_setupDone) return Fail("devmap_umem_setup was already called for this handle (DEVMAP_SETUP_DONE)");
 

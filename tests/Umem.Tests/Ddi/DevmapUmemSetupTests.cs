@@ -145,6 +145,16 @@ public sealed class DevmapUmemSetupTests
         }
     }
 
+    [Theory]
+    [InlineData(0x8)]
+    [InlineData(0x1000)]
+    [InlineData(0x100000)]
+    public void UndefinedFlagBitsAreRefused(int flags)
+    {
+        using var s = new Setup { Flags = (DevmapFlags)flags };
+        s.AssertFails("must be 0");
+    }
+
     [Fact]
     public void ASecondSetupOnTheSameHandleFails()
     {

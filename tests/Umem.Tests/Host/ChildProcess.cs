@@ -37,7 +37,11 @@ internal sealed class ChildProcess : IDisposable
     internal static ChildProcess StartTestApp(uint? uid, params string[] args) =>
         Start(DotNet, [TestAppPath, .. args], uid);
 
-    internal static ChildProcess Start(string file, IEnumerable<string> args, uint? uid = null, string? workingDirectory = null)
+    /// <summary>dotnet Umem.TestApp.dll ARGS as <paramref name="uid"/>/<paramref name="uid"/> with exactly the supplementary <paramref name="groups"/>.</summary>
+    internal static ChildProcess StartTestAppWithGroups(uint uid, uint[] groups, params string[] args) =>
+        Start(DotNet, [TestAppPath, .. args], uid, groups: groups);
+
+    internal static ChildProcess Start(string file, IEnumerable<string> args, uint? uid = null, string? workingDirectory = null, uint[]? groups = null)
     {
         var psi = new ProcessStartInfo
         {
@@ -50,7 +54,8 @@ internal sealed class ChildProcess : IDisposable
         if (uid is { } u)
         {
             psi.FileName = "setpriv";
-            foreach (var a in new[] { $"--reuid={u}", $"--regid={u}", "--clear-groups", "--", file }) psi.ArgumentList.Add(a);
+            string groupArg = groups is { Length: > 0 } ? $"--groups={string.Join(',', groups)}" : "--clear-groups";
+            foreach (var a in new[] { $"--reuid={u}", $"--regid={u}", groupArg, "--", file }) psi.ArgumentList.Add(a);
             psi.Environment["HOME"] = "/tmp";
         }
         else

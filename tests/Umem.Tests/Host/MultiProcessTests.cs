@@ -88,6 +88,26 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ASupplementaryGroupOpensANodeOfThatGroup()
+    {
+        // 0660 root:4242: nobody with 4242 as a supplementary group may connect (the socket's mode, checked by Linux)
+        // and open (the node's mode, checked by the kernel's one spec_open-like check, groupmember(9F)).
+        const uint Group = 4242;
+        var mode0660 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
+        await using var host = TestHost.Start(mode: mode0660, owner: 0, group: Group);
+        using var member = ChildProcess.StartTestAppWithGroups(Nobody, [Group], "client");
+        member.Ok($"open {host.Path} rw");
+        member.Ok($"map 0 {Page} rw");
+        member.Ok("fill 0 0 1 9");
+        Assert.Equal(9, host.Driver.Kernel(0, 1)[0]);
+        var cred = host.Driver.Opened.Single(x => x.Pid == member.Pid);
+        Assert.Equal([Group], cred.Groups);
+
+        using var stranger = ChildProcess.StartTestApp(Nobody, "client");
+        Assert.StartsWith("err EACCES", stranger.Command($"open {host.Path} r"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AKilledClientIsReleasedPromptly()
     {
         await using var host = TestHost.Start();
