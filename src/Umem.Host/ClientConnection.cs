@@ -42,6 +42,8 @@ internal sealed partial class ClientConnection
     private readonly MinorNode _node;
     private readonly MessageBuffers.Pool _bufferPool;
     private readonly LogRateLimit _logLimit;
+    private readonly ConnectionAdmission _admission;
+    private uint? _admittedUid;
     // Borrowed from the pool for one message (ReceiveOne): set while a message is handled, empty otherwise.
     private byte[] _receive = [];
     private byte[] _send = [];
@@ -56,9 +58,11 @@ internal sealed partial class ClientConnection
     private Timer? _helloTimer;
 
     internal ClientConnection(Socket socket, MinorNode node, UmemKernel kernel, ResourceControlRegistry controls, DeviceHostOptions options,
-        EpollReadiness readiness, LingerSlots lingerSlots, MessageBuffers.Pool bufferPool, LogRateLimit logLimit, ILogger log)
+        EpollReadiness readiness, LingerSlots lingerSlots, MessageBuffers.Pool bufferPool, LogRateLimit logLimit,
+        ConnectionAdmission admission, ILogger log)
     {
         _logLimit = logLimit;
+        _admission = admission;
         _bufferPool = bufferPool;
         _lingerSlots = lingerSlots;
         _channel = new SeqPacketChannel(socket) { SendTimeoutMilliseconds = (int)options.SendTimeout.TotalMilliseconds };
@@ -109,6 +113,7 @@ internal sealed partial class ClientConnection
             Release();
             _readiness.Dispose();
             _channel.Dispose();
+            if (_admittedUid is { } uid) _admission.Exit(uid);
         }
     }
     /// <summary>
@@ -173,9 +178,17 @@ internal sealed partial class ClientConnection
     {
         Kernel.Cred cred;
         string? problem;
+        var peerCredentials = _channel.GetPeerCredentials();
+        if (!_admission.TryEnter(peerCredentials.Uid, out string? limit))
+        {
+            // Refused before anything is read of the peer: its descriptor is closed at once.
+            if (_logLimit.TryWrite(out long dropped)) Log.ConnectionRefused(_log, peerCredentials.Pid, peerCredentials.Uid, _node.Name, limit!, dropped);
+            return false;
+        }
+        _admittedUid = peerCredentials.Uid;
         try
         {
-            var peer = PeerIdentity.Resolve(_channel.GetPeerCredentials(), out uint[] groups, out problem);
+            var peer = PeerIdentity.Resolve(peerCredentials, out uint[] groups, out problem);
             // The project and zone follow from who the process is (project(5), the zones file).
             cred = _controls.CreateCred(peer.Pid, peer.Uid, peer.Gid, peer.Model) with { Groups = groups };
         }

@@ -31,6 +31,7 @@ public sealed class DeviceHost : IAsyncDisposable
     private readonly LingerSlots _lingerSlots = new(Environment.ProcessorCount);
     private readonly MessageBuffers.Pool _bufferPool = new();
     private readonly LogRateLimit _logLimit = new(20);
+    private readonly ConnectionAdmission _admission;
     private long _connectionsClosed;
     private bool _disposed;
 
@@ -49,6 +50,7 @@ public sealed class DeviceHost : IAsyncDisposable
         _options = options ?? new DeviceHostOptions();
         _options.Validate();
         _log = (ILogger?)logger ?? NullLogger.Instance;
+        _admission = new ConnectionAdmission(_options.MaxConnections, _options.MaxConnectionsPerUid);
         Harden();
         var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
             | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
@@ -152,7 +154,7 @@ public sealed class DeviceHost : IAsyncDisposable
 
     internal void StartConnection(Socket socket, MinorNode node)
     {
-        var connection = new ClientConnection(socket, node, _kernel, _controls, _options, _readiness, _lingerSlots, _bufferPool, _logLimit, _log);
+        var connection = new ClientConnection(socket, node, _kernel, _controls, _options, _readiness, _lingerSlots, _bufferPool, _logLimit, _admission, _log);
         lock (_gate)
         {
             if (_disposed)

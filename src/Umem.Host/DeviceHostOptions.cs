@@ -40,6 +40,15 @@ public sealed class DeviceHostOptions
     /// <summary>A connection that has not said HELLO within this time is closed (it holds an fd and buffers).</summary>
     public TimeSpan HelloTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Connections served at once from every uid but root (each holds a descriptor of the host's); beyond it a new
+    /// connection is closed at once and the refusal logged. Root is never refused.
+    /// </summary>
+    public int MaxConnections { get; set; } = 8192;
+
+    /// <summary>Connections served at once from one uid other than root (closed at once beyond it).</summary>
+    public int MaxConnectionsPerUid { get; set; } = 2048;
+
     /// <summary>Opens one connection may hold (EMFILE beyond).</summary>
     public int MaxOpensPerConnection { get; set; } = 1024;
 
@@ -76,6 +85,8 @@ public sealed class DeviceHostOptions
             throw new ArgumentOutOfRangeException(nameof(LingerSpin), LingerSpin, "must be between 0 and 100 ms");
         if (HelloTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(HelloTimeout), HelloTimeout, "must be positive");
         if (SendTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(SendTimeout), SendTimeout, "must be positive");
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxConnections, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxConnectionsPerUid, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpensPerConnection, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMappingsPerConnection, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBuffersPerConnection, 1);

@@ -108,6 +108,27 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task OneUserCannotTakeEveryConnection()
+    {
+        // Two connections per uid: nobody's third is closed at once, root is never refused, and nobody gets its
+        // place back when one of its connections ends.
+        await using var host = TestHost.Start(options: new Umem.Host.DeviceHostOptions { MaxConnectionsPerUid = 2 });
+        using var first = ChildProcess.StartTestApp(Nobody, "client");
+        using var second = ChildProcess.StartTestApp(Nobody, "client");
+        using var third = ChildProcess.StartTestApp(Nobody, "client");
+        first.Ok($"open {host.Path} r");
+        second.Ok($"open {host.Path} r");
+        Assert.StartsWith("err ", third.Command($"open {host.Path} r"), StringComparison.Ordinal);
+        using var root = ChildProcess.StartTestApp(null, "client");
+        root.Ok($"open {host.Path}");
+        root.Ok($"map 0 {Page} rw");
+        first.CloseInput();
+        Assert.Equal(0, first.WaitForExit());
+        TestHost.WaitUntil(() => host.Host.ConnectionCount == 2, "nobody's first connection to be released");
+        third.Ok($"open {host.Path} r");
+    }
+
+    [Fact]
     public async Task AKilledClientIsReleasedPromptly()
     {
         await using var host = TestHost.Start();
