@@ -1,7 +1,9 @@
 using BenchmarkDotNet.Attributes;
 using Umem.Kernel;
 using Umem.Kernel.Ddi;
+using Umem.Kernel.Devices;
 using Umem.Kernel.Memory;
+using Umem.Kernel.Modules;
 using Umem.Platform;
 using static Umem.Kernel.Ddi.Sunddi;
 

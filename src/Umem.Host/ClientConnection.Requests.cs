@@ -1,4 +1,5 @@
 using Umem.Kernel.Ddi;
+using Umem.Kernel.Devices;
 using Umem.Kernel.Locking;
 using Umem.Platform;
 using Umem.Protocol;

@@ -1,7 +1,8 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Umem.Kernel.Ddi;
+using Umem.Kernel.Devices;
 using Umem.Kernel.Locking;
+using Umem.Kernel.Modules;
 using Umem.Kernel.ResourceControls;
 using Umem.Platform;
 using Umem.Protocol;

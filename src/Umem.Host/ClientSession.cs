@@ -1,6 +1,6 @@
 using Umem.Kernel;
-using Umem.Kernel.Ddi;
 using Umem.Kernel.Locking;
+using Umem.Kernel.Modules;
 
 namespace Umem.Host;
 

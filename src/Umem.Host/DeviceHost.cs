@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Umem.Kernel.Ddi;
+using Umem.Kernel.Modules;
 using Umem.Kernel.ResourceControls;
 using Umem.Platform;
 

@@ -1,5 +1,5 @@
-using Umem.Platform;
 using Microsoft.Extensions.Logging;
+using Umem.Platform;
 using Umem.Protocol;
 
 namespace Umem.Host;

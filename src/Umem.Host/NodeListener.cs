@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Umem.Kernel.Ddi;
+using Umem.Kernel.Modules;
 using Umem.Platform;
 
 namespace Umem.Host;

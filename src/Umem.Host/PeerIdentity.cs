@@ -1,6 +1,5 @@
 using System.Globalization;
 using Umem.Kernel;
-using Umem.Kernel.Ddi;
 using Umem.Platform;
 
 namespace Umem.Host;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Umem.Kernel.Ddi;
 using Umem.Kernel.Memory;
+using Umem.Kernel.Modules;
 using Umem.Kernel.ResourceControls;
 
 namespace Umem.Host;

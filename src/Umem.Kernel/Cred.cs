@@ -1,5 +1,3 @@
-using Umem.Kernel.Ddi;
-
 namespace Umem.Kernel;
 
 /// <summary>

@@ -1,5 +1,5 @@
-using Umem.Platform;
 using System.Buffers.Binary;
+using Umem.Platform;
 
 namespace Umem.Protocol;
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Umem.Host;
 using Umem.Host.Hosting;
-using Umem.Kernel.Ddi;
+using Umem.Kernel.Modules;
 using Umem.TestDrivers;
 
 namespace Umem.TestApp;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Umem.Kernel;
-using Umem.Kernel.Ddi;
 using Umem.Kernel.ResourceControls;
 using Umem.Platform;
 

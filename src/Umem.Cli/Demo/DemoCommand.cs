@@ -5,6 +5,8 @@ using Umem.Cli.Commands;
 using Umem.Host;
 using Umem.Kernel;
 using Umem.Kernel.Ddi;
+using Umem.Kernel.Devices;
+using Umem.Kernel.Modules;
 using Umem.Platform;
 
 namespace Umem.Cli.Demo;

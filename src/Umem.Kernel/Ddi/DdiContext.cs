@@ -30,19 +30,3 @@ public sealed class DdiContext
     public void CmnErr(CeLevel level, string message) =>
         _sink(new DdiMessage(DateTimeOffset.UtcNow, ModuleName, level, message));
 }
-
-/// <summary>A message from a driver (cmn_err) or from the framework about a module.</summary>
-/// <param name="Time">When it was emitted.</param>
-/// <param name="Module">The module it concerns.</param>
-/// <param name="Level">Its severity.</param>
-/// <param name="Text">The message.</param>
-public sealed record DdiMessage(DateTimeOffset Time, string Module, CeLevel Level, string Text)
-{
-    public override string ToString() => Level switch
-    {
-        CeLevel.Warn => $"WARNING: {Module}: {Text}",
-        CeLevel.Panic => $"PANIC (not honoured): {Module}: {Text}",
-        CeLevel.Note => $"NOTICE: {Module}: {Text}",
-        _ => $"{Module}: {Text}",
-    };
-}

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Umem.Kernel.Modules;
 
 namespace Umem.Kernel.Ddi;
 
@@ -31,7 +32,7 @@ public sealed class DevInfo
     public DdiContext Context => Module.Context;
 
     /// <summary>The minor nodes of this instance (devi_minor).</summary>
-    public IReadOnlyList<MinorNode> Nodes
+    internal IReadOnlyList<MinorNode> Nodes
     {
         get
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Umem.Kernel.Devices;
 using Umem.Kernel.Memory;
 
 namespace Umem.Kernel.Ddi;

@@ -13,15 +13,3 @@ public enum MapFlags
     /// <summary>MAP_TYPE (0xF): the mask of the mapping type.</summary>
     TypeMask = 0xF,
 }
-
-/// <summary>Formatting for <see cref="MapFlags"/>.</summary>
-public static class MapFlagsExtensions
-{
-    /// <summary>"MAP_SHARED", "MAP_PRIVATE" or the raw value.</summary>
-    public static string Format(this MapFlags flags) => flags switch
-    {
-        MapFlags.Shared => "MAP_SHARED",
-        MapFlags.Private => "MAP_PRIVATE",
-        _ => $"0x{(int)flags:x}",
-    };
-}

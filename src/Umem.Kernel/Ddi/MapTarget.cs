@@ -1,3 +1,6 @@
+using Umem.Kernel.Devices;
+using Umem.Kernel.Modules;
+
 namespace Umem.Kernel.Ddi;
 
 /// <summary>

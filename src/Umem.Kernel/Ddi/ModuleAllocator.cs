@@ -164,26 +164,3 @@ public sealed class ModuleAllocator
         }
     }
 }
-
-/// <summary>Where a cookie was allocated: the caller the compiler saw, and the whole stack when the module asked for it.</summary>
-/// <param name="Member">The calling member (e.g. "Segmap").</param>
-/// <param name="File">The source file of the call.</param>
-/// <param name="Line">The line of the call.</param>
-/// <param name="StackTrace">The stack at allocation, when <see cref="ModuleOptions.CaptureAllocationStacks"/> is on.</param>
-public sealed record AllocationSite(string Member, string File, int Line, string? StackTrace)
-{
-    public override string ToString() => $"{Member} ({Path.GetFileName(File)}:{Line})";
-}
-
-/// <summary>A cookie a module never freed, found and reclaimed when it unloaded.</summary>
-/// <param name="Module">The module that allocated it.</param>
-/// <param name="CookieId">The cookie's id.</param>
-/// <param name="Size">Its size in bytes.</param>
-/// <param name="Type">KMEM_PAGEABLE or KMEM_NON_PAGEABLE.</param>
-/// <param name="Site">Where it was allocated.</param>
-/// <param name="StillExported">True if mappings still held it (its memory then goes with the last of them).</param>
-public sealed record LeakRecord(string Module, long CookieId, long Size, UmemCookieType Type, AllocationSite Site, bool StillExported)
-{
-    public override string ToString() =>
-        $"{Module}: umem cookie {CookieId} ({Size} bytes, {Type}) allocated at {Site} was never freed; reclaimed";
-}

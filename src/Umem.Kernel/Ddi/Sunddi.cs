@@ -1,3 +1,4 @@
+using Umem.Kernel.Devices;
 using Umem.Kernel.Memory;
 using Umem.Platform;
 
@@ -90,9 +91,6 @@ public static class Sunddi
 
     private const int DataModelMask = 0x0FF00000;
 }
-
-/// <summary>ddi_device_acc_attr(9S): device access attributes. Kernel memory ignores them; the type exists for the signature.</summary>
-public sealed record DeviceAccessAttributes(int Version = 1, int EndianFlags = 0, int DataOrder = 0);
 
 /// <summary>Per-call state the framework sets around entry points (the thread's "current process" in illumos terms).</summary>
 internal static class Ambient

@@ -1,5 +1,4 @@
 using Microsoft.Win32.SafeHandles;
-using Umem.Kernel.Ddi;
 using Umem.Kernel.ResourceControls;
 using Umem.Platform;
 

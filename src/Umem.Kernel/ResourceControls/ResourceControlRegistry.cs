@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Umem.Kernel.Ddi;
 using Umem.Platform;
 
 namespace Umem.Kernel.ResourceControls;

@@ -1,4 +1,5 @@
 using Umem.Kernel.Ddi;
+using Umem.Kernel.Devices;
 using Umem.Platform;
 
 namespace Umem.Tests.Ddi;

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using Umem.Kernel.Ddi;
+using Umem.Kernel.Devices;
 using Umem.Kernel.Memory;
+using Umem.Kernel.Modules;
 using Umem.Platform;
 
 namespace Umem.Tests.Ddi;

@@ -1,6 +1,7 @@
 using Umem.Host;
 using Umem.Kernel;
 using Umem.Kernel.Ddi;
+using Umem.Kernel.Modules;
 using Umem.Kernel.ResourceControls;
 
 namespace Umem.Tests.Ddi;

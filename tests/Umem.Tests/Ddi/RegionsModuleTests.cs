@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using Umem.Kernel;
 using Umem.Kernel.Ddi;
+using Umem.Kernel.Devices;
 using Umem.Platform;
 
 namespace Umem.Tests.Ddi;

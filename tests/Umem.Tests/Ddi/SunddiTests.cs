@@ -1,5 +1,7 @@
 using CsCheck;
+using Umem.Kernel;
 using Umem.Kernel.Ddi;
+using Umem.Kernel.Modules;
 using Umem.Platform;
 using static Umem.Kernel.Ddi.Sunddi;
 

@@ -1,4 +1,6 @@
+using Umem.Kernel;
 using Umem.Kernel.Ddi;
+using Umem.Kernel.Devices;
 using Umem.Platform;
 using static Umem.Kernel.Ddi.Sunddi;
 

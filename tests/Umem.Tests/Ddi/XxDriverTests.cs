@@ -1,5 +1,8 @@
+using Umem.Kernel;
 using Umem.Kernel.Ddi;
+using Umem.Kernel.Devices;
 using Umem.Kernel.Memory;
+using Umem.Kernel.Modules;
 using Umem.Platform;
 
 namespace Umem.Tests.Ddi;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Umem.Kernel.Ddi;
+using Umem.Kernel;
 using Umem.Platform;
 
 namespace Umem.Tests.Host;

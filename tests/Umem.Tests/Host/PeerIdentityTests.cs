@@ -1,5 +1,5 @@
 using Umem.Host;
-using Umem.Kernel.Ddi;
+using Umem.Kernel;
 
 namespace Umem.Tests.Host;
 

@@ -50,7 +50,7 @@ internal sealed class TestHost : IAsyncDisposable
         var driver = new TestDeviceDriver();
         try
         {
-            system.Kernel.ModLoad("testdev", () => driver, new Umem.Kernel.Ddi.ModuleOptions
+            system.Kernel.ModLoad("testdev", () => driver, new Umem.Kernel.Modules.ModuleOptions
             {
                 Properties = new Dictionary<string, string>
                 {

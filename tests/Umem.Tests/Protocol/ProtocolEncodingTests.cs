@@ -1,6 +1,6 @@
-using Umem.Platform;
 using System.Buffers.Binary;
 using CsCheck;
+using Umem.Platform;
 using Umem.Protocol;
 
 namespace Umem.Tests.Protocol;

@@ -1,5 +1,5 @@
-using Umem.Platform;
 using System.Buffers.Binary;
+using Umem.Platform;
 using Umem.Protocol;
 
 namespace Umem.Tests.Protocol;

@@ -1,5 +1,4 @@
 using Umem.Kernel;
-using Umem.Kernel.Ddi;
 using Umem.Kernel.ResourceControls;
 using Umem.Platform;
 

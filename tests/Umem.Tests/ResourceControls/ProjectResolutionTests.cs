@@ -26,7 +26,7 @@ public sealed class ProjectResolutionTests
     {
         var r = ResourceControlRegistry.Load(ResourceControlFiles.ShippedProjectFile, null);
         Assert.Equal("user.root", r.ResolveProject(Root, 0).Name);
-        Assert.Equal(1, r.CreateCred(Environment.ProcessId, Root, 0, Umem.Kernel.Ddi.DataModel.LP64).ProjectId);
+        Assert.Equal(1, r.CreateCred(Environment.ProcessId, Root, 0, Umem.Kernel.DataModel.LP64).ProjectId);
     }
 
     [Fact]

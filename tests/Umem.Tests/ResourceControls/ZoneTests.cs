@@ -60,7 +60,7 @@ public sealed class ZoneTests
         Assert.Equal("contained", registry.ResolveZone(inner).Name);
         Assert.Equal("global", registry.ResolveZone(Environment.ProcessId).Name);
         Assert.Equal("global", registry.ResolveZone(unshare.Pid).Name);
-        Assert.Equal(7, registry.CreateCred(inner, 0, 0, Umem.Kernel.Ddi.DataModel.LP64).ZoneId);
+        Assert.Equal(7, registry.CreateCred(inner, 0, 0, Umem.Kernel.DataModel.LP64).ZoneId);
         Assert.Equal(8192UL, registry.GetZone(7).LockedMemory.Limit);
     }
 

@@ -1,6 +1,8 @@
+using Umem.Kernel.Ddi;
+using Umem.Kernel.Devices;
 using Umem.Platform;
 
-namespace Umem.Kernel.Ddi;
+namespace Umem.Kernel.Modules;
 
 /// <summary>
 /// A loaded driver module (modctl): the driver, its instances, its nodes, its memory account and, for a module

@@ -1,20 +1,9 @@
+using Umem.Kernel.Ddi;
 using Umem.Kernel.Locking;
+using Umem.Kernel.Modules;
 using Umem.Platform;
 
-namespace Umem.Kernel.Ddi;
-
-/// <summary>The lifetime of a <see cref="DeviceMapping"/>.</summary>
-public enum MappingState
-{
-    /// <summary>Every page of the mapping is mapped.</summary>
-    Mapped,
-
-    /// <summary>Some pages were unmapped; the rest remain.</summary>
-    PartiallyUnmapped,
-
-    /// <summary>Nothing is left; the mapping is gone.</summary>
-    Unmapped,
-}
+namespace Umem.Kernel.Devices;
 
 /// <summary>
 /// One successful mmap(2) of a device node: the devmap handles (regions) that cover it, who asked, and with what.
@@ -217,52 +206,52 @@ public sealed class DeviceMapping : IDisposable
         var module = File.Module;
         bool nowEmpty;
         using (UmemProcess.EnterIfAny(File.Process)) // the unmap callbacks run for the mapping's process
-        lock (_gate)
-        {
-            if (_state.State == MappingState.Unmapped) return false;
-            long a = offset, b = offset + length;
-            bool touched = false;
-            for (int i = 0; i < _handles.Count; i++)
+            lock (_gate)
             {
-                var dhp = _handles[i];
-                long h0 = dhp.MappingOffset, h1 = h0 + dhp.Length;
-                if (h1 <= a || h0 >= b) continue;
-                touched = true;
-                if (a <= h0 && b >= h1)
+                if (_state.State == MappingState.Unmapped) return false;
+                long a = offset, b = offset + length;
+                bool touched = false;
+                for (int i = 0; i < _handles.Count; i++)
                 {
-                    // The whole handle: (dhp, pvtp, dh_uoff, dh_len, NULL, NULL, NULL, NULL), then free it.
-                    DevmapFramework.CallUnmap(module, dhp, dhp.Offset, dhp.Length, null, null);
-                    dhp.Free();
-                    _handles.RemoveAt(i--);
+                    var dhp = _handles[i];
+                    long h0 = dhp.MappingOffset, h1 = h0 + dhp.Length;
+                    if (h1 <= a || h0 >= b) continue;
+                    touched = true;
+                    if (a <= h0 && b >= h1)
+                    {
+                        // The whole handle: (dhp, pvtp, dh_uoff, dh_len, NULL, NULL, NULL, NULL), then free it.
+                        DevmapFramework.CallUnmap(module, dhp, dhp.Offset, dhp.Length, null, null);
+                        dhp.Free();
+                        _handles.RemoveAt(i--);
+                    }
+                    else if (a <= h0)
+                    {
+                        // The head: (dhp, pvtp, dh_uoff, len, NULL, NULL, dhp, &dhp->dh_pvtp); the handle then starts later.
+                        long mlen = b - h0;
+                        DevmapFramework.CallUnmap(module, dhp, dhp.Offset, mlen, null, dhp);
+                        dhp.ReduceHead(mlen);
+                    }
+                    else if (b >= h1)
+                    {
+                        // The tail: (dhp, pvtp, off, len, dhp, &dhp->dh_pvtp, NULL, NULL); the handle then ends at off.
+                        long mlen = h1 - a;
+                        DevmapFramework.CallUnmap(module, dhp, dhp.Offset + (a - h0), mlen, dhp, null);
+                        dhp.TruncateTo(a - h0);
+                    }
+                    else
+                    {
+                        // A hole: the new handle is a copy of the old (bcopy) that will start after the hole;
+                        // (dhp, pvtp, off, len, dhp, &dhp->dh_pvtp, newdhp, &newdhp->dh_pvtp).
+                        var newDhp = dhp.Split();
+                        DevmapFramework.CallUnmap(module, dhp, dhp.Offset + (a - h0), length, dhp, newDhp);
+                        newDhp.ReduceHead(b - h0);
+                        dhp.TruncateTo(a - h0);
+                        _handles.Insert(++i, newDhp);
+                    }
                 }
-                else if (a <= h0)
-                {
-                    // The head: (dhp, pvtp, dh_uoff, len, NULL, NULL, dhp, &dhp->dh_pvtp); the handle then starts later.
-                    long mlen = b - h0;
-                    DevmapFramework.CallUnmap(module, dhp, dhp.Offset, mlen, null, dhp);
-                    dhp.ReduceHead(mlen);
-                }
-                else if (b >= h1)
-                {
-                    // The tail: (dhp, pvtp, off, len, dhp, &dhp->dh_pvtp, NULL, NULL); the handle then ends at off.
-                    long mlen = h1 - a;
-                    DevmapFramework.CallUnmap(module, dhp, dhp.Offset + (a - h0), mlen, dhp, null);
-                    dhp.TruncateTo(a - h0);
-                }
-                else
-                {
-                    // A hole: the new handle is a copy of the old (bcopy) that will start after the hole;
-                    // (dhp, pvtp, off, len, dhp, &dhp->dh_pvtp, newdhp, &newdhp->dh_pvtp).
-                    var newDhp = dhp.Split();
-                    DevmapFramework.CallUnmap(module, dhp, dhp.Offset + (a - h0), length, dhp, newDhp);
-                    newDhp.ReduceHead(b - h0);
-                    dhp.TruncateTo(a - h0);
-                    _handles.Insert(++i, newDhp);
-                }
+                nowEmpty = _handles.Count == 0;
+                if (touched || nowEmpty) _state.MoveTo(nowEmpty ? MappingState.Unmapped : MappingState.PartiallyUnmapped);
             }
-            nowEmpty = _handles.Count == 0;
-            if (touched || nowEmpty) _state.MoveTo(nowEmpty ? MappingState.Unmapped : MappingState.PartiallyUnmapped);
-        }
         if (nowEmpty) File.OnMappingGone(this);
         return true;
     }
@@ -287,80 +276,3 @@ public sealed class DeviceMapping : IDisposable
 
     public override string ToString() => $"mapping {Id} of {Node.Name} ({Length} bytes at 0x{Offset:x}, {Prot.ToLetters()}, {_state.State})";
 }
-
-/// <summary>
-/// A run of a mapping backed by one memfd.
-/// </summary>
-/// <param name="Offset">Where the run starts inside the mapping.</param>
-/// <param name="Length">Bytes (whole pages).</param>
-/// <param name="Fd">The memfd (owned by the driver's memory; do not dispose).</param>
-/// <param name="FdOffset">Where in the memfd the run starts.</param>
-/// <param name="MaxProt">The most the run may be mapped with (PROT_READ/WRITE/EXEC).</param>
-public readonly record struct MappingSegment(long Offset, long Length, SafeFd Fd, long FdOffset, Prot MaxProt);
-
-/// <summary>A segment as it leaves the host.</summary>
-/// <param name="Offset">Where the segment starts inside the mapping.</param>
-/// <param name="Length">Bytes (whole pages).</param>
-/// <param name="Fd">The descriptor to send: the memfd, or an O_RDONLY reopen of it.</param>
-/// <param name="FdOffset">Where in the memfd the segment starts.</param>
-/// <param name="MaxProt">The most the receiver may map it with; never PROT_WRITE for a read-only fd.</param>
-/// <param name="ReadOnly">True when <paramref name="Fd"/> is an O_RDONLY reopen.</param>
-public readonly record struct ExportedSegment(long Offset, long Length, SafeFd Fd, long FdOffset, Prot MaxProt, bool ReadOnly);
-
-/// <summary>
-/// The segments of a mapping prepared for another process (<see cref="DeviceMapping.Export"/>). Keeps the memory
-/// and the fds alive until disposed; disposing closes the read-only reopens it made (the receiver has its own copies
-/// once they are sent), so a mapping holds no descriptor of its own once its reply is out.
-/// </summary>
-public sealed class MappingExport : IDisposable
-{
-    private readonly List<SafeFd> _owned;
-    private readonly List<CookieHold> _holds;
-    private int _disposed;
-
-    internal MappingExport(long mappingId, IReadOnlyList<ExportedSegment> segments, List<SafeFd> owned, List<CookieHold> holds)
-    {
-        MappingId = mappingId;
-        Segments = segments;
-        _owned = owned;
-        _holds = holds;
-    }
-
-    /// <summary>The mapping exported.</summary>
-    public long MappingId { get; }
-
-    /// <summary>The segments covering the mapping's live parts, in order.</summary>
-    public IReadOnlyList<ExportedSegment> Segments { get; }
-
-    public void Dispose()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        foreach (var fd in _owned) fd.Dispose();
-        foreach (var h in _holds) h.Release();
-    }
-}
-
-/// <summary>A mapping as pmap-style listings show it.</summary>
-/// <param name="Id">The mapping's id.</param>
-/// <param name="Module">The driver.</param>
-/// <param name="Node">The minor node.</param>
-/// <param name="Dev">The device number of the open file.</param>
-/// <param name="Cred">Who mapped it (pid, uid, gid, project, zone, data model).</param>
-/// <param name="Offset">The device offset.</param>
-/// <param name="Length">The mapping's length.</param>
-/// <param name="Prot">The protection requested.</param>
-/// <param name="Flags">MAP_SHARED or MAP_PRIVATE.</param>
-/// <param name="State">Its state.</param>
-/// <param name="MappedAt">When it was mapped.</param>
-/// <param name="Regions">The live regions (devmap handles), in order.</param>
-public sealed record MappingInfo(long Id, string Module, string Node, DevT Dev, Cred Cred, long Offset, long Length,
-    Prot Prot, MapFlags Flags, MappingState State, DateTimeOffset MappedAt, IReadOnlyList<RegionInfo> Regions);
-
-/// <summary>One devmap handle of a mapping.</summary>
-/// <param name="MappingOffset">Where it starts inside the mapping.</param>
-/// <param name="Length">Its length.</param>
-/// <param name="DeviceOffset">Its device offset (dh_uoff).</param>
-/// <param name="CookieId">The umem cookie it exports.</param>
-/// <param name="KernelOffset">Where in the cookie (dh_roff).</param>
-/// <param name="MaxProt">Its effective maxprot (PROT_READ/WRITE/EXEC).</param>
-public sealed record RegionInfo(long MappingOffset, long Length, long DeviceOffset, long CookieId, long KernelOffset, Prot MaxProt);

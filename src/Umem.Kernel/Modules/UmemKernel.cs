@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using Umem.Kernel.Ddi;
+using Umem.Kernel.Devices;
 using Umem.Kernel.Locking;
 using Umem.Kernel.Memory;
 using Umem.Platform;
 
-namespace Umem.Kernel.Ddi;
+namespace Umem.Kernel.Modules;
 
 /// <summary>
 /// The device tree and module table of a Umem host: loads and unloads driver modules (modload/modunload/modinfo),

@@ -1,23 +1,9 @@
+using Umem.Kernel.Ddi;
 using Umem.Kernel.Locking;
+using Umem.Kernel.Modules;
 using Umem.Platform;
 
-namespace Umem.Kernel.Ddi;
-
-/// <summary>The lifetime of a <see cref="DeviceFile"/>.</summary>
-public enum FileState
-{
-    /// <summary>Open, nothing mapped.</summary>
-    Open,
-
-    /// <summary>Open with live mappings.</summary>
-    Mapped,
-
-    /// <summary>Closed by its owner while mappings (or calls) remain: close(9E) waits for them.</summary>
-    Closing,
-
-    /// <summary>close(9E) has run; the file is gone.</summary>
-    Closed,
-}
+namespace Umem.Kernel.Devices;
 
 /// <summary>
 /// An open device node: what open(2) returns. Runs the driver's entry points for its owner: mmap (segmap(9E) and

@@ -1,4 +1,4 @@
-namespace Umem.Kernel.Ddi;
+namespace Umem.Kernel;
 
 /// <summary>
 /// A lifetime as an explicit state machine: the current state and the transitions allowed from each state. An

@@ -1,6 +1,8 @@
+using Umem.Kernel.Ddi;
+using Umem.Kernel.Modules;
 using Umem.Platform;
 
-namespace Umem.Kernel.Ddi;
+namespace Umem.Kernel.Devices;
 
 /// <summary>
 /// devmap_setup(9F) as seg_dev.c does it: one devmap(9E) call per handle until the request is covered, then the

@@ -1,7 +1,8 @@
 using System.Reflection;
 using System.Runtime.Loader;
+using Umem.Kernel.Ddi;
 
-namespace Umem.Kernel.Ddi;
+namespace Umem.Kernel.Modules;
 
 /// <summary>
 /// The collectible load context of one driver module. Umem.Kernel and Umem.Platform come from the host (the

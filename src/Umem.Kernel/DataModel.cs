@@ -1,4 +1,4 @@
-namespace Umem.Kernel.Ddi;
+namespace Umem.Kernel;
 
 /// <summary>
 /// An application's data model (sys/model.h; ddi_mmap_get_model(9F), ddi_model_convert_from(9F)).

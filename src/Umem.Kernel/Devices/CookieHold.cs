@@ -1,6 +1,6 @@
 using Umem.Kernel.Memory;
 
-namespace Umem.Kernel.Ddi;
+namespace Umem.Kernel.Devices;
 
 /// <summary>
 /// One export reference on a cookie (<see cref="UmemCookie.TryAddReference"/>), shared by every piece a devmap
