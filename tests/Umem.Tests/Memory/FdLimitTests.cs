@@ -39,6 +39,21 @@ public sealed class FdLimitTests
     }
 
     [Fact]
+    public void AOneGiBSleepInPageUnitsFailsAtOnceWithTheDefaultLimits()
+    {
+        // Once this looped for 71 s making memfds up to EMFILE, rolling back and trying again, and then died.
+        string name = $"umem-1g-pages-{Guid.NewGuid():N}";
+        using var allocator = new UmemAllocator(new UmemAllocatorOptions { Name = name });
+        Assert.True(allocator.Options.MaxFds < 262_144 || allocator.Options.MaxMappings < 262_144);
+        var e = Await(Task.Run(() => Assert.Throws<ErrnoException>(() => allocator.Alloc(1L << 30, UmemFlags.Pageable, grantPages: 1))));
+        Assert.Equal(Errno.ENOMEM, e.Errno);
+        Assert.Contains("needs 262144 memfds", e.Message, StringComparison.Ordinal);
+        Assert.Contains("ask for larger grant units", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, FdsNamed(name));
+        Assert.Equal((0L, 0L), (allocator.GetStatistics().PeakMemfds, allocator.GetStatistics().OsRefusals));
+    }
+
+    [Fact]
     public void MemfdsInUseRefuseNoSleepAndMakeSleepWait()
     {
         string name = $"umem-fdwait-{Guid.NewGuid():N}";
