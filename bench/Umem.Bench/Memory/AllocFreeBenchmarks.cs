@@ -43,33 +43,14 @@ public class AllocFreeBenchmarks
     }
 
     [Benchmark(Description = "Umem alloc+touch+free")]
-    public void Umem()
-    {
-        UmemCookie cookie = _allocator.Alloc(_size, _flags);
-        Touch(cookie.KernelAddress, _size);
-        _allocator.Free(cookie);
-    }
+    public void Umem() => AllocTouchFree.Umem(_allocator, _size, _flags);
 
-    /// <summary>The cache-miss path: new sealed memfds (one per page), mapped, locked, and unmapped again each time.</summary>
+    /// <summary>The cache-miss path: new sealed memfds (one per grant unit), mapped, locked, and unmapped again each time.</summary>
     [Benchmark(Description = "Umem alloc+touch+free, cache off")]
-    public void UmemUncached()
-    {
-        UmemCookie cookie = _uncached.Alloc(_size, _flags);
-        Touch(cookie.KernelAddress, _size);
-        _uncached.Free(cookie);
-    }
+    public void UmemUncached() => AllocTouchFree.Umem(_uncached, _size, _flags);
 
     [Benchmark(Baseline = true, Description = "raw memfd+ftruncate+mmap[+mlock]+touch+munmap+close")]
-    public void RawMemfd()
-    {
-        using SafeFd fd = Interop.memfd_create("umem-bench-raw", Interop.MFD_CLOEXEC);
-        if (Interop.ftruncate(fd, _size) < 0) throw new ErrnoException(Interop.LastErrno, "ftruncate");
-        nint p = Interop.mmap(0, (nuint)_size, Interop.PROT_READ | Interop.PROT_WRITE, Interop.MAP_SHARED, fd, 0);
-        if (p == Interop.MAP_FAILED) throw new ErrnoException(Interop.LastErrno, "mmap");
-        if (Kind == MemoryKind.Locked && Interop.mlock(p, (nuint)_size) < 0) throw new ErrnoException(Interop.LastErrno, "mlock");
-        Touch(p, _size);
-        if (Interop.munmap(p, (nuint)_size) < 0) throw new ErrnoException(Interop.LastErrno, "munmap");
-    }
+    public void RawMemfd() => AllocTouchFree.Raw(_size, Kind == MemoryKind.Locked);
 
     [Benchmark(Description = "NativeMemory.AlignedAlloc+clear+free")]
     public unsafe void NativeAligned()
@@ -77,13 +58,6 @@ public class AllocFreeBenchmarks
         void* p = NativeMemory.AlignedAlloc((nuint)_size, (nuint)SystemPage.Size);
         NativeMemory.Clear(p, (nuint)_size);
         NativeMemory.AlignedFree(p);
-    }
-
-    /// <summary>Writes one byte in every page, as a driver that uses its memory would.</summary>
-    private static unsafe void Touch(nint address, long size)
-    {
-        byte* b = (byte*)address;
-        for (long off = 0; off < size; off += SystemPage.Size) b[off] = 1;
     }
 }
 

@@ -3,8 +3,10 @@ using Umem.Platform;
 namespace Umem.Kernel.Memory;
 
 /// <summary>
-/// The budget and its waiters. The host gives drivers <see cref="UmemAllocatorOptions.MaxBytes"/> in all and
-/// <see cref="UmemAllocatorOptions.MaxLockedBytes"/> locked. A request is charged before any memory is made and
+/// The budget and its waiters. The host gives drivers <see cref="UmemAllocatorOptions.MaxBytes"/> in all,
+/// <see cref="UmemAllocatorOptions.MaxLockedBytes"/> locked, and <see cref="UmemAllocatorOptions.MaxFds"/> and
+/// <see cref="UmemAllocatorOptions.MaxMappings"/> memfds (each memfd is one fd and one mapping in the host). A
+/// request is charged before any memory is made, so the OS is never asked for what the budget cannot hold, and
 /// uncharged only after its memory is gone. DDI_UMEM_NOSLEEP fails at once; DDI_UMEM_SLEEP waits in strict
 /// arrival order: while anyone waits, no newcomer is charged, and a head that does not fit blocks those behind
 /// it, so a stream of small requests cannot starve a large one.
@@ -15,8 +17,8 @@ public sealed partial class UmemAllocator
     private readonly LinkedList<Waiter> _waiters = new();
 
     // Guarded by _gate (the generation is also read without it, as a hint).
-    private long _pageableBytes, _lockedBytes, _pageableCount, _lockedCount;
-    private long _peakBytes, _peakPageableBytes, _peakLockedBytes;
+    private long _pageableBytes, _lockedBytes, _pageableCount, _lockedCount, _memfds;
+    private long _peakBytes, _peakPageableBytes, _peakLockedBytes, _peakMemfds;
     private long _releaseGeneration;
     private long _lastTicket;
     private int _retrying;
@@ -35,12 +37,11 @@ public sealed partial class UmemAllocator
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!CanEverFit(req))
+            if (NeverFits(req) is { } never)
             {
                 // It could never be served, so even DDI_UMEM_SLEEP fails at once rather than sleep forever.
                 return throwOnRefusal
-                    ? throw new ErrnoException(Errno.ENOMEM, $"ddi_umem_alloc({req.Bytes}, {Describe(req)})",
-                        $"larger than the host's budget of {(req.Locked ? _options.MaxLockedBytes : _options.MaxBytes)} {(req.Locked ? "locked " : "")}bytes")
+                    ? throw new ErrnoException(Errno.ENOMEM, $"ddi_umem_alloc({req.Bytes}, {Describe(req)})", never)
                     : false;
             }
             ticket = new Ticket(++_lastTicket, 0);
@@ -53,7 +54,7 @@ public sealed partial class UmemAllocator
             {
                 return throwOnRefusal
                     ? throw new ErrnoException(Errno.ENOMEM, $"ddi_umem_alloc({req.Bytes}, {Describe(req)})",
-                        _waiters.Count == 0 && _retrying == 0 ? "the budget is exhausted" : "the budget is exhausted or promised to earlier waiters")
+                        _waiters.Count == 0 && _retrying == 0 ? $"the budget is exhausted ({Exhausted(req)})" : "the budget is exhausted or promised to earlier waiters")
                     : false;
             }
             waiter = new Waiter(this, req, ticket.Number, minGeneration: -1);
@@ -162,6 +163,7 @@ public sealed partial class UmemAllocator
 
     private void UnchargeCounts(in Request req)
     {
+        _memfds -= req.Units;
         if (req.Locked)
         {
             _lockedBytes -= req.Bytes;
@@ -200,15 +202,35 @@ public sealed partial class UmemAllocator
         foreach (var w in granted) w.Completion.TrySetResult();
     }
 
-    private bool CanEverFit(in Request r) =>
-        r.Bytes <= _options.MaxBytes && (!r.Locked || r.Bytes <= _options.MaxLockedBytes);
+    /// <summary>Why the request could never be served, or null when it could.</summary>
+    private string? NeverFits(in Request r)
+    {
+        if (r.Bytes > _options.MaxBytes) return $"larger than the host's budget of {_options.MaxBytes} bytes";
+        if (r.Locked && r.Bytes > _options.MaxLockedBytes) return $"larger than the host's budget of {_options.MaxLockedBytes} locked bytes";
+        long memfds = MemfdLimit;
+        return r.Units > memfds
+            ? $"needs {r.Units} memfds of {r.GrantBytes} bytes, more than the host's budget of {memfds} (MaxFds {_options.MaxFds}, MaxMappings {_options.MaxMappings}); ask for larger grant units"
+            : null;
+    }
+
+    /// <summary>Which part of the budget a request does not fit now (for the NOSLEEP error).</summary>
+    private string Exhausted(in Request r) =>
+        _memfds > MemfdLimit - r.Units
+            ? $"{_memfds} of {MemfdLimit} memfds in use, {r.Units} wanted"
+            : $"{_pageableBytes + _lockedBytes} of {_options.MaxBytes} bytes in use, {_lockedBytes} of {_options.MaxLockedBytes} locked";
+
+    /// <summary>Each memfd is an fd and a mapping of the host: the smaller limit holds.</summary>
+    private long MemfdLimit => Math.Min(_options.MaxFds, _options.MaxMappings);
 
     private bool Fits(in Request r) =>
         _pageableBytes + _lockedBytes <= _options.MaxBytes - r.Bytes
-        && (!r.Locked || _lockedBytes <= _options.MaxLockedBytes - r.Bytes);
+        && (!r.Locked || _lockedBytes <= _options.MaxLockedBytes - r.Bytes)
+        && _memfds <= MemfdLimit - r.Units;
 
     private void Charge(in Request r)
     {
+        _memfds += r.Units;
+        _peakMemfds = Math.Max(_peakMemfds, _memfds);
         if (r.Locked)
         {
             _lockedBytes += r.Bytes;

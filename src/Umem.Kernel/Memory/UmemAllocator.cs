@@ -33,26 +33,36 @@ public sealed partial class UmemAllocator : IDisposable
         _cache = new BackingCache(_options.CacheBytes, _options.CacheFds);
     }
 
+    /// <summary>
+    /// The grantPages that leaves the grant unit to the allocator: page units up to 64 pages, then power-of-two
+    /// units, at most 64 memfds per cookie (see docs/design.md, driver memory).
+    /// </summary>
+    public const int AutoGrantPages = 0;
+
     /// <summary>The options this allocator was made with.</summary>
     public UmemAllocatorOptions Options => _options;
 
     /// <summary>
     /// ddi_umem_alloc: allocates <paramref name="size"/> bytes rounded up to whole pages. With
-    /// <see cref="UmemFlags.NoSleep"/> a refusal throws <see cref="ErrnoException"/> (ENOMEM from the budget, or the
-    /// OS's errno); use <see cref="TryAlloc"/> to get no cookie instead. Without it, the call blocks until memory
-    /// is available.
+    /// <see cref="UmemFlags.NoSleep"/> a refusal throws <see cref="ErrnoException"/> (ENOMEM from the budget of
+    /// bytes, memfds and mappings, or the OS's errno); use <see cref="TryAlloc"/> to get no cookie instead. Without
+    /// it, the call blocks until memory is available; a request the budget can never hold fails at once (ENOMEM).
     /// </summary>
     /// <param name="size">Bytes wanted; must be positive (ddi_umem_alloc returns NULL for 0).</param>
     /// <param name="flags">DDI_UMEM_SLEEP / NOSLEEP, and PAGEABLE.</param>
     /// <param name="grantPages">
-    /// Pages per memfd: the smallest range that can be granted to a process on its own (Umem extension; the
-    /// default of 1 lets a driver export any page range separately, as the seed's driver does).
+    /// Pages per memfd: the smallest range that can be granted to a process on its own (Umem extension). The
+    /// default, <see cref="AutoGrantPages"/>, grants cookies of up to 64 pages by page (as the seed's driver needs)
+    /// and larger ones in power-of-two units, at most 64 per cookie. A driver that exports smaller pieces of a
+    /// larger cookie asks for them: <c>grantPages: 1</c> makes every page a memfd of its own.
     /// </param>
-    /// <exception cref="ArgumentOutOfRangeException">A size of 0 or less, or too large; grantPages below 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size of 0 or less, or too large; a negative grantPages.</exception>
     /// <exception cref="ArgumentException">Unknown flags, DDI_UMEM_TRASH among them.</exception>
-    /// <exception cref="ErrnoException">ENOMEM: larger than the whole budget, or NOSLEEP and no room; or the OS refused.</exception>
+    /// <exception cref="ErrnoException">
+    /// ENOMEM: more bytes, memfds or mappings than the whole budget, or NOSLEEP and no room; or the OS refused.
+    /// </exception>
     /// <exception cref="ObjectDisposedException">The allocator was disposed (also while waiting).</exception>
-    public UmemCookie Alloc(long size, UmemFlags flags, int grantPages = 1)
+    public UmemCookie Alloc(long size, UmemFlags flags, int grantPages = AutoGrantPages)
     {
         Request req = Validate(size, flags, grantPages);
         var ticket = new Ticket();
@@ -80,7 +90,7 @@ public sealed partial class UmemAllocator : IDisposable
     /// ddi_umem_alloc with DDI_UMEM_NOSLEEP as a Try-pattern: no cookie and no exception when the budget or the
     /// OS refuses. Argument errors still throw, a size of 0 among them.
     /// </summary>
-    public bool TryAlloc(long size, UmemFlags flags, [NotNullWhen(true)] out UmemCookie? cookie, int grantPages = 1)
+    public bool TryAlloc(long size, UmemFlags flags, [NotNullWhen(true)] out UmemCookie? cookie, int grantPages = AutoGrantPages)
     {
         Request req = Validate(size, flags | UmemFlags.NoSleep, grantPages);
         var ticket = new Ticket();
@@ -94,7 +104,7 @@ public sealed partial class UmemAllocator : IDisposable
     /// up the caller's place in line; those behind it move up.
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before memory was granted.</exception>
-    public ValueTask<UmemCookie> AllocAsync(long size, UmemFlags flags, int grantPages = 1, CancellationToken cancellationToken = default)
+    public ValueTask<UmemCookie> AllocAsync(long size, UmemFlags flags, int grantPages = AutoGrantPages, CancellationToken cancellationToken = default)
     {
         Request req = Validate(size, flags, grantPages);
         if (cancellationToken.IsCancellationRequested)
@@ -163,6 +173,8 @@ public sealed partial class UmemAllocator : IDisposable
                 PageableCount = _pageableCount,
                 LockedBytes = _lockedBytes,
                 LockedCount = _lockedCount,
+                Memfds = _memfds,
+                PeakMemfds = _peakMemfds,
                 PeakBytes = _peakBytes,
                 PeakPageableBytes = _peakPageableBytes,
                 PeakLockedBytes = _peakLockedBytes,
@@ -222,14 +234,16 @@ public sealed partial class UmemAllocator : IDisposable
             catch (ErrnoException e) when (IsOsRefusal(e.Errno))
             {
                 Interlocked.Increment(ref _osRefusals);
-                if (!req.NoSleep)
+                ErrnoException? never = NeverFromTheOs(req, e.Errno);
+                if (!req.NoSleep && never is null)
                 {
                     requeued = Requeue(req, ref ticket, generation);
                     return false;
                 }
-                Complete(Uncharge(req, released: false));
-                if (throwOnRefusal) throw;
-                return false;
+                Complete(Uncharge(req, released: false, endRetry: retry));
+                if (!throwOnRefusal) return false;
+                if (never is not null) throw never;
+                throw;
             }
             catch
             {
@@ -253,6 +267,21 @@ public sealed partial class UmemAllocator : IDisposable
             // Cached backing holds memory, fds and locked-memory quota of its own: give it back, try once more.
             return UmemBacking.Create(_options.Name, req.Bytes, req.GrantBytes, req.Locked);
         }
+    }
+
+    /// <summary>
+    /// An fd refusal for more memfds than the process may have open at all (its soft RLIMIT_NOFILE, lowered below
+    /// <see cref="UmemAllocatorOptions.MaxFds"/>): no release can make room, so even DDI_UMEM_SLEEP fails at once.
+    /// Null when waiting may help. The limit is read here only, on the refusal path.
+    /// </summary>
+    private static ErrnoException? NeverFromTheOs(in Request req, Errno errno)
+    {
+        if (errno != Errno.EMFILE) return null;
+        ulong soft = ProcessLimits.SoftFileLimit();
+        return (ulong)req.Units < soft
+            ? null
+            : new ErrnoException(Errno.EMFILE, $"ddi_umem_alloc({req.Bytes}, {Describe(req)})",
+                $"needs {req.Units} memfds, and RLIMIT_NOFILE allows {soft} open fds in all");
     }
 
     /// <summary>Errors that mean "not now": out of memory, locked-memory limit, fd limits. Others are bugs.</summary>
@@ -288,19 +317,25 @@ public sealed partial class UmemAllocator : IDisposable
             throw new ArgumentOutOfRangeException(nameof(size), size, "ddi_umem_alloc: size must be positive (a size of 0 returns NULL)");
         if ((flags & ~(UmemFlags.NoSleep | UmemFlags.Pageable)) != 0)
             throw new ArgumentException($"ddi_umem_alloc: unknown flags 0x{(int)flags:x} (DDI_UMEM_TRASH is not supported)", nameof(flags));
-        ArgumentOutOfRangeException.ThrowIfLessThan(grantPages, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(grantPages);
         // ddi_umem_alloc(9F): len = ptob(btopr(size)).
         long bytes = SystemPage.PagesToBytes(SystemPage.BytesToPagesRoundUp(size));
         if (bytes < size)
             throw new ArgumentOutOfRangeException(nameof(size), size, "ddi_umem_alloc: size is too large to round up to whole pages");
-        long grant = Math.Min(SystemPage.PagesToBytes(grantPages), bytes);
+        long grant = grantPages == AutoGrantPages
+            ? UmemBacking.AutoGrantBytes(bytes)
+            : Math.Min(SystemPage.PagesToBytes(grantPages), bytes);
         if ((bytes - 1) / grant >= Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(size), size, $"ddi_umem_alloc: too many grant units of {grant} bytes");
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
         return new Request(bytes, grant, (flags & UmemFlags.Pageable) == 0, (flags & UmemFlags.NoSleep) != 0);
     }
 
-    private readonly record struct Request(long Bytes, long GrantBytes, bool Locked, bool NoSleep);
+    private readonly record struct Request(long Bytes, long GrantBytes, bool Locked, bool NoSleep)
+    {
+        /// <summary>Memfds the backing has: each one fd and one mapping in the host.</summary>
+        public long Units => UmemBacking.UnitCount(Bytes, GrantBytes);
+    }
 
     /// <summary>A caller's place in line (its arrival number, kept across OS refusals) and how often the OS refused it.</summary>
     private record struct Ticket(long Number, int Refusals);

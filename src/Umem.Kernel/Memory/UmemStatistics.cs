@@ -15,6 +15,12 @@ public readonly record struct UmemStatistics
     /// <summary>Bytes of live locked memory.</summary>
     public long LockedBytes { get; init; }
 
+    /// <summary>Memfds of live cookies (each one fd and one mapping of the host), counted from the charge.</summary>
+    public long Memfds { get; init; }
+
+    /// <summary>Highest <see cref="Memfds"/> seen.</summary>
+    public long PeakMemfds { get; init; }
+
     /// <summary>Highest <c>PageableBytes + LockedBytes</c> seen.</summary>
     public long PeakBytes { get; init; }
 

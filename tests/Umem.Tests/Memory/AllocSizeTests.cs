@@ -93,12 +93,13 @@ public sealed class AllocSizeTests
     }
 
     [Theory]
-    [InlineData(0)]
+    [InlineData(-1)]
     [InlineData(-3)]
-    public void GrantPagesBelowOneIsRefused(int grantPages)
+    public void NegativeGrantPagesAreRefused(int grantPages)
     {
         using var allocator = new UmemAllocator();
         Assert.Throws<ArgumentOutOfRangeException>(() => allocator.Alloc(Page, UmemFlags.Sleep, grantPages));
+        Assert.Equal(0, allocator.GetStatistics().TotalAllocations);
     }
 
     [Fact]

@@ -12,7 +12,8 @@ namespace Umem.Tests.Memory;
 public sealed class BudgetPropertyTests
 {
     private static readonly int Page = SystemPage.Size;
-    private const int MaxPages = 8, MaxLockedPages = 4;
+    // Cookies of up to 4 pages are one memfd per page, so the memfd limit binds before the byte budget at times.
+    private const int MaxPages = 8, MaxLockedPages = 4, MaxFds = 6;
 
     /// <summary>One step of a thread's program.</summary>
     /// <param name="Free">Free a held cookie (the one at <paramref name="Pick"/> modulo the count) instead of allocating.</param>
@@ -37,7 +38,7 @@ public sealed class BudgetPropertyTests
         {
             using var allocator = new UmemAllocator(Options(cachePages));
             var held = new List<UmemCookie>();
-            long locked = 0, pageable = 0, lockedCount = 0, pageableCount = 0, peak = 0, peakLocked = 0, peakPageable = 0, allocations = 0;
+            long locked = 0, pageable = 0, lockedCount = 0, pageableCount = 0, peak = 0, peakLocked = 0, peakPageable = 0, allocations = 0, memfds = 0;
             foreach (var step in steps)
             {
                 if (step.Free)
@@ -47,11 +48,13 @@ public sealed class BudgetPropertyTests
                     held.Remove(c);
                     allocator.Free(c);
                     if (c.Type == UmemCookieType.KmemNonPageable) { locked -= c.Size; lockedCount--; } else { pageable -= c.Size; pageableCount--; }
+                    memfds -= c.Size / Page;
                 }
                 else
                 {
                     long bytes = step.Pages * (long)Page;
-                    bool fits = locked + pageable + bytes <= MaxPages * (long)Page && (!step.Locked || locked + bytes <= MaxLockedPages * (long)Page);
+                    bool fits = locked + pageable + bytes <= MaxPages * (long)Page && (!step.Locked || locked + bytes <= MaxLockedPages * (long)Page)
+                        && memfds + step.Pages <= MaxFds;
                     bool got = allocator.TryAlloc(bytes - (step.Pick % 2), step.Locked ? UmemFlags.NoSleep : UmemFlags.Pageable, out var c);
                     Assert.Equal(fits, got);
                     if (!got) continue;
@@ -60,12 +63,13 @@ public sealed class BudgetPropertyTests
                     held.Add(c!);
                     allocations++;
                     if (step.Locked) { locked += bytes; lockedCount++; } else { pageable += bytes; pageableCount++; }
+                    memfds += step.Pages;
                     peak = Math.Max(peak, locked + pageable);
                     peakLocked = Math.Max(peakLocked, locked);
                     peakPageable = Math.Max(peakPageable, pageable);
                 }
                 var s = allocator.GetStatistics();
-                Assert.Equal((locked, lockedCount, pageable, pageableCount), (s.LockedBytes, s.LockedCount, s.PageableBytes, s.PageableCount));
+                Assert.Equal((locked, lockedCount, pageable, pageableCount, memfds), (s.LockedBytes, s.LockedCount, s.PageableBytes, s.PageableCount, s.Memfds));
                 Assert.Equal((peak, peakLocked, peakPageable, allocations), (s.PeakBytes, s.PeakLockedBytes, s.PeakPageableBytes, s.TotalAllocations));
                 Assert.InRange(s.CachedBytes, 0, cachePages * (long)Page);
             }
@@ -100,6 +104,7 @@ public sealed class BudgetPropertyTests
             Assert.InRange(s.PeakPageableBytes, results.Max(r => r.MaxSeenPageable), MaxPages * (long)Page);
             Assert.True(s.PeakBytes <= s.PeakLockedBytes + s.PeakPageableBytes);
             Assert.True(s.PeakLockedBytes <= s.PeakBytes && s.PeakPageableBytes <= s.PeakBytes);
+            Assert.InRange(s.PeakMemfds, 0, MaxFds);
         }, iter: 60, threads: 1);
     }
 
@@ -108,12 +113,13 @@ public sealed class BudgetPropertyTests
         MaxBytes = MaxPages * (long)Page,
         MaxLockedBytes = MaxLockedPages * (long)Page,
         CacheBytes = cachePages * (long)Page,
+        MaxFds = MaxFds,
         Name = "umem-property",
     };
 
     private static void AssertAllReturned(UmemStatistics s)
     {
-        Assert.Equal((0L, 0L, 0L, 0L), (s.LockedBytes, s.LockedCount, s.PageableBytes, s.PageableCount));
+        Assert.Equal((0L, 0L, 0L, 0L, 0L), (s.LockedBytes, s.LockedCount, s.PageableBytes, s.PageableCount, s.Memfds));
         Assert.Equal((0, 0L), (s.Waiters, s.DeferredCount));
     }
 
