@@ -105,6 +105,28 @@ public sealed class DeviceDirectoryGuardTests : IDisposable
         Assert.Contains($"owned by uid 0, not the host's uid {Nobody}", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AHostThatIsNotRootMakesPrivateParentsAndRefusesAnotherUsersDirectory()
+    {
+        string mine = Path.Combine(_base, "nobody");
+        Directory.CreateDirectory(mine);
+        Chown(mine, Nobody);
+        string dev = Path.Combine(mine, "umem", "dev");
+        var mode0755 = (UnixFileMode)Convert.ToInt32("755", 8);
+        using (var host = ChildProcess.Start(ChildProcess.DotNet, [TestPaths.CliDll, "host", "--dev-dir", dev], Nobody))
+            TestHost.WaitUntil(() => Directory.Exists(dev) && File.GetUnixFileMode(dev) == mode0755, "the device directory of a host running as nobody");
+        Assert.Equal((Nobody, "0700"), (Stat(Path.Combine(mine, "umem")).Uid, Stat(Path.Combine(mine, "umem")).Permissions));
+        Assert.Equal((Nobody, "0755"), (Stat(dev).Uid, Stat(dev).Permissions));
+
+        string theirs = Path.Combine(_base, "theirs");
+        Directory.CreateDirectory(theirs);
+        Chown(theirs, 1000);
+        using var refused = ChildProcess.Start(ChildProcess.DotNet, [TestPaths.CliDll, "host", "--dev-dir", Path.Combine(theirs, "dev")], Nobody);
+        string output = string.Join('\n', refused.ReadToEnd());
+        Assert.NotEqual(0, refused.WaitForExit());
+        Assert.Contains($"{theirs} is owned by uid 1000, not by root or uid {Nobody}", output + refused.StandardError, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("relative/dev")]
     [InlineData("/tmp/../tmp/dev")]
@@ -133,7 +155,7 @@ public sealed class DeviceDirectoryGuardTests : IDisposable
 
     private static FileStatus Stat(string path)
     {
-        using var fd = TrustedPath.Open(path, ProcessHardening.EffectiveUid, out var status);
+        using var fd = TrustedPath.Open(path, Nobody, out var status);
         return status;
     }
 
