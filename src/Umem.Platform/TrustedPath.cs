@@ -39,11 +39,11 @@ public static class TrustedPath
     }
 
     /// <summary>The exception for <paramref name="path"/> failing a check: "PATH: ERRNO (reason: remedy)".</summary>
-    public static ErrnoException Fail(Errno errno, string path, string reason, string? remedy) =>
+    internal static ErrnoException Fail(Errno errno, string path, string reason, string? remedy) =>
         new(errno, path, remedy is null ? reason : $"{reason}: {remedy}");
 
     /// <summary>The components of an absolute path; "." and ".." are refused, so a check sees the path the kernel walks.</summary>
-    public static string[] Split(string path)
+    private static string[] Split(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
