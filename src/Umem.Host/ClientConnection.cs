@@ -189,9 +189,11 @@ internal sealed partial class ClientConnection
         _admittedUid = peerCredentials.Uid;
         try
         {
-            var peer = PeerIdentity.Resolve(peerCredentials, out uint[] groups, out problem);
-            // The project and zone follow from who the process is (project(5), the zones file).
-            cred = _controls.CreateCred(peer.Pid, peer.Uid, peer.Gid, peer.Model) with { Groups = groups };
+            // From the kernel only, through the peer's pidfd (a reused pid is never taken for it); nothing a client
+            // names is opened. The project and zone follow from who the process is (project(5), the zones file).
+            var peer = PeerIdentity.Resolve(_channel.Handle);
+            problem = peer.Problem;
+            cred = _controls.CreateCred(peer.Pid, peer.Uid, peer.Gid, peer.Model) with { Groups = peer.Groups };
         }
         catch (ErrnoException e)
         {

@@ -52,9 +52,7 @@ public sealed class DeviceHost : IAsyncDisposable
         _log = (ILogger?)logger ?? NullLogger.Instance;
         _admission = new ConnectionAdmission(_options.MaxConnections, _options.MaxConnectionsPerUid);
         Harden();
-        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
-            | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
-        Directory.CreateDirectory(_options.DeviceDirectory, mode);
+        DeviceDirectoryGuard.Prepare(_options.DeviceDirectory);
         _readiness = new EpollReadiness();
         Log.Started(_log, _options.DeviceDirectory, ProcessHardening.EffectiveUid);
         Log.TrustModel(_log, ProcessHardening.EffectiveUid);

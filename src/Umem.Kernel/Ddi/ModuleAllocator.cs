@@ -30,10 +30,12 @@ public sealed class ModuleAllocator
     /// <summary>
     /// ddi_umem_alloc(9F): <paramref name="size"/> bytes rounded up to whole pages, zero-filled; locked unless
     /// <see cref="UmemFlags.Pageable"/>. With <see cref="UmemFlags.NoSleep"/> a refusal throws (ENOMEM); use
-    /// <see cref="TryAlloc"/> for the DDI's NULL. The caller arguments are filled in by the compiler and name the
-    /// allocation site in a leak report.
+    /// <see cref="TryAlloc"/> for the DDI's NULL. <paramref name="grantPages"/> (a Umem extension) is the smallest
+    /// piece a process can be granted on its own: by default pages for cookies of up to 64 pages, larger power-of-two
+    /// units beyond, so a cookie has at most 64 memfds; pass 1 to export any page of a larger cookie separately.
+    /// The caller arguments are filled in by the compiler and name the allocation site in a leak report.
     /// </summary>
-    public UmemCookie Alloc(long size, UmemFlags flags, int grantPages = 1,
+    public UmemCookie Alloc(long size, UmemFlags flags, int grantPages = UmemAllocator.AutoGrantPages,
         [CallerMemberName] string caller = "", [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
     {
         ThrowIfClosed();
@@ -42,8 +44,11 @@ public sealed class ModuleAllocator
         return cookie;
     }
 
-    /// <summary>ddi_umem_alloc(9F) with DDI_UMEM_NOSLEEP: false (the DDI's NULL) when memory is not available now.</summary>
-    public bool TryAlloc(long size, UmemFlags flags, [NotNullWhen(true)] out UmemCookie? cookie, int grantPages = 1,
+    /// <summary>
+    /// ddi_umem_alloc(9F) with DDI_UMEM_NOSLEEP: false (the DDI's NULL) when memory is not available now or the size
+    /// is 0. <paramref name="grantPages"/> as for <see cref="Alloc"/>.
+    /// </summary>
+    public bool TryAlloc(long size, UmemFlags flags, [NotNullWhen(true)] out UmemCookie? cookie, int grantPages = UmemAllocator.AutoGrantPages,
         [CallerMemberName] string caller = "", [CallerFilePath] string file = "", [CallerLineNumber] int line = 0)
     {
         ThrowIfClosed();

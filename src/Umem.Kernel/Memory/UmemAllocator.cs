@@ -88,10 +88,16 @@ public sealed partial class UmemAllocator : IDisposable
 
     /// <summary>
     /// ddi_umem_alloc with DDI_UMEM_NOSLEEP as a Try-pattern: no cookie and no exception when the budget or the
-    /// OS refuses. Argument errors still throw, a size of 0 among them.
+    /// OS refuses, and for a size of 0 (ddi_umem_alloc(9F) returns NULL for it, so a ported NULL check works).
+    /// Other argument errors still throw, a negative size among them.
     /// </summary>
     public bool TryAlloc(long size, UmemFlags flags, [NotNullWhen(true)] out UmemCookie? cookie, int grantPages = AutoGrantPages)
     {
+        if (size == 0)
+        {
+            cookie = null;
+            return false;
+        }
         Request req = Validate(size, flags | UmemFlags.NoSleep, grantPages);
         var ticket = new Ticket();
         cookie = null;

@@ -7,6 +7,9 @@ internal static partial class Interop
 {
     internal const int SO_PEERCRED = 17;
 
+    /// <summary>SO_PEERPIDFD (Linux 6.5): a pidfd of the process that connected.</summary>
+    internal const int SO_PEERPIDFD = 77;
+
     /// <summary>struct ucred (SO_PEERCRED).</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct ucred

@@ -1,8 +1,6 @@
 using Umem.Host;
 using Umem.Kernel;
 using Umem.Kernel.Ddi;
-using Umem.Kernel.Modules;
-using Umem.Kernel.ResourceControls;
 
 namespace Umem.Tests.Ddi;
 
@@ -46,9 +44,6 @@ public sealed class NodeAccessTests
     [Fact]
     public void TheDeviceDirectoryMustBeAbsolute()
     {
-        using var allocator = new Umem.Kernel.Memory.UmemAllocator();
-        using var kernel = new UmemKernel(allocator);
-        var controls = ResourceControlRegistry.Load(null, null);
-        Assert.Throws<ArgumentException>(() => new DeviceHost(kernel, controls, new DeviceHostOptions { DeviceDirectory = "relative" }));
+        Assert.Throws<ArgumentException>(() => UmemSystem.Start(new UmemSystemOptions { Host = { DeviceDirectory = "relative" } }));
     }
 }

@@ -31,10 +31,7 @@ public sealed class LingerTests
     {
         var options = new DeviceHostOptions { LingerSpin = TimeSpan.FromMicroseconds(spinMicroseconds) };
         options.DeviceDirectory = Path.Combine(TestHost.NewDirectory(), "dev");
-        using var allocator = new Umem.Kernel.Memory.UmemAllocator();
-        using var kernel = new Umem.Kernel.Modules.UmemKernel(allocator);
-        var controls = Umem.Kernel.ResourceControls.ResourceControlRegistry.Load(null, null);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new DeviceHost(kernel, controls, options));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => UmemSystem.Start(new UmemSystemOptions { Host = options }));
         Assert.Equal(name, e.ParamName);
     }
 }

@@ -1,5 +1,6 @@
 using Umem.Host;
 using Umem.Kernel;
+using Umem.Platform;
 
 namespace Umem.Tests.Host;
 
@@ -7,27 +8,50 @@ namespace Umem.Tests.Host;
 public sealed class PeerIdentityTests
 {
     [Theory]
-    [InlineData("qemu-i386 ./prog", "./prog")]
-    [InlineData("qemu-i386 -L / ./prog arg", "./prog")]
-    [InlineData("qemu-i386-static -cpu max -L /usr/i686 -E A=B -U C -0 name /opt/p -x", "/opt/p")]
-    [InlineData("qemu-i386 -strace -singlestep --L / prog", "prog")]
-    [InlineData("qemu-i386 -d in_asm -D /tmp/log -- -weird", "-weird")]
-    [InlineData("/usr/libexec/qemu-binfmt/i386-binfmt-P /usr/bin/prog prog", "/usr/bin/prog")]
-    public void TheProgramAnEmulatorRuns(string cmdline, string program) =>
-        Assert.Equal(program, PeerIdentity.FindEmulatedProgram(cmdline.Split(' ')));
+    [InlineData("qemu-i386", DataModel.ILP32)]
+    [InlineData("qemu-i386-static", DataModel.ILP32)]
+    [InlineData("qemu-arm", DataModel.ILP32)]
+    [InlineData("qemu-mipsn32el", DataModel.ILP32)]
+    [InlineData("qemu-x86_64", DataModel.LP64)]
+    [InlineData("qemu-aarch64-static", DataModel.LP64)]
+    [InlineData("qemu-riscv64", DataModel.LP64)]
+    public void AnEmulatorsTargetDecidesItsGuestsModel(string name, DataModel model) =>
+        Assert.Equal(model, PeerIdentity.EmulatorModel(name));
 
     [Theory]
-    [InlineData("qemu-i386")]
-    [InlineData("qemu-i386 -L /")]
-    [InlineData("qemu-i386 -strace")]
-    public void NoProgramIsNull(string cmdline) => Assert.Null(PeerIdentity.FindEmulatedProgram(cmdline.Split(' ')));
+    [InlineData("qemu-x")]
+    [InlineData("qemu-")]
+    [InlineData("qemu-i386-static-static")]
+    [InlineData("xqemu-i386")]
+    [InlineData("qemu-system-i386")]
+    [InlineData("bash")]
+    public void OtherNamesAreNoEmulator(string name) => Assert.Null(PeerIdentity.EmulatorModel(name));
+
+    [Theory]
+    [InlineData(new byte[] { 0x7F, 0x45, 0x4C, 0x46, 1 }, DataModel.ILP32)]
+    [InlineData(new byte[] { 0x7F, 0x45, 0x4C, 0x46, 2, 1, 1 }, DataModel.LP64)]
+    [InlineData(new byte[] { 0x7F, 0x45, 0x4C, 0x46, 3 }, null)]
+    [InlineData(new byte[] { 0x7F, 0x45, 0x4C, 0x46 }, null)]
+    [InlineData(new byte[] { 0x23, 0x21, 0x2F, 0x62, 1 }, null)] // "#!/b"
+    public void TheElfClassByte(byte[] ident, DataModel? model) => Assert.Equal(model, PeerIdentity.ElfClassModel(ident));
+
+    [Fact]
+    public void SupplementaryGroupsFromStatus()
+    {
+        Assert.Equal([4u, 24u, 1000u], PeerIdentity.ParseGroups("Name:\tx\nUid:\t0\t0\t0\t0\nGroups:\t4 24 1000 \nNgid:\t0\n"));
+        Assert.Empty(PeerIdentity.ParseGroups("Groups:\t\n"));
+        Assert.Empty(PeerIdentity.ParseGroups("Name:\tx\n"));
+        Assert.Throws<FormatException>(() => PeerIdentity.ParseGroups("Groups:\tx\n"));
+    }
 
     [Fact]
     public void ThisProcessIs64Bit()
     {
-        Assert.Equal(DataModel.LP64, PeerIdentity.DetectDataModel(Environment.ProcessId, out var problem));
-        Assert.Null(problem);
-        Assert.Null(PeerIdentity.DetectDataModel(int.MaxValue, out problem));
-        Assert.NotNull(problem);
+        using (var self = ProcessDirectory.Open(Environment.ProcessId))
+        {
+            Assert.Equal(DataModel.LP64, PeerIdentity.DetectDataModel(self, out var problem));
+            Assert.Null(problem);
+        }
+        Assert.Equal(Errno.ENOENT, Assert.Throws<ErrnoException>(() => ProcessDirectory.Open(int.MaxValue)).Errno);
     }
 }

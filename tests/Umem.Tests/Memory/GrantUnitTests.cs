@@ -1,3 +1,4 @@
+using Umem.Kernel;
 using Umem.Kernel.Ddi;
 using Umem.Kernel.Memory;
 using Umem.Platform;
