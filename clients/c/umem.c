@@ -89,6 +89,28 @@ static uint32_t next_seq(umem_dev *d)
     return ++d->seq;
 }
 
+/*
+ * A refusal of a no-reply MUNMAP sent before request `seq`: the host's last message on the connection
+ * (docs/protocol.md), read where the reply to a later request was expected.
+ */
+static int is_refused_noreply(const umem_dev *d, const struct umem_msg *m, uint32_t seq)
+{
+    return d->noreply && m->type == (UMEM_MUNMAP | UMEM_REPLY_FLAG) && m->error != 0 &&
+           m->seq - d->noreply_seq < seq - d->noreply_seq; /* in [noreply_seq, seq), modulo 2^32 */
+}
+
+/*
+ * After a send failed because the host closed the connection: is the reason a refusal of a no-reply MUNMAP,
+ * still queued on our side? (Read without waiting; the connection is being closed anyway.)
+ */
+static int refusal_queued(umem_dev *d)
+{
+    uint8_t buf[64];
+    struct umem_msg m;
+    ssize_t n = recv(d->sock, buf, sizeof buf, MSG_DONTWAIT);
+    return n > 0 && umem_decode(buf, (size_t)n, &m) == 0 && is_refused_noreply(d, &m, d->seq);
+}
+
 /* Sends one message, with one fd when fd >= 0. */
 static int send_msg(umem_dev *d, const uint8_t *buf, size_t len, int fd)
 {
@@ -112,8 +134,10 @@ static int send_msg(umem_dev *d, const uint8_t *buf, size_t len, int fd)
     do
         n = sendmsg(d->sock, &mh, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return fail(d, -errno);
+    if (n < 0) {
+        int err = -errno; /* EPIPE: the host had closed; after refusing a no-reply MUNMAP, say so as receive() does */
+        return fail(d, d->noreply && (err == -EPIPE || err == -ECONNRESET) && refusal_queued(d) ? -ECONNRESET : err);
+    }
     return n == (ssize_t)len ? 0 : fail(d, -EMSGSIZE);
 }
 
@@ -157,16 +181,6 @@ static int recv_msg(umem_dev *d, uint8_t *buf, size_t cap, int *fds, size_t max_
         memcpy(fds, got, ngot * sizeof(int));
     *nfds = ngot;
     return (int)n;
-}
-
-/*
- * A refusal of a no-reply MUNMAP sent before request `seq`: the host's last message on the connection
- * (docs/protocol.md), read where the reply to a later request was expected.
- */
-static int is_refused_noreply(const umem_dev *d, const struct umem_msg *m, uint32_t seq)
-{
-    return d->noreply && m->type == (UMEM_MUNMAP | UMEM_REPLY_FLAG) && m->error != 0 &&
-           m->seq - d->noreply_seq < seq - d->noreply_seq; /* in [noreply_seq, seq), modulo 2^32 */
 }
 
 /*

@@ -57,7 +57,7 @@ int umem_mmap(umem_dev *dev, uint64_t offset, size_t length, int prot, int flags
  * When the range covers all that is left of the mapping, the host is told with one MUNMAP without a reply
  * (docs/protocol.md) and 0 is returned: the host handles it before the next request on `dev`, and refuses
  * it only if its idea of the mapping is not ours, in which case it closes the connection and the next
- * request returns -ECONNRESET (or -EPIPE). A head, tail or hole is sent with one MUNMAP per still-mapped
+ * request returns -ECONNRESET. A head, tail or hole is sent with one MUNMAP per still-mapped
  * piece, waiting for the reply, and the host's error is returned.
  */
 int umem_munmap(umem_dev *dev, void *addr, size_t length);
