@@ -200,6 +200,16 @@ static void test_mixed(umem_dev *d)
     }
     tap_check(all, "each page lands where the host has it");
     umem_munmap(d, a, 15 * ps);
+    r = umem_mmap(d, 295 * ps, 15 * ps, PROT_READ, MAP_SHARED | MAP_POPULATE, &a, NULL);
+    if (tap_check(r == 0, "the same with MAP_POPULATE (not sent: the host takes MAP_SHARED only): %s", name(r))) {
+        all = 1;
+        for (size_t i = 0; i < 15; i++)
+            all &= *u64_at(a, i) == 0x7000 + i;
+        tap_check(all, "the pre-faulted pages are the host's");
+        umem_munmap(d, a, 15 * ps);
+    }
+    r = umem_mmap(d, 295 * ps, 15 * ps, PROT_READ, MAP_SHARED | MAP_FIXED, &a, NULL);
+    tap_check(r == -EINVAL, "other mmap flags are refused: %s", name(r));
     r = umem_mmap(d, 305 * ps, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, &a, NULL);
     if (tap_check(r == 0, "mmap inside the big memfd (fd_offset 5 pages): %s", name(r))) {
         poke(d, 306 * ps, 0x306);
