@@ -377,7 +377,7 @@ internal sealed class UmemConnection
     private ReadOnlySpan<byte> ReceiveReply(MessageType type, uint seq, List<SafeFd>? fds, in CallInfo call)
     {
         var reply = ReceiveReplyOrErrno(type, seq, fds, call, out int errno, out bool dropped);
-        if (dropped) throw Broken(Errno.EBADMSG, call, "the reply was truncated");
+        if (dropped) throw Broken(Errno.EMSGSIZE, call, "the reply was truncated");
         return errno != 0 ? throw new ErrnoException((Errno)errno, call.ToString()) : reply;
     }
 
