@@ -2,22 +2,24 @@
 # The C client's map request beside its floor (clients/c/bench/map_bench.c), through the real host: starts
 # `Umem.TestApp host DIR noevents` (the device host over the test device) and `Umem.TestApp fdserver PATH` (the
 # floor), then runs each map_bench binary given, in turn, RUNS times (default: the 64-bit build, 3 runs).
-#   usage: bench/cclient-map.sh [-r RUNS] [-n ROUNDS N] [MAP_BENCH...]
+#   usage: bench/cclient-map.sh [-r RUNS] [-n ROUNDS N] [-p PAGES] [MAP_BENCH...]
+# With -p, the device has PAGES one-page segments and map_bench also maps all of them (map_big).
 # Needs a Release build of tests/Umem.TestApp (dotnet build tests/Umem.TestApp -c Release) and clients/c/build.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-runs=3 rounds=15 n=2000
+runs=3 rounds=15 n=2000 pages=
 while [ $# -gt 0 ]; do
     case $1 in
     -r) runs=$2; shift 2 ;;
     -n) rounds=$2 n=$3; shift 3 ;;
+    -p) pages=$2; shift 2 ;;
     *) break ;;
     esac
 done
 [ $# -gt 0 ] || set -- "$root/clients/c/build/64/map_bench"
 app="$root/tests/Umem.TestApp/bin/Release/net10.0/Umem.TestApp.dll"
 dir=$(mktemp -d)
-coproc HOST { exec dotnet "$app" host "$dir/dev" noevents; }
+coproc HOST { exec dotnet "$app" host "$dir/dev" noevents ${pages:+pages=$pages}; }
 host_pid=$HOST_PID
 dotnet "$app" fdserver "$dir/floor" > "$dir/floor.out" &
 floor_pid=$!
@@ -29,7 +31,7 @@ echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(n
 for ((i = 1; i <= runs; i++)); do
     for b in "$@"; do
         echo "## run $i: $b"
-        "$b" "$device" "$dir/floor" "$rounds" "$n"
+        "$b" "$device" "$dir/floor" "$rounds" "$n" $pages
     done
 done
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -7,7 +7,7 @@ namespace Umem.TestApp;
 /// <summary>
 /// An application using the client library, driven line by line: open PATH [r|w|rw] | map OFF LEN r|rw|none [populate] |
 /// fill M OFF LEN BYTE | get M OFF | find M OFF LEN BYTE (first index in the range holding another byte, -1 if none) | unmap M OFF LEN | dispose M | memory M | memget K OFF | ioctl CMD HEX OUTMAX |
-/// register LEN | bfill B OFF LEN BYTE | bget B OFF | hog FREE (take every fd but FREE) | unhog | close | pid | bits | quit.
+/// register LEN | bfill B OFF LEN BYTE | bget B OFF | hog FREE (take every fd but FREE) | unhog | nofile [SOFT] (RLIMIT_NOFILE) | close | pid | bits | quit.
 /// </summary>
 internal static class ClientCommands
 {
@@ -45,6 +45,7 @@ internal static class ClientCommands
                     "pid" => "ok " + Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
                     "bits" => "ok " + (IntPtr.Size * 8).ToString(CultureInfo.InvariantCulture),
                     "hog" => Hog(hogged, I(a[1])),
+                    "nofile" => NoFile(a.Length > 1 ? L(a[1]) : -1),
                     "unhog" => Ok(() => Unhog(hogged)),
                     "quit" => "bye",
                     _ => "err EINVAL unknown command " + a[0],
@@ -83,6 +84,19 @@ internal static class ClientCommands
             hogged.RemoveAt(0);
         }
         return "ok " + hogged.Count.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Sets the soft RLIMIT_NOFILE (when <paramref name="soft"/> is not -1); answers "ok SOFT HARD".</summary>
+    private static unsafe string NoFile(long soft)
+    {
+        Interop.rlimit lim;
+        if (Interop.getrlimit(Interop.RLIMIT_NOFILE, &lim) < 0) throw new ErrnoException(Interop.LastErrno, "getrlimit");
+        if (soft >= 0)
+        {
+            lim.rlim_cur = (ulong)soft;
+            if (Interop.setrlimit(Interop.RLIMIT_NOFILE, &lim) < 0) throw new ErrnoException(Interop.LastErrno, "setrlimit");
+        }
+        return FormattableString.Invariant($"ok {lim.rlim_cur} {lim.rlim_max}");
     }
 
     private static void Unhog(List<Microsoft.Win32.SafeHandles.SafeFileHandle> hogged)

@@ -13,9 +13,11 @@ internal static class HostCommand
     private const UnixFileMode Mode0666 = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead
         | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
 
-    internal static int Run(string directory, bool noEvents)
+    internal static int Run(string directory, bool noEvents, int pages = 0)
     {
-        using var service = TestDeviceService.Default(recordEvents: !noEvents);
+        using var service = pages > 0
+            ? new TestDeviceService(Enumerable.Repeat(3, pages).ToArray(), recordEvents: !noEvents)
+            : TestDeviceService.Default(recordEvents: !noEvents);
         var host = new DeviceHost(service, new DeviceHostOptions { DeviceDirectory = directory });
         string path = host.Publish(new MinorNode("test0", 0, 0, Mode0666));
         Console.WriteLine($"ready {Environment.ProcessId} {path}");

@@ -2,7 +2,7 @@
  * map_bench.c - the C client's map request beside its floor, interleaved so both see the same load (the C twin of
  * bench/Umem.Bench/Interleaved/MapRequestInterleaved.cs; bench/README.md has the figures).
  *
- * usage: map_bench DEVICE FLOOR ROUNDS N
+ * usage: map_bench DEVICE FLOOR ROUNDS N [PAGES]
  *   DEVICE  a device node served by the real host (`Umem.TestApp host DIR noevents`: node test0)
  *   FLOOR   the floor server's socket (`Umem.TestApp fdserver PATH`: 16 bytes back and one memfd, or no memfd
  *           when the request's first byte is 1)
@@ -12,7 +12,8 @@
  *   ioctl          umem_ioctl echo of one byte (no memory)
  *   floor_plain    a bare 16-byte round trip to FLOOR
  * and prints, per operation, the best and the median round in µs per operation, and the ratios of map_unmap to
- * floor_fd and of ioctl to floor_plain.
+ * floor_fd and of ioctl to floor_plain. With PAGES (a device of that many one-page segments: `host DIR noevents
+ * pages=N`), one more operation, map_big: umem_mmap of PAGES pages, a write to each, umem_munmap (no floor).
  */
 #define _GNU_SOURCE
 #include "../umem.h"
@@ -28,12 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { MAP_UNMAP, FLOOR_FD, IOCTL, FLOOR_PLAIN, OPS };
-static const char *const op_names[OPS] = { "map_unmap", "floor_fd", "ioctl", "floor_plain" };
+enum { MAP_UNMAP, FLOOR_FD, IOCTL, FLOOR_PLAIN, MAP_BIG, OPS };
+static const char *const op_names[OPS] = { "map_unmap", "floor_fd", "ioctl", "floor_plain", "map_big" };
 
 static umem_dev *dev;
 static int floor_sock;
-static size_t ps;
+static size_t ps, big_pages;
 
 static double now_us(void)
 {
@@ -101,6 +102,13 @@ static void run(int op)
     case FLOOR_FD:
         floor_trip(1);
         break;
+    case MAP_BIG:
+        r = umem_mmap(dev, 0, big_pages * ps, PROT_READ | PROT_WRITE, MAP_SHARED, &a, NULL);
+        for (size_t i = 0; r == 0 && i < big_pages; i++)
+            ((volatile uint8_t *)a)[i * ps]++;
+        if (r == 0)
+            r = umem_munmap(dev, a, big_pages * ps);
+        break;
     case IOCTL: {
         char in = 1, out;
         r = umem_ioctl(dev, 1, &in, 1, &out, 1, NULL, NULL);
@@ -122,29 +130,32 @@ static int cmp(const void *x, const void *y)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: map_bench DEVICE FLOOR ROUNDS N\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: map_bench DEVICE FLOOR ROUNDS N [PAGES]\n");
         return 2;
     }
     ps = (size_t)sysconf(_SC_PAGESIZE);
     int rounds = atoi(argv[3]), n = atoi(argv[4]);
+    big_pages = argc == 6 ? strtoul(argv[5], NULL, 10) : 0;
+    int ops = big_pages > 0 ? OPS : MAP_BIG;
     int r = umem_open(argv[1], O_RDWR, &dev);
     if (r != 0)
         die(argv[1], r);
     floor_sock = connect_floor(argv[2]);
     double *us = calloc((size_t)rounds * OPS, sizeof *us);
-    for (int op = 0; op < OPS; op++) /* warm-up */
-        for (int i = 0; i < n; i++)
+    int reps[OPS] = { n, n, n, n, (n + 99) / 100 }; /* a big map costs about as much as 100 small ones */
+    for (int op = 0; op < ops; op++) /* warm-up */
+        for (int i = 0; i < reps[op]; i++)
             run(op);
     for (int round = 0; round < rounds; round++)
-        for (int op = 0; op < OPS; op++) {
+        for (int op = 0; op < ops; op++) {
             double t0 = now_us();
-            for (int i = 0; i < n; i++)
+            for (int i = 0; i < reps[op]; i++)
                 run(op);
-            us[op * rounds + round] = (now_us() - t0) / n;
+            us[op * rounds + round] = (now_us() - t0) / reps[op];
         }
     double best[OPS], median[OPS];
-    for (int op = 0; op < OPS; op++) {
+    for (int op = 0; op < ops; op++) {
         qsort(us + op * rounds, (size_t)rounds, sizeof *us, cmp);
         best[op] = us[op * rounds];
         median[op] = us[op * rounds + rounds / 2];

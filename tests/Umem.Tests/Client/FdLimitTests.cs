@@ -37,6 +37,24 @@ public sealed class FdLimitTests
         TestHost.WaitUntil(() => host.Service.LiveMappings == 0, "the mappings to go");
     }
 
+    /// <summary>
+    /// A soft limit lowered after start (the runtime raised it to the hard one at start) with no room for one message's
+    /// fds is raised to the hard limit before the map is asked.
+    /// </summary>
+    [Fact]
+    public async Task ASoftLimitWithoutRoomIsRaisedToTheHardOne()
+    {
+        await using var host = TestHost.Start(Enumerable.Repeat(3, Wire.MaxSegments).ToArray());
+        using var c = StartClient("1024:4096");
+        c.Ok($"open {host.Path}");
+        Assert.Equal("100 4096", c.Ok("nofile 100"));
+        Assert.Equal("0", c.Ok($"map 0 {MaxMap} rw"));
+        Assert.Equal("4096 4096", c.Ok("nofile"));
+        c.Ok($"fill 0 {MaxMap - Page} 1 5");
+        Assert.Equal(5, host.Service.Kernel(MaxMap - Page, 1)[0]);
+        Assert.Equal("bye", c.Command("quit"));
+    }
+
     /// <summary>A hard limit with no room for one message's fds fails that map with EMFILE before it is asked; the device stays usable.</summary>
     [Fact]
     public async Task AHardLimitWithoutRoomFailsTheOneMapWithEmfile()
