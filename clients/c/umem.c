@@ -6,6 +6,15 @@
  * was. Anything that breaks the request/reply pairing (a malformed or unexpected reply, wrong fds, a lost
  * connection) closes the connection at once (fail()), since no later reply could be trusted, and closes
  * every fd that arrived with the bad message.
+ *
+ * Two local failures keep the connection: an MMAP whose fds cannot all be received (RLIMIT_NOFILE; fd_room
+ * checks first, and the kernel's MSG_CTRUNC is handled too) or cannot be mapped. The rest of the reply is then
+ * read and its fds closed, so the stream stays in step, and the host is told to forget the mapping.
+ *
+ * MUNMAPs that nobody could act on an error of (a mapping's last range, a failed MMAP) go with the no-reply bit
+ * (docs/protocol.md): one message instead of a round trip. A refusal is then the host's last message, and it
+ * arrives where the reply to a later request was expected; receive() recognises it by its seq and reports the
+ * connection lost (-ECONNRESET).
  */
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64 /* fd_offset is 64-bit; so is off_t in 32-bit builds */
@@ -18,7 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -46,18 +57,32 @@ struct umem_dev {
     int sock; /* -1 once the connection is gone */
     uint64_t handle;
     uint32_t seq;
+    int noreply;           /* no-reply MUNMAPs were sent since the last reply: the first had seq noreply_seq */
+    uint32_t noreply_seq;
     size_t page_size;
     struct mapping *maps;
     size_t nmaps, maps_cap;
     struct buffer *bufs;
     size_t nbufs, bufs_cap;
     uint8_t msg[UMEM_MAX_MESSAGE]; /* one request or reply at a time */
-    int fds[UMEM_MAX_SEGMENTS];    /* an MMAP reply's fds, until its segments are mapped */
-    struct umem_segment segs[UMEM_MAX_SEGMENTS]; /* its segments, copied out of msg */
+    int fds[SCM_MAX_FDS];          /* one message's fds, until the segments that use them are mapped */
+    struct umem_segment segs[UMEM_MAX_SEGMENTS]; /* an MMAP reply's segments, copied out of msg */
 };
 
+/*
+ * Closes fds. A message's fds are usually consecutive numbers (the kernel installs them lowest-free first, in
+ * order): then one close_range(2) closes them all, where the kernel has it (5.9; ENOSYS before, and under
+ * emulators that lack it), instead of one close per segment.
+ */
 static void close_fds(const int *fds, size_t n)
 {
+#ifdef SYS_close_range
+    size_t k = 1;
+    while (k < n && fds[k] == fds[0] + (int)k)
+        k++;
+    if (n > 1 && k == n && syscall(SYS_close_range, (unsigned)fds[0], (unsigned)fds[n - 1], 0u) == 0)
+        return;
+#endif
     for (size_t i = 0; i < n; i++)
         close(fds[i]);
 }
@@ -75,6 +100,28 @@ static int fail(umem_dev *d, int err)
 static uint32_t next_seq(umem_dev *d)
 {
     return ++d->seq;
+}
+
+/*
+ * A refusal of a no-reply MUNMAP sent before request `seq`: the host's last message on the connection
+ * (docs/protocol.md), read where the reply to a later request was expected.
+ */
+static int is_refused_noreply(const umem_dev *d, const struct umem_msg *m, uint32_t seq)
+{
+    return d->noreply && m->type == (UMEM_MUNMAP | UMEM_REPLY_FLAG) && m->error != 0 &&
+           m->seq - d->noreply_seq < seq - d->noreply_seq; /* in [noreply_seq, seq), modulo 2^32 */
+}
+
+/*
+ * After a send failed because the host closed the connection: is the reason a refusal of a no-reply MUNMAP,
+ * still queued on our side? (Read without waiting; the connection is being closed anyway.)
+ */
+static int refusal_queued(umem_dev *d)
+{
+    uint8_t buf[64];
+    struct umem_msg m;
+    ssize_t n = recv(d->sock, buf, sizeof buf, MSG_DONTWAIT);
+    return n > 0 && umem_decode(buf, (size_t)n, &m) == 0 && is_refused_noreply(d, &m, d->seq);
 }
 
 /* Sends one message, with one fd when fd >= 0. */
@@ -100,16 +147,20 @@ static int send_msg(umem_dev *d, const uint8_t *buf, size_t len, int fd)
     do
         n = sendmsg(d->sock, &mh, MSG_NOSIGNAL);
     while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return fail(d, -errno);
+    if (n < 0) {
+        int err = -errno; /* EPIPE: the host had closed; after refusing a no-reply MUNMAP, say so as receive() does */
+        return fail(d, d->noreply && (err == -EPIPE || err == -ECONNRESET) && refusal_queued(d) ? -ECONNRESET : err);
+    }
     return n == (ssize_t)len ? 0 : fail(d, -EMSGSIZE);
 }
 
 /*
  * Receives one message into buf and the fds that came with it into fds (at most max_fds; more is a
  * protocol failure). Returns the message length or a negative errno; on failure no fd is left open.
+ * Fds the kernel dropped (MSG_CTRUNC: no room under RLIMIT_NOFILE) set *ctrunc instead of failing: the
+ * bytes are whole, so the caller can still read the message and keep the stream in step.
  */
-static int recv_msg(umem_dev *d, uint8_t *buf, size_t cap, int *fds, size_t max_fds, size_t *nfds)
+static int recv_msg(umem_dev *d, uint8_t *buf, size_t cap, int *fds, size_t max_fds, size_t *nfds, int *ctrunc)
 {
     union {
         struct cmsghdr align;
@@ -134,10 +185,11 @@ static int recv_msg(umem_dev *d, uint8_t *buf, size_t cap, int *fds, size_t max_
         for (size_t i = 0; i < k && ngot < SCM_MAX_FDS; i++)
             memcpy(&got[ngot++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
     }
-    if (n == 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || ngot > max_fds) {
+    if (n == 0 || (mh.msg_flags & MSG_TRUNC) || ngot > max_fds) {
         close_fds(got, ngot);
         return fail(d, n == 0 ? -ECONNRESET : -EBADMSG);
     }
+    *ctrunc = (mh.msg_flags & MSG_CTRUNC) != 0;
     if (ngot > 0)
         memcpy(fds, got, ngot * sizeof(int));
     *nfds = ngot;
@@ -146,32 +198,38 @@ static int recv_msg(umem_dev *d, uint8_t *buf, size_t cap, int *fds, size_t max_
 
 /*
  * Receives the next message, which must be a well-formed reply of `type` to request `seq`. Host errnos
- * come back as -errno (with the connection intact); fds are only accepted when `fds` has room for them.
+ * come back as -errno (with the connection intact); fds are only accepted when `fds` has room for them,
+ * and dropped ones only when `ctrunc` is not NULL (see recv_msg).
  */
 static int receive(umem_dev *d, uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, struct umem_msg *m,
-                   int *fds, size_t max_fds, size_t *nfds)
+                   int *fds, size_t max_fds, size_t *nfds, int *ctrunc)
 {
     size_t n_fds = 0;
-    int n = recv_msg(d, buf, cap, fds, max_fds, &n_fds);
+    int dropped = 0;
+    int n = recv_msg(d, buf, cap, fds, max_fds, &n_fds, &dropped);
     if (n < 0)
         return n;
     int err = umem_decode(buf, (size_t)n, m);
     if (err == 0 && (m->type != (type | UMEM_REPLY_FLAG) || m->seq != seq))
-        err = -EPROTO;
-    if (err == 0 && m->error != 0 && n_fds > 0)
+        err = is_refused_noreply(d, m, seq) ? -ECONNRESET : -EPROTO;
+    if (err == 0 && m->error != 0 && (n_fds > 0 || dropped))
         err = -EBADMSG; /* a failed reply carries no memory */
+    if (err == 0 && dropped && ctrunc == NULL)
+        err = -EBADMSG;
     if (err != 0) {
         close_fds(fds, n_fds);
         return fail(d, err);
     }
+    d->noreply = 0; /* the host answers in order: every earlier message was done without complaint */
     if (nfds != NULL)
         *nfds = n_fds;
+    if (ctrunc != NULL)
+        *ctrunc = dropped;
     return -m->error;
 }
 
 /* Sends the request in d->msg (len bytes, as encoded: negative is an encoder error) and receives its reply. */
-static int call(umem_dev *d, int len, int send_fd, uint16_t type, struct umem_msg *m, int *fds, size_t max_fds,
-                size_t *nfds)
+static int call(umem_dev *d, int len, int send_fd, uint16_t type, struct umem_msg *m)
 {
     if (d->sock < 0)
         return -ENOTCONN;
@@ -180,7 +238,23 @@ static int call(umem_dev *d, int len, int send_fd, uint16_t type, struct umem_ms
     int err = send_msg(d, d->msg, (size_t)len, send_fd);
     if (err != 0)
         return err;
-    return receive(d, d->msg, sizeof d->msg, type, d->seq, m, fds, max_fds, nfds);
+    return receive(d, d->msg, sizeof d->msg, type, d->seq, m, NULL, 0, NULL, NULL);
+}
+
+/*
+ * Tells the host to forget [offset, offset+length) of a mapping, with the no-reply bit: used where the local
+ * range is already gone and nobody could act on an error. A lost connection already made the host forget.
+ */
+static void send_forget(umem_dev *d, uint64_t mapping, uint64_t offset, uint64_t length)
+{
+    if (d->sock < 0)
+        return;
+    uint32_t seq = next_seq(d);
+    int len = umem_enc_munmap_noreply(d->msg, sizeof d->msg, seq, mapping, offset, length);
+    if (len > 0 && send_msg(d, d->msg, (size_t)len, -1) == 0 && !d->noreply) {
+        d->noreply = 1;
+        d->noreply_seq = seq;
+    }
 }
 
 static int connect_to(const char *path)
@@ -217,14 +291,13 @@ int umem_open(const char *path, int oflags, umem_dev **devp)
     }
     struct umem_msg m;
     int err = call(d, umem_enc_hello(d->msg, sizeof d->msg, next_seq(d), UMEM_VERSION, UMEM_VERSION),
-                   -1, UMEM_HELLO, &m, NULL, 0, NULL);
+                   -1, UMEM_HELLO, &m);
     if (err == 0 && m.u.hello_reply.version != UMEM_VERSION)
         err = fail(d, -EBADMSG); /* the host answered a version we did not offer */
     if (err == 0 && m.u.hello_reply.page_size != d->page_size)
         err = fail(d, -EPROTO); /* segments would not fall on our page boundaries */
     if (err == 0)
-        err = call(d, umem_enc_open(d->msg, sizeof d->msg, next_seq(d), (uint32_t)oflags), -1, UMEM_OPEN, &m,
-                   NULL, 0, NULL);
+        err = call(d, umem_enc_open(d->msg, sizeof d->msg, next_seq(d), (uint32_t)oflags), -1, UMEM_OPEN, &m);
     if (err != 0) {
         fail(d, err);
         free(d);
@@ -291,55 +364,115 @@ static int check_mmap_reply(const umem_dev *d, const struct umem_msg *m, size_t 
 }
 
 /*
- * Collects the fds of MMAP_MORE continuations until all nseg have arrived: each message carries the next
- * `count` fds, in order. On failure every fd received so far is closed.
+ * Makes room for `need` fds before a reply brings them: the kernel drops the fds of an SCM_RIGHTS message that
+ * do not fit under the soft RLIMIT_NOFILE (MSG_CTRUNC). Fds are numbered lowest-free first, so the lowest
+ * free one bounds what is open below it; when it plus `need` passes the soft limit, the soft limit is raised
+ * to the hard one, and past the hard one the map fails with -EMFILE before anything is asked. (Open fds above
+ * the lowest free one still count against the limit: the kernel's MSG_CTRUNC covers that case.)
  */
-static int receive_more(umem_dev *d, uint32_t seq, int *fds, size_t have, size_t nseg)
+static int fd_room(umem_dev *d, size_t need)
 {
-    while (have < nseg) {
-        uint8_t buf[64];
-        struct umem_msg m;
-        size_t n = 0, room = nseg - have < UMEM_MAX_FDS ? nseg - have : UMEM_MAX_FDS;
-        int err = receive(d, buf, sizeof buf, UMEM_MMAP_MORE, seq, &m, fds + have, room, &n);
-        if (err == 0 && (m.u.mmap_more.first != have || m.u.mmap_more.count != n || n == 0)) {
-            close_fds(fds + have, n);
-            err = fail(d, -EBADMSG);
-        }
-        if (err != 0) {
-            close_fds(fds, have);
-            return err;
-        }
-        have += n;
-    }
-    return 0;
+    int low = fcntl(d->sock, F_DUPFD_CLOEXEC, 0);
+    if (low < 0)
+        return -errno; /* EMFILE: not even one */
+    close(low);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return -errno;
+    rlim_t want = (rlim_t)low + need;
+    if (rl.rlim_cur == RLIM_INFINITY || want <= rl.rlim_cur)
+        return 0;
+    if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
+        return -EMFILE;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY ? rl.rlim_max : want; /* once, as umemd and .NET do at start */
+    return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
 }
 
-/* Reserves the address range, then maps every segment over it at base + offset from its own fd. */
-static int map_segments(const struct umem_msg *m, const struct umem_segment *segs, const int *fds, int prot,
-                        int flags, size_t length, uint8_t **basep)
+/* An MMAP being received: where its segments go, and the first local failure, after which nothing is mapped. */
+struct grant {
+    const struct umem_segment *segs;
+    uint32_t nseg;
+    size_t length;
+    int prot, flags; /* for mmap(2): MAP_SHARED or MAP_PRIVATE, maybe with MAP_POPULATE */
+    uint8_t *base;   /* the reserved range; NULL until the first segment is mapped */
+    int err;
+};
+
+/*
+ * Maps the segments whose fds are fds[0..n) (the reply's fds first..first+n-1) and closes those fds: a reply's
+ * fds are never all open at once. One segment is mapped where the kernel likes; more go MAP_FIXED into one
+ * reserved range. After a failure (g->err) the fds are only closed.
+ */
+static void map_batch(struct grant *g, uint32_t first, const int *fds, size_t n)
 {
-    void *base = mmap(NULL, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (base == MAP_FAILED)
-        return -errno;
-    for (uint32_t i = 0; i < m->u.mmap_reply.nseg; i++) {
-        const struct umem_segment *s = &segs[i];
-        void *at = (uint8_t *)base + s->offset;
-        if (mmap(at, (size_t)s->length, prot, flags | MAP_FIXED, fds[s->fd_index], (off_t)s->fd_offset) ==
-            MAP_FAILED) {
-            int err = -errno;
-            munmap(base, length);
-            return err;
-        }
+    if (g->err == 0 && g->nseg == 1) {
+        void *p = mmap(NULL, g->length, g->prot, g->flags, fds[0], (off_t)g->segs[0].fd_offset);
+        if (p == MAP_FAILED)
+            g->err = -errno;
+        else
+            g->base = p;
+    } else if (g->err == 0 && g->base == NULL) {
+        void *p = mmap(NULL, g->length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            g->err = -errno;
+        else
+            g->base = p;
     }
-    *basep = base;
+    for (uint32_t i = 0; i < g->nseg && g->err == 0 && g->nseg > 1; i++) {
+        const struct umem_segment *s = &g->segs[i];
+        if (s->fd_index < first || s->fd_index - first >= n)
+            continue;
+        void *at = g->base + s->offset;
+        if (mmap(at, (size_t)s->length, g->prot, g->flags | MAP_FIXED, fds[s->fd_index - first],
+                 (off_t)s->fd_offset) == MAP_FAILED)
+            g->err = -errno;
+    }
+    close_fds(fds, n); /* the mappings keep the memory */
+}
+
+/*
+ * The fds of one message arrived (n of them, `dropped` if the kernel could not give us all): map what they
+ * carry, or after a local failure just close them.
+ */
+static void take_batch(struct grant *g, uint32_t first, const int *fds, size_t n, int dropped)
+{
+    if (dropped && g->err == 0)
+        g->err = -EMFILE;
+    map_batch(g, first, fds, n);
+}
+
+/*
+ * Receives the MMAP_MORE continuations until all nseg fds have come (`sent` so far): each carries the next
+ * `count` fds, in order, and its segments are mapped as they come. Protocol failures end the connection;
+ * local ones (g->err) do not stop the receiving, so the stream stays in step.
+ */
+static int receive_more(umem_dev *d, uint32_t seq, struct grant *g, size_t sent)
+{
+    while (sent < g->nseg) {
+        uint8_t buf[64];
+        struct umem_msg m;
+        size_t n = 0, room = g->nseg - sent < UMEM_MAX_FDS ? g->nseg - sent : UMEM_MAX_FDS;
+        int dropped = 0;
+        int err = receive(d, buf, sizeof buf, UMEM_MMAP_MORE, seq, &m, d->fds, room, &n, &dropped);
+        if (err == 0 && (m.u.mmap_more.first != sent || m.u.mmap_more.count == 0 || m.u.mmap_more.count > room ||
+                         (dropped ? n >= m.u.mmap_more.count : n != m.u.mmap_more.count))) {
+            close_fds(d->fds, n);
+            err = fail(d, -EBADMSG);
+        }
+        if (err != 0)
+            return err;
+        take_batch(g, (uint32_t)sent, d->fds, n, dropped);
+        sent += m.u.mmap_more.count;
+    }
     return 0;
 }
 
 int umem_mmap(umem_dev *d, uint64_t offset, size_t length, int prot, int flags, void **addrp,
               uint64_t *mappingp)
 {
+    int kind = flags & ~MAP_POPULATE;
     if (d == NULL || addrp == NULL || length == 0 || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) != 0 ||
-        (flags != MAP_SHARED && flags != MAP_PRIVATE))
+        (kind != MAP_SHARED && kind != MAP_PRIVATE))
         return -EINVAL;
     if (d->sock < 0)
         return -ENOTCONN;
@@ -348,26 +481,32 @@ int umem_mmap(umem_dev *d, uint64_t offset, size_t length, int prot, int flags, 
         free(live);
         return -ENOMEM;
     }
+    /* The most fds one message of the reply can bring: one per page, UMEM_MAX_FDS at most. (One fd needs
+     * no check: without room for it the kernel's MSG_CTRUNC says so, and the map fails with -EMFILE.) */
+    size_t pages = length / d->page_size + (length % d->page_size != 0);
+    int err = pages > 1 ? fd_room(d, pages < UMEM_MAX_FDS ? pages : UMEM_MAX_FDS) : 0;
+    if (err != 0) {
+        free(live);
+        return err;
+    }
 
-    int *fds = d->fds;
     struct umem_msg m;
     size_t nfds = 0;
+    int dropped = 0;
     uint32_t seq = next_seq(d);
     int len = umem_enc_mmap(d->msg, sizeof d->msg, seq, d->handle, offset, length, (uint32_t)prot,
-                            (uint32_t)flags);
-    int err = call(d, len, -1, UMEM_MMAP, &m, fds, UMEM_MAX_FDS, &nfds);
+                            (uint32_t)kind);
+    err = len < 0 ? len : send_msg(d, d->msg, (size_t)len, -1);
+    if (err == 0)
+        err = receive(d, d->msg, sizeof d->msg, UMEM_MMAP, seq, &m, d->fds, UMEM_MAX_FDS, &nfds, &dropped);
+    uint32_t nseg = err == 0 ? m.u.mmap_reply.nseg : 0;
     if (err == 0) {
-        uint32_t nseg = m.u.mmap_reply.nseg;
         err = check_mmap_reply(d, &m, length, prot);
-        if (err == 0 && (nfds == 0 || nfds > nseg))
+        if (err == 0 && !dropped && (nfds == 0 || nfds > nseg))
             err = -EBADMSG;
         if (err != 0) {
-            close_fds(fds, nfds);
+            close_fds(d->fds, nfds);
             err = fail(d, err);
-        } else {
-            for (uint32_t i = 0; i < nseg; i++) /* d->msg is reused below; keep the segments */
-                umem_segment_at(&m, i, &d->segs[i]);
-            err = receive_more(d, seq, fds, nfds, nseg);
         }
     }
     if (err != 0) {
@@ -375,22 +514,29 @@ int umem_mmap(umem_dev *d, uint64_t offset, size_t length, int prot, int flags, 
         return err;
     }
 
-    uint8_t *base = NULL;
-    err = map_segments(&m, d->segs, fds, prot, flags, length, &base);
-    close_fds(fds, m.u.mmap_reply.nseg); /* the mappings keep the memory */
+    for (uint32_t i = 0; i < nseg; i++) /* d->msg is reused below; keep the segments */
+        umem_segment_at(&m, i, &d->segs[i]);
+    uint64_t id = m.u.mmap_reply.mapping;
+    struct grant g = { d->segs, nseg, length, prot, flags, NULL, 0 };
+    /* With fds dropped, the host still sent the protocol's number: the first UMEM_MAX_FDS. */
+    size_t sent = dropped ? (nseg < UMEM_MAX_FDS ? nseg : UMEM_MAX_FDS) : nfds;
+    take_batch(&g, 0, d->fds, nfds, dropped);
+    err = receive_more(d, seq, &g, sent);
+    if (err == 0)
+        err = g.err;
     if (err != 0) {
-        /* Tell the host the mapping is gone; if even that fails the connection ends and it forgets anyway. */
-        struct umem_msg r;
-        call(d, umem_enc_munmap(d->msg, sizeof d->msg, next_seq(d), m.u.mmap_reply.mapping, 0, length), -1,
-             UMEM_MUNMAP, &r, NULL, 0, NULL);
+        if (g.base != NULL)
+            munmap(g.base, length);
+        if (g.err != 0)
+            send_forget(d, id, 0, length); /* mapped nothing here: the host must forget it too */
         free(live);
         return err;
     }
     live[0] = (struct range){ 0, length };
-    d->maps[d->nmaps++] = (struct mapping){ base, length, m.u.mmap_reply.mapping, live, 1 };
-    *addrp = base;
+    d->maps[d->nmaps++] = (struct mapping){ g.base, length, id, live, 1 };
+    *addrp = g.base;
     if (mappingp != NULL)
-        *mappingp = m.u.mmap_reply.mapping;
+        *mappingp = id;
     return 0;
 }
 
@@ -405,6 +551,16 @@ int umem_munmap(umem_dev *d, void *addr, size_t length)
         return -EINVAL;
     size_t off = a - (uintptr_t)mp->base, end = off + length;
 
+    if (off <= mp->live[0].start && end >= mp->live[mp->nlive - 1].end) {
+        /* Nothing of the mapping is left: the host forgets all of it (skipping the holes), without a reply,
+         * since the range is gone here and munmap(2) has nothing to report that the caller could act on. */
+        for (size_t i = 0; i < mp->nlive; i++)
+            munmap(mp->base + mp->live[i].start, mp->live[i].end - mp->live[i].start);
+        send_forget(d, mp->id, 0, mp->length);
+        drop_mapping(d, mp);
+        return 0;
+    }
+
     /* Subtracting [off, end) splits at most one range in two. */
     struct range *next = malloc((mp->nlive + 1) * sizeof *next);
     if (next == NULL)
@@ -418,7 +574,7 @@ int umem_munmap(umem_dev *d, void *addr, size_t length)
             if (d->sock >= 0) {
                 struct umem_msg m;
                 int err = call(d, umem_enc_munmap(d->msg, sizeof d->msg, next_seq(d), mp->id, s, e - s), -1,
-                               UMEM_MUNMAP, &m, NULL, 0, NULL);
+                               UMEM_MUNMAP, &m);
                 if (result == 0)
                     result = err;
             }
@@ -446,7 +602,7 @@ int umem_ioctl(umem_dev *d, uint32_t cmd, const void *in, size_t in_len, void *o
     struct umem_msg m;
     int err = call(d, umem_enc_ioctl(d->msg, sizeof d->msg, next_seq(d), d->handle, cmd, (uint32_t)out_max, in,
                                      (uint32_t)in_len),
-                   -1, UMEM_IOCTL, &m, NULL, 0, NULL);
+                   -1, UMEM_IOCTL, &m);
     if (err != 0)
         return err;
     if (m.u.ioctl_reply.out_len > out_max)
@@ -493,7 +649,7 @@ int umem_register(umem_dev *d, size_t length, void **addrp, uint64_t *bufferp)
     }
     struct umem_msg m;
     int err = call(d, umem_enc_register(d->msg, sizeof d->msg, next_seq(d), (uintptr_t)addr, length, 0), fd,
-                   UMEM_REGISTER, &m, NULL, 0, NULL);
+                   UMEM_REGISTER, &m);
     close(fd); /* the host holds its own copy; our mapping keeps the memory */
     if (err != 0) {
         munmap(addr, length);
@@ -514,7 +670,7 @@ int umem_unregister(umem_dev *d, uint64_t buffer)
             continue;
         struct umem_msg m;
         int err = call(d, umem_enc_unregister(d->msg, sizeof d->msg, next_seq(d), buffer), -1, UMEM_UNREGISTER,
-                       &m, NULL, 0, NULL);
+                       &m);
         munmap(d->bufs[i].addr, d->bufs[i].length);
         d->bufs[i] = d->bufs[--d->nbufs];
         return err == -ENOTCONN ? 0 : err;
@@ -527,8 +683,7 @@ int umem_close(umem_dev *d)
     if (d == NULL)
         return 0;
     struct umem_msg m;
-    int err = call(d, umem_enc_close(d->msg, sizeof d->msg, next_seq(d), d->handle), -1, UMEM_CLOSE, &m, NULL, 0,
-                   NULL);
+    int err = call(d, umem_enc_close(d->msg, sizeof d->msg, next_seq(d), d->handle), -1, UMEM_CLOSE, &m);
     fail(d, 0);
     for (size_t i = 0; i < d->nmaps; i++) {
         for (size_t j = 0; j < d->maps[i].nlive; j++)

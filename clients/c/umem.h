@@ -38,17 +38,27 @@ int umem_close(umem_dev *dev);
 
 /*
  * Maps `length` bytes of the device at `offset` (both page-aligned, length non-zero) with `prot`
- * (PROT_READ|PROT_WRITE|PROT_EXEC) and `flags` (MAP_SHARED or MAP_PRIVATE). On success *addrp is the
- * address and, when `mappingp` is not NULL, *mappingp the host's id of the mapping.
+ * (PROT_READ|PROT_WRITE|PROT_EXEC) and `flags` (MAP_SHARED or MAP_PRIVATE, optionally | MAP_POPULATE to
+ * pre-fault the page tables as mmap(2) does). On success *addrp is the address and, when `mappingp` is not
+ * NULL, *mappingp the host's id of the mapping.
+ *
+ * The host sends one fd per segment, at most 250 per message; each message's segments are mapped and its fds
+ * closed before the next is read, so a map never holds more than 250 fds, whatever its size. Before asking,
+ * a map of more than one page makes room for one message's fds: it raises the soft RLIMIT_NOFILE to the hard
+ * limit when needed, and fails with -EMFILE when even that has no room. Fds the kernel drops anyway also fail
+ * the map with -EMFILE. Either way the connection is kept and the host forgets the mapping.
  */
 int umem_mmap(umem_dev *dev, uint64_t offset, size_t length, int prot, int flags, void **addrp,
               uint64_t *mappingp);
 
 /*
  * Unmaps [addr, addr+length) of one mapping made by umem_mmap (addr page-aligned, length rounded up to
- * whole pages, the range inside that mapping; -EINVAL otherwise). Head, tail, hole or whole: the host is
- * told with one MUNMAP per still-mapped piece. The local range is unmapped even if the host refuses, and
- * the host's error is returned.
+ * whole pages, the range inside that mapping; -EINVAL otherwise). The local range is unmapped first.
+ * When the range covers all that is left of the mapping, the host is told with one MUNMAP without a reply
+ * (docs/protocol.md) and 0 is returned: the host handles it before the next request on `dev`, and refuses
+ * it only if its idea of the mapping is not ours, in which case it closes the connection and the next
+ * request returns -ECONNRESET. A head, tail or hole is sent with one MUNMAP per still-mapped
+ * piece, waiting for the reply, and the host's error is returned.
  */
 int umem_munmap(umem_dev *dev, void *addr, size_t length);
 

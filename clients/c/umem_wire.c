@@ -108,15 +108,27 @@ int umem_enc_mmap(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, uint6
     return n;
 }
 
-int umem_enc_munmap(uint8_t *buf, size_t cap, uint32_t seq, uint64_t mapping, uint64_t offset, uint64_t length)
+static int enc_munmap(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, uint64_t mapping, uint64_t offset,
+                      uint64_t length)
 {
-    int n = header(buf, cap, UMEM_MUNMAP, seq, 40);
+    int n = header(buf, cap, type, seq, 40);
     if (n > 0) {
         umem_put64(buf + 16, mapping);
         umem_put64(buf + 24, offset);
         umem_put64(buf + 32, length);
     }
     return n;
+}
+
+int umem_enc_munmap(uint8_t *buf, size_t cap, uint32_t seq, uint64_t mapping, uint64_t offset, uint64_t length)
+{
+    return enc_munmap(buf, cap, UMEM_MUNMAP, seq, mapping, offset, length);
+}
+
+int umem_enc_munmap_noreply(uint8_t *buf, size_t cap, uint32_t seq, uint64_t mapping, uint64_t offset,
+                            uint64_t length)
+{
+    return enc_munmap(buf, cap, UMEM_MUNMAP | UMEM_NOREPLY_FLAG, seq, mapping, offset, length);
 }
 
 int umem_enc_ioctl(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, uint32_t cmd, uint32_t out_max,
@@ -268,7 +280,10 @@ static int check_segments(const struct umem_msg *m)
 static int decode_request(const uint8_t *b, size_t len, struct umem_msg *m)
 {
     size_t want;
-    switch (m->type) { /* every case checks the length before it reads a field */
+    uint16_t type = m->type;
+    if (type == (UMEM_MUNMAP | UMEM_NOREPLY_FLAG))
+        type = UMEM_MUNMAP; /* the only request that may ask for no reply */
+    switch (type) { /* every case checks the length before it reads a field */
     case UMEM_HELLO:
         if (len != 24 || umem_get32(b + 20) != 0)
             return -EBADMSG;

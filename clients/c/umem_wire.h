@@ -49,7 +49,7 @@ struct umem_segment {
 };
 
 /*
- * A decoded message. `type` keeps the reply bit; `error` is the errno of a reply (0 on success). Only the
+ * A decoded message. `type` keeps the reply bit and, on a MUNMAP request, UMEM_NOREPLY_FLAG; `error` is the errno of a reply (0 on success). Only the
  * union member for `type` is set, and only on success for replies. Pointers point into the decoded buffer.
  */
 struct umem_msg {
@@ -89,6 +89,9 @@ int umem_enc_close(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle);
 int umem_enc_mmap(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, uint64_t offset, uint64_t length,
                   uint32_t prot, uint32_t flags);
 int umem_enc_munmap(uint8_t *buf, size_t cap, uint32_t seq, uint64_t mapping, uint64_t offset, uint64_t length);
+/* The same MUNMAP with UMEM_NOREPLY_FLAG in its type: answered only if the host refuses it, then it closes. */
+int umem_enc_munmap_noreply(uint8_t *buf, size_t cap, uint32_t seq, uint64_t mapping, uint64_t offset,
+                            uint64_t length);
 int umem_enc_ioctl(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, uint32_t cmd, uint32_t out_max,
                    const void *in, uint32_t in_len);
 int umem_enc_register(uint8_t *buf, size_t cap, uint32_t seq, uint64_t address, uint64_t length, uint32_t flags);
@@ -109,7 +112,7 @@ int umem_enc_register_reply(uint8_t *buf, size_t cap, uint32_t seq, uint64_t buf
 /*
  * Decodes and validates one whole message of `len` bytes (a request or a reply): magic, version, type,
  * the header's length against `len`, the exact payload size of the type, reserved fields 0, errno range,
- * and for an MMAP reply nseg in 1..UMEM_MAX_SEGMENTS and segments that cover [0, length) in order with
+ * UMEM_NOREPLY_FLAG on a request other than MUNMAP (-EPROTO), and for an MMAP reply nseg in 1..UMEM_MAX_SEGMENTS and segments that cover [0, length) in order with
  * non-zero lengths, PROT_* maxprot bits and fd_index < nseg. Page alignment needs the page size and is
  * checked by the caller. Whether the message is the one expected (type, seq) is also the caller's business.
  */

@@ -30,5 +30,16 @@ public enum MapKind
     Private = 2,
 }
 
+/// <summary>How a mapping is made in this process (beyond what the device is asked for).</summary>
+[Flags]
+public enum MapOptions
+{
+    /// <summary>Pages are faulted in on first touch.</summary>
+    None = 0,
+
+    /// <summary>MAP_POPULATE: every page table entry is filled while mapping, so the first touch does not fault.</summary>
+    Populate = 1,
+}
+
 /// <summary>What an ioctl returned: the driver's <c>*rvalp</c> and the output bytes it wrote.</summary>
 public readonly record struct UmemIoctlResult(int Rval, int OutLength);

@@ -30,6 +30,8 @@ internal sealed class UmemConnection
     private int _references = 1;
     private uint _seq;
     private bool _broken;
+    private bool _noReplyPending; // no-reply MUNMAPs were sent since the last reply; the first had _noReplySeq
+    private uint _noReplySeq;
 
     private UmemConnection(SeqPacketChannel channel, string path)
     {
@@ -128,98 +130,160 @@ internal sealed class UmemConnection
     }
 
     /// <summary>
-    /// MMAP, then maps what the reply describes: one fd per segment (from the reply and any MMAP_MORE), each
-    /// mapped MAP_FIXED into a reserved range (a single segment maps directly) with <paramref name="prot"/>. The fds
-    /// are closed before this returns; on any failure the host is told to forget the mapping.
+    /// MMAP, then maps what the reply describes: one fd per segment, each mapped MAP_FIXED into a reserved range (a
+    /// single segment maps directly) with <paramref name="prot"/>, and MAP_POPULATE when <paramref name="populate"/>.
+    /// Each message's segments are mapped and its fds closed before the next message (MMAP_MORE) is read, so no more
+    /// than <see cref="Wire.MaxFds"/> received fds are open at once. A local failure (mmap, maxprot, fds the kernel
+    /// dropped for RLIMIT_NOFILE) does not stop the receiving: the rest of the reply is read and its fds closed, so the
+    /// connection stays in step, and the host is told to forget the mapping.
     /// </summary>
-    internal MappedView Mmap(ulong handle, long offset, long length, int prot, int kind, in CallInfo call, out ulong mapping)
+    internal MappedView Mmap(ulong handle, long offset, long length, int prot, int kind, bool populate, in CallInfo call, out ulong mapping)
     {
         lock (_gate)
         {
+            EnsureFdRoom((int)Math.Min(length / PageSize, Wire.MaxFds), call);
             uint seq = NextSeq();
             Send(new MmapRequest(handle, (ulong)offset, (ulong)length, (uint)prot, (uint)kind).Write(SendBuffer, seq), default, call);
-            var m = ReceiveMmapReply(seq, (ulong)length, call);
-            mapping = m.Mapping;
+            var grant = new Grant(prot, (kind == Wire.MapShared ? Interop.MAP_SHARED : Interop.MAP_PRIVATE) | (populate ? Interop.MAP_POPULATE : 0));
             try
             {
-                return MapSegments(m, prot, kind, call);
-            }
-            catch (ErrnoException) when (!_broken)
-            {
-                // Mapped nothing here: the host must forget it too.
-                Send(new MunmapRequest(m.Mapping, 0, (ulong)length).Write(SendBuffer, ++_seq, noReply: true), default, call);
-                throw;
+                var m = ReceiveMmapReply(seq, (ulong)length, ref grant, call);
+                mapping = m.Mapping;
+                if (grant.Error is { } error)
+                {
+                    // Mapped nothing here: the host must forget it too.
+                    Send(new MunmapRequest(m.Mapping, 0, (ulong)length).Write(SendBuffer, SentNoReply(NextSeq()), noReply: true), default, call);
+                    throw error;
+                }
+                var view = new MappedView(grant.Base, length);
+                grant.Reserved?.SetHandleAsInvalid(); // the view owns the range now
+                grant.Base = 0;
+                return view;
             }
             finally
             {
-                foreach (var fd in _fds) fd.Dispose(); // the mappings keep the memory
+                foreach (var fd in _fds) fd.Dispose();
                 _fds.Clear();
+                if (grant.Base != 0 && grant.Reserved is null) _ = Interop.munmap(grant.Base, (nuint)length);
+                grant.Reserved?.Dispose();
             }
         }
     }
 
-    private MmapReply ReceiveMmapReply(uint seq, ulong length, in CallInfo call)
+    /// <summary>An MMAP being received: how to map it, where it goes, and the first local failure (nothing is mapped after it).</summary>
+    private struct Grant(int prot, int flags)
     {
-        var reply = ReceiveReply(MessageType.Mmap, seq, _fds, call);
+        public readonly int Prot = prot;
+        public readonly int Flags = flags;
+        public MappedRegion? Reserved;
+        public nint Base;
+        public ErrnoException? Error;
+    }
+
+    private MmapReply ReceiveMmapReply(uint seq, ulong length, ref Grant grant, in CallInfo call)
+    {
+        var reply = ReceiveReply(MessageType.Mmap, seq, _fds, call, out bool dropped);
         Check(MmapReply.TryRead(reply, PageSize, out var m), call);
         if (m.Length != length) throw Broken(Errno.EBADMSG, call, $"the host mapped {m.Length} bytes, not {length}");
-        if (_fds.Count != m.FdsInFirstReply)
+        if (!dropped && _fds.Count != m.FdsInFirstReply)
             throw Broken(Errno.EBADMSG, call, $"the reply carried {_fds.Count} fds for {m.SegmentCount} segments");
-        if (m.SegmentCount > (uint)_fds.Count)
+        // The segments must survive the MMAP_MORE receives into the same buffer.
+        ReadOnlySpan<byte> segments = m.SegmentCount > (uint)m.FdsInFirstReply
+            ? reply.Slice(MmapReply.FixedSize, (int)m.SegmentCount * Wire.SegmentSize).ToArray()
+            : reply[MmapReply.FixedSize..];
+        for (int i = 0; i < (int)m.SegmentCount && grant.Error is null; i++)
         {
-            // The segments must survive the MMAP_MORE receives into the same buffer.
-            var segments = ReceiveBuffer.AsSpan(MmapReply.FixedSize, (int)m.SegmentCount * Wire.SegmentSize).ToArray();
-            while (_fds.Count < (int)m.SegmentCount)
-            {
-                int before = _fds.Count;
-                var more = ReceiveReply(MessageType.MmapMore, seq, _fds, call);
-                Check(MmapMore.TryRead(more, out var mm), call);
-                if (mm.First != (uint)before || _fds.Count - before != (int)mm.Count || _fds.Count > (int)m.SegmentCount)
-                    throw Broken(Errno.EBADMSG, call, $"MMAP_MORE brought fds {mm.First}+{_fds.Count - before}, expected from {before}");
-            }
-            segments.CopyTo(ReceiveBuffer.AsSpan(MmapReply.FixedSize));
+            var s = MmapSegment.Read(segments.Slice(i * Wire.SegmentSize, Wire.SegmentSize));
+            if ((grant.Prot & ~(int)s.MaxProt) != 0)
+                grant.Error = new ErrnoException(Errno.EACCES, call.ToString(), $"the segment at {s.Offset} allows only {FormatProt((int)s.MaxProt)}");
+        }
+        MapBatch(ref grant, m, segments, 0, dropped, call);
+        int sent = m.FdsInFirstReply; // with fds dropped, the host still sent the protocol's number
+        while (sent < (int)m.SegmentCount)
+        {
+            var more = ReceiveReply(MessageType.MmapMore, seq, _fds, call, out dropped);
+            Check(MmapMore.TryRead(more, out var mm), call);
+            if (mm.First != (uint)sent || mm.Count > m.SegmentCount - (uint)sent || (dropped ? _fds.Count >= (int)mm.Count : _fds.Count != (int)mm.Count))
+                throw Broken(Errno.EBADMSG, call, $"MMAP_MORE brought fds {mm.First}+{_fds.Count} (count {mm.Count}), expected from {sent}");
+            MapBatch(ref grant, m, segments, sent, dropped, call);
+            sent += (int)mm.Count;
         }
         return m;
     }
 
-    private MappedView MapSegments(in MmapReply m, int prot, int kind, in CallInfo call)
+    /// <summary>
+    /// Maps the segments whose fds are <see cref="_fds"/> (the reply's fds <paramref name="first"/>, ...) and closes
+    /// those fds; after a failure, only closes them.
+    /// </summary>
+    private void MapBatch(ref Grant g, in MmapReply m, ReadOnlySpan<byte> segments, int first, bool dropped, in CallInfo call)
     {
-        long length = (long)m.Length;
-        int type = (kind == Wire.MapShared ? Interop.MAP_SHARED : Interop.MAP_PRIVATE);
-        var first = MmapReply.ReadSegment(ReceiveBuffer, 0);
-        if (m.SegmentCount == 1)
-        {
-            CheckProt(first, prot, call);
-            nint p = Interop.mmap(0, (nuint)length, prot, type, _fds[(int)first.FdIndex], (long)first.FdOffset);
-            return p == Interop.MAP_FAILED
-                ? throw new ErrnoException(Interop.LastErrno, call.ToString(), $"mmap of the segment: {Interop.LastErrno.Describe()}")
-                : new MappedView(p, length);
-        }
-        var reserved = MappedRegion.Reserve(length);
         try
         {
+            if (dropped)
+                g.Error ??= new ErrnoException(Errno.EMFILE, call.ToString(), "the kernel dropped fds of the reply: no room under RLIMIT_NOFILE");
+            if (g.Error is not null) return;
+            long length = (long)m.Length;
+            if (m.SegmentCount == 1)
+            {
+                var s = MmapSegment.Read(segments[..Wire.SegmentSize]);
+                nint p = Interop.mmap(0, (nuint)length, g.Prot, g.Flags, _fds[(int)s.FdIndex], (long)s.FdOffset);
+                if (p == Interop.MAP_FAILED)
+                    g.Error = new ErrnoException(Interop.LastErrno, call.ToString(), $"mmap of the segment: {Interop.LastErrno.Describe()}");
+                else
+                    g.Base = p;
+                return;
+            }
+            if (g.Reserved is null)
+            {
+                g.Reserved = MappedRegion.Reserve(length);
+                g.Base = g.Reserved.Address;
+            }
             for (int i = 0; i < (int)m.SegmentCount; i++)
             {
-                var s = MmapReply.ReadSegment(ReceiveBuffer, i);
-                CheckProt(s, prot, call);
-                nint at = reserved.Address + (nint)s.Offset;
-                if (Interop.mmap(at, (nuint)s.Length, prot, type | Interop.MAP_FIXED, _fds[(int)s.FdIndex], (long)s.FdOffset) != at)
-                    throw new ErrnoException(Interop.LastErrno, call.ToString(), $"mmap of segment {i} at offset {s.Offset}: {Interop.LastErrno.Describe()}");
+                var s = MmapSegment.Read(segments.Slice(i * Wire.SegmentSize, Wire.SegmentSize));
+                long index = (long)s.FdIndex - first;
+                if (index < 0 || index >= _fds.Count) continue;
+                nint at = g.Base + (nint)s.Offset;
+                if (Interop.mmap(at, (nuint)s.Length, g.Prot, g.Flags | Interop.MAP_FIXED, _fds[(int)index], (long)s.FdOffset) != at)
+                {
+                    g.Error = new ErrnoException(Interop.LastErrno, call.ToString(), $"mmap of segment {i} at offset {s.Offset}: {Interop.LastErrno.Describe()}");
+                    return;
+                }
             }
-            var view = new MappedView(reserved.Address, length);
-            reserved.SetHandleAsInvalid(); // the view owns the range now
-            return view;
+        }
+        catch (ErrnoException e)
+        {
+            g.Error ??= e; // the reservation
         }
         finally
         {
-            reserved.Dispose();
+            foreach (var fd in _fds) fd.Dispose(); // the mappings keep the memory
+            _fds.Clear();
         }
     }
 
-    private static void CheckProt(in MmapSegment s, int prot, in CallInfo call)
+    /// <summary>
+    /// Makes room for <paramref name="need"/> fds before a reply brings them: the kernel drops the fds of an SCM_RIGHTS
+    /// message that do not fit under the soft RLIMIT_NOFILE (MSG_CTRUNC). Fds are numbered lowest-free first, so the
+    /// lowest free one bounds what is open below it; past the soft limit, the soft limit is raised to the hard one
+    /// (the .NET runtime already does that at start, but a host may lower it), past the hard one the map fails with
+    /// EMFILE before anything is asked. Open fds above the lowest free one still count: MSG_CTRUNC covers that case.
+    /// </summary>
+    private unsafe void EnsureFdRoom(int need, in CallInfo call)
     {
-        if ((prot & ~(int)s.MaxProt) != 0)
-            throw new ErrnoException(Errno.EACCES, call.ToString(), $"the segment at {s.Offset} allows only {FormatProt((int)s.MaxProt)}");
+        if (need <= 1) return; // without room for one, the kernel's MSG_CTRUNC says so
+        var socket = (SafeFd)_channel.Handle;
+        int low = Interop.fcntl(socket, Interop.F_DUPFD_CLOEXEC, 0);
+        if (low < 0) throw new ErrnoException(Interop.LastErrno, call.ToString(), $"no fd free for the reply's {need}");
+        _ = Interop.close(low);
+        Interop.rlimit lim;
+        if (Interop.getrlimit(Interop.RLIMIT_NOFILE, &lim) < 0) throw new ErrnoException(Interop.LastErrno, call.ToString(), "getrlimit(RLIMIT_NOFILE)");
+        ulong want = (ulong)low + (ulong)need;
+        if (want <= lim.rlim_cur) return;
+        if (want > lim.rlim_max)
+            throw new ErrnoException(Errno.EMFILE, call.ToString(), $"a reply brings up to {need} fds; fd {low} is the lowest free and RLIMIT_NOFILE is {lim.rlim_cur} (hard {lim.rlim_max})");
+        lim.rlim_cur = lim.rlim_max;
+        if (Interop.setrlimit(Interop.RLIMIT_NOFILE, &lim) < 0) throw new ErrnoException(Interop.LastErrno, call.ToString(), $"setrlimit(RLIMIT_NOFILE, {lim.rlim_max})");
     }
 
     /// <summary>MUNMAP, waiting for the reply (errors are the caller's).</summary>
@@ -241,7 +305,7 @@ internal sealed class UmemConnection
             if (_broken || _closed) return;
             try
             {
-                Send(new MunmapRequest(mapping, 0, length).Write(SendBuffer, NextSeq(), noReply: true), default, call);
+                Send(new MunmapRequest(mapping, 0, length).Write(SendBuffer, SentNoReply(NextSeq()), noReply: true), default, call);
             }
             catch (ErrnoException)
             {
@@ -277,6 +341,17 @@ internal sealed class UmemConnection
         }
     }
 
+    /// <summary>Notes a no-reply MUNMAP's seq: its refusal may come where a later request's reply belongs.</summary>
+    private uint SentNoReply(uint seq)
+    {
+        if (!_noReplyPending)
+        {
+            _noReplyPending = true;
+            _noReplySeq = seq;
+        }
+        return seq;
+    }
+
     private uint NextSeq()
     {
         ObjectDisposedException.ThrowIf(_closed, this); // every request starts here, under the lock
@@ -293,6 +368,7 @@ internal sealed class UmemConnection
         catch (ErrnoException e)
         {
             _broken = true;
+            ThrowIfRefusalQueued(e.Errno, call);
             throw new ErrnoException(e.Errno, call.ToString(), $"the device host is gone: {e.Message}");
         }
     }
@@ -300,11 +376,20 @@ internal sealed class UmemConnection
     /// <summary>Receives the reply to (type, seq); throws the host's errno, or EPROTO/EBADMSG for a reply that is not one.</summary>
     private ReadOnlySpan<byte> ReceiveReply(MessageType type, uint seq, List<SafeFd>? fds, in CallInfo call)
     {
-        var reply = ReceiveReplyOrErrno(type, seq, fds, call, out int errno);
+        var reply = ReceiveReplyOrErrno(type, seq, fds, call, out int errno, out bool dropped);
+        if (dropped) throw Broken(Errno.EMSGSIZE, call, "the reply was truncated");
         return errno != 0 ? throw new ErrnoException((Errno)errno, call.ToString()) : reply;
     }
 
-    private ReadOnlySpan<byte> ReceiveReplyOrErrno(MessageType type, uint seq, List<SafeFd>? fds, in CallInfo call, out int errno)
+    /// <summary>The same for a reply that brings fds: <paramref name="dropped"/> when the kernel dropped some (MSG_CTRUNC).</summary>
+    private ReadOnlySpan<byte> ReceiveReply(MessageType type, uint seq, List<SafeFd> fds, in CallInfo call, out bool dropped)
+    {
+        var reply = ReceiveReplyOrErrno(type, seq, fds, call, out int errno, out dropped);
+        if (errno != 0 && (dropped || fds.Count > 0)) throw Broken(Errno.EBADMSG, call, "a failed reply with fds");
+        return errno != 0 ? throw new ErrnoException((Errno)errno, call.ToString()) : reply;
+    }
+
+    private ReadOnlySpan<byte> ReceiveReplyOrErrno(MessageType type, uint seq, List<SafeFd>? fds, in CallInfo call, out int errno, out bool dropped)
     {
         ReceiveResult r;
         try
@@ -314,19 +399,55 @@ internal sealed class UmemConnection
         catch (ErrnoException e)
         {
             _broken = true;
+            ThrowIfRefusalQueued(e.Errno, call);
             throw new ErrnoException(e.Errno, call.ToString(), $"the device host is gone: {e.Message}");
         }
+        dropped = r.ControlTruncated;
         return CheckReceived(r, type, seq, call, out errno);
     }
 
     private ReadOnlySpan<byte> CheckReceived(ReceiveResult r, MessageType type, uint seq, in CallInfo call, out int errno)
     {
         if (r.EndOfStream) throw Broken(Errno.ECONNRESET, call, "the device host closed the connection");
-        if (r.Truncated || r.ControlTruncated) throw Broken(Errno.EMSGSIZE, call, "the reply was truncated");
+        if (r.Truncated) throw Broken(Errno.EMSGSIZE, call, "the reply was truncated");
         var reply = ReceiveBuffer.AsSpan(0, r.Length);
         var error = Reply.TryReadPrefix(reply, type, seq, out errno);
-        if (error != Errno.None) throw Broken((Errno)(int)error, call, $"not a valid {type} reply to seq {seq}");
+        if (error != Errno.None && IsRefusedNoReply(reply, seq, out int refused, out uint refusedSeq))
+            throw RefusedNoReply(refused, refusedSeq, call);
+        if (error != Errno.None) throw Broken(error, call, $"not a valid {type} reply to seq {seq}");
+        _noReplyPending = false; // the host answers in order: every earlier message was done without complaint
         return reply;
+    }
+
+    /// <summary>
+    /// After the host closed: was it over a refused no-reply MUNMAP, still queued here? The host closes right after the
+    /// refusal, so sendmsg fails (EPIPE), or recvmsg reports the reset (ECONNRESET: our request was still unread
+    /// there) before it hands out what is queued.
+    /// </summary>
+    private void ThrowIfRefusalQueued(Errno errno, in CallInfo call)
+    {
+        if (_noReplyPending && errno is Errno.EPIPE or Errno.ECONNRESET
+            && _channel.TryReceive(ReceiveBuffer, null, out var r) && !r.Truncated
+            && IsRefusedNoReply(ReceiveBuffer.AsSpan(0, r.Length), _seq, out int refused, out uint refusedSeq))
+            throw RefusedNoReply(refused, refusedSeq, call);
+    }
+
+    private ErrnoException RefusedNoReply(int errno, uint seq, in CallInfo call) =>
+        Broken(Errno.ECONNRESET, call, $"the host refused the MUNMAP sent without a reply (seq {seq}) with {((Errno)errno).Name()} and closed the connection");
+
+    /// <summary>
+    /// A refusal of a no-reply MUNMAP sent before request <paramref name="seq"/>: the host's last message on the
+    /// connection (docs/protocol.md), read where the reply to a later request was expected.
+    /// </summary>
+    private bool IsRefusedNoReply(ReadOnlySpan<byte> message, uint seq, out int errno, out uint refusedSeq)
+    {
+        errno = 0;
+        refusedSeq = 0;
+        if (!_noReplyPending || MessageHeader.TryRead(message, out var h) != Errno.None) return false;
+        if (h.RawType != ((ushort)MessageType.Munmap | Wire.ReplyBit) || h.Seq - _noReplySeq >= seq - _noReplySeq) return false;
+        if (Reply.TryReadPrefix(message, MessageType.Munmap, h.Seq, out errno) != Errno.None || errno == 0) return false;
+        refusedSeq = h.Seq;
+        return true;
     }
 
     private void ExpectEmpty(ReadOnlySpan<byte> reply, in CallInfo call)
@@ -336,7 +457,7 @@ internal sealed class UmemConnection
 
     private void Check(Errno error, in CallInfo call)
     {
-        if (error != Errno.None) throw Broken((Errno)(int)error, call, "the device host sent a malformed reply");
+        if (error != Errno.None) throw Broken(error, call, "the device host sent a malformed reply");
     }
 
     /// <summary>A reply this side cannot trust: the stream may be out of step, so the connection is not used again.</summary>

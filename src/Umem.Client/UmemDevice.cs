@@ -65,9 +65,15 @@ public sealed class UmemDevice : IDisposable
 
     /// <summary>
     /// mmap(2) of [offset, offset+length) of the device (page-aligned). The host runs the driver's devmap(9E)
-    /// and sends one memfd per segment; they are mapped MAP_FIXED into one reserved range and closed.
+    /// and sends one memfd per segment, at most 250 per message; each message's are mapped MAP_FIXED into one reserved
+    /// range and closed before the next is read. <see cref="MapOptions.Populate"/> pre-faults the pages (MAP_POPULATE).
     /// </summary>
-    public UmemMapping Map(long offset, long length, MapProtection protection = MapProtection.ReadWrite, MapKind kind = MapKind.Shared)
+    /// <remarks>
+    /// Fds the kernel cannot hand over (RLIMIT_NOFILE) fail this map with EMFILE and leave the device usable: the soft
+    /// limit is raised to the hard one when a reply needs it, and past the hard limit the map is refused before it is asked.
+    /// </remarks>
+    public UmemMapping Map(long offset, long length, MapProtection protection = MapProtection.ReadWrite, MapKind kind = MapKind.Shared,
+        MapOptions options = MapOptions.None)
     {
         ThrowIfDisposed();
         var call = new CallInfo(kind == MapKind.Shared ? "mmap({0}, offset={1}, length={2}, {3}, MAP_SHARED)" : "mmap({0}, offset={1}, length={2}, {3}, MAP_PRIVATE)",
@@ -77,7 +83,7 @@ public sealed class UmemDevice : IDisposable
         ObjectDisposedException.ThrowIf(!_connection.TryAddReference(), this);
         try
         {
-            var view = _connection.Mmap(_handle, offset, length, (int)protection, (int)kind, call, out ulong mapping);
+            var view = _connection.Mmap(_handle, offset, length, (int)protection, (int)kind, (options & MapOptions.Populate) != 0, call, out ulong mapping);
             return new UmemMapping(_connection, view, mapping, offset, protection, kind);
         }
         catch
@@ -138,6 +144,9 @@ public sealed class UmemDevice : IDisposable
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>The connection (for tests that send what the library would not).</summary>
+    internal UmemConnection Connection => _connection;
 
     /// <summary>The connection's socket (for tests that also speak raw syscalls).</summary>
     internal System.Runtime.InteropServices.SafeHandle SocketHandle => _connection.Handle;

@@ -5,9 +5,9 @@ using Umem.Platform;
 namespace Umem.TestApp;
 
 /// <summary>
-/// An application using the client library, driven line by line: open PATH [r|w|rw] | map OFF LEN r|rw|none |
+/// An application using the client library, driven line by line: open PATH [r|w|rw] | map OFF LEN r|rw|none [populate] |
 /// fill M OFF LEN BYTE | get M OFF | find M OFF LEN BYTE (first index in the range holding another byte, -1 if none) | unmap M OFF LEN | dispose M | memory M | memget K OFF | ioctl CMD HEX OUTMAX |
-/// register LEN | bfill B OFF LEN BYTE | bget B OFF | close | pid | bits | quit.
+/// register LEN | bfill B OFF LEN BYTE | bget B OFF | hog FREE (take every fd but FREE) | unhog | nofile [SOFT] (RLIMIT_NOFILE) | close | pid | bits | quit.
 /// </summary>
 internal static class ClientCommands
 {
@@ -17,6 +17,7 @@ internal static class ClientCommands
         var mappings = new List<UmemMapping>();
         var memories = new List<Memory<byte>>();
         var buffers = new List<UmemBuffer>();
+        var hogged = new List<Microsoft.Win32.SafeHandles.SafeFileHandle>();
         string? line;
         while ((line = input.ReadLine()) is not null)
         {
@@ -28,7 +29,7 @@ internal static class ClientCommands
                 answer = a[0] switch
                 {
                     "open" => Open(a, out device),
-                    "map" => Index(mappings, device!.Map(L(a[1]), L(a[2]), Prot(a[3]))),
+                    "map" => Index(mappings, device!.Map(L(a[1]), L(a[2]), Prot(a[3]), MapKind.Shared, a.Length > 4 && a[4] == "populate" ? MapOptions.Populate : MapOptions.None)),
                     "fill" => Ok(() => mappings[I(a[1])].GetSpan(L(a[2]), I(a[3])).Fill(B(a[4]))),
                     "get" => "ok " + mappings[I(a[1])].GetSpan(L(a[2]), 1)[0].ToString(CultureInfo.InvariantCulture),
                     "find" => "ok " + mappings[I(a[1])].GetSpan(L(a[2]), I(a[3])).IndexOfAnyExcept(B(a[4])).ToString(CultureInfo.InvariantCulture),
@@ -43,6 +44,9 @@ internal static class ClientCommands
                     "close" => Ok(() => device!.Dispose()),
                     "pid" => "ok " + Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
                     "bits" => "ok " + (IntPtr.Size * 8).ToString(CultureInfo.InvariantCulture),
+                    "hog" => Hog(hogged, I(a[1])),
+                    "nofile" => NoFile(a.Length > 1 ? L(a[1]) : -1),
+                    "unhog" => Ok(() => Unhog(hogged)),
                     "quit" => "bye",
                     _ => "err EINVAL unknown command " + a[0],
                 };
@@ -60,6 +64,45 @@ internal static class ClientCommands
             if (answer == "bye") break;
         }
         return 0;
+    }
+
+    /// <summary>Opens /dev/null until RLIMIT_NOFILE is reached, then closes the <paramref name="free"/> lowest of those fds: exactly that many are free.</summary>
+    private static string Hog(List<Microsoft.Win32.SafeHandles.SafeFileHandle> hogged, int free)
+    {
+        try
+        {
+            while (true) hogged.Add(File.OpenHandle("/dev/null"));
+        }
+        catch (IOException)
+        {
+            // EMFILE: every fd is taken.
+        }
+        hogged.Sort((x, y) => x.DangerousGetHandle().CompareTo(y.DangerousGetHandle()));
+        for (int i = 0; i < free && hogged.Count > 0; i++)
+        {
+            hogged[0].Dispose();
+            hogged.RemoveAt(0);
+        }
+        return "ok " + hogged.Count.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Sets the soft RLIMIT_NOFILE (when <paramref name="soft"/> is not -1); answers "ok SOFT HARD".</summary>
+    private static unsafe string NoFile(long soft)
+    {
+        Interop.rlimit lim;
+        if (Interop.getrlimit(Interop.RLIMIT_NOFILE, &lim) < 0) throw new ErrnoException(Interop.LastErrno, "getrlimit");
+        if (soft >= 0)
+        {
+            lim.rlim_cur = (ulong)soft;
+            if (Interop.setrlimit(Interop.RLIMIT_NOFILE, &lim) < 0) throw new ErrnoException(Interop.LastErrno, "setrlimit");
+        }
+        return FormattableString.Invariant($"ok {lim.rlim_cur} {lim.rlim_max}");
+    }
+
+    private static void Unhog(List<Microsoft.Win32.SafeHandles.SafeFileHandle> hogged)
+    {
+        foreach (var h in hogged) h.Dispose();
+        hogged.Clear();
     }
 
     private static string Open(string[] a, out UmemDevice device)

@@ -15,10 +15,10 @@ namespace Umem.TestApp;
 /// </summary>
 internal static class HostCommand
 {
-    internal static int Run(string directory, bool noEvents)
+    internal static int Run(string directory, bool noEvents, int pages = 0)
     {
         var system = UmemSystem.Start(new UmemSystemOptions { Host = { DeviceDirectory = directory } });
-        Load(system, noEvents);
+        Load(system, noEvents, pages);
         Console.WriteLine($"ready {Environment.ProcessId} {system.NodePath(TestDeviceDriver.NodeName)}");
         Console.Out.Flush();
         string? line;
@@ -38,7 +38,7 @@ internal static class HostCommand
         using var app = builder.Build();
         await app.StartAsync().ConfigureAwait(false);
         var system = app.Services.GetRequiredService<UmemHostedService>().System!;
-        Load(system, noEvents: false);
+        Load(system, noEvents: false, pages: 0);
         Console.WriteLine($"ready {Environment.ProcessId} {system.NodePath(TestDeviceDriver.NodeName)}");
         Console.Out.Flush();
         await app.WaitForShutdownAsync().ConfigureAwait(false);
@@ -46,10 +46,14 @@ internal static class HostCommand
         return 0;
     }
 
-    /// <summary>modload of the test device (2 read-write pages, 2 read-only), its node 0666.</summary>
-    private static void Load(UmemSystem system, bool noEvents) =>
-        system.Kernel.ModLoad("testdev", () => new TestDeviceDriver(), new ModuleOptions
-        {
-            Properties = new Dictionary<string, string> { ["events"] = noEvents ? "0" : "1" },
-        });
+    /// <summary>
+    /// modload of the test device, its node 0666: 2 read-write pages and 2 read-only ones, or <paramref name="pages"/>
+    /// read-write pages (one region, one memfd per page).
+    /// </summary>
+    private static void Load(UmemSystem system, bool noEvents, int pages)
+    {
+        var properties = new Dictionary<string, string> { ["events"] = noEvents ? "0" : "1" };
+        if (pages > 0) properties["maxprot"] = string.Join(',', Enumerable.Repeat(3, pages));
+        system.Kernel.ModLoad("testdev", () => new TestDeviceDriver(), new ModuleOptions { Properties = properties });
+    }
 }

@@ -2,7 +2,8 @@ using Umem.TestApp;
 
 // Usage (one line of output per answer: "ok ..." or "err ERRNO message"):
 //   client                       commands on stdin (see ClientCommands)
-//   host DIR [noevents]          serves the test device as DIR/test0 until stdin closes
+//   host DIR [noevents] [pages=N] serves the test device (or one of N read-write pages, each its own segment) as
+//                                DIR/test0 until stdin closes
 //   serve DIR                    the same through the generic host (stops on SIGTERM)
 //   attack PATH OFFSET LEN PID [rw=OFFSET] [open=r] [hold]
 //                                a hostile client speaking raw syscalls against a read-only grant (see Attack)
@@ -11,7 +12,8 @@ using Umem.TestApp;
 return args.Length == 0 ? Usage() : args[0] switch
 {
     "client" => ClientCommands.Run(Console.In, Console.Out),
-    "host" when args.Length >= 2 => HostCommand.Run(args[1], args.Contains("noevents")),
+    "host" when args.Length >= 2 => HostCommand.Run(args[1], args.Contains("noevents"),
+        args.FirstOrDefault(a => a.StartsWith("pages=", StringComparison.Ordinal)) is { } p ? int.Parse(p[6..], System.Globalization.CultureInfo.InvariantCulture) : 0),
     "serve" when args.Length >= 2 => await HostCommand.ServeAsync(args[1]).ConfigureAwait(false),
     "fdserver" when args.Length == 2 => FdServer.Run(args[1], TimeSpan.Zero),
     "fdserver" when args.Length == 3 => FdServer.Run(args[1], TimeSpan.FromMicroseconds(int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture))),
@@ -21,6 +23,6 @@ return args.Length == 0 ? Usage() : args[0] switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Umem.TestApp client | host DIR [noevents] | serve DIR | attack PATH OFFSET LEN HOSTPID [rw=OFFSET] [open=r] [hold]");
+    Console.Error.WriteLine("usage: Umem.TestApp client | host DIR [noevents] [pages=N] | serve DIR | attack PATH OFFSET LEN HOSTPID [rw=OFFSET] [open=r] [hold]");
     return 2;
 }

@@ -60,6 +60,7 @@ static struct conn {
     struct buffer bufs[MAX_BUFFERS];
     int nbufs;
     uint64_t last_munmap[3], munmaps;
+    int refuse_munmap;
 } c;
 
 static uint8_t out[UMEM_MAX_MESSAGE + 8192]; /* room for the oversized fault */
@@ -303,18 +304,24 @@ static void do_mmap(const struct umem_msg *m)
     }
 }
 
-static void do_munmap(const struct umem_msg *m)
+/* MUNMAP; with the no-reply bit, a success sends nothing and a refusal is answered and closes (returns -1). */
+static int do_munmap(const struct umem_msg *m)
 {
+    int noreply = (m->type & UMEM_NOREPLY_FLAG) != 0;
     struct mapping *mp = find_mapping(m->u.munmap.mapping);
     uint64_t off = m->u.munmap.offset, len = m->u.munmap.length;
+    int err = 0;
     if (mp == NULL)
-        return fail_reply(UMEM_MUNMAP, m->seq, EBADF);
-    if (len == 0 || off % ps || len % ps || off / ps >= mp->npages || len / ps > mp->npages - off / ps)
-        return fail_reply(UMEM_MUNMAP, m->seq, EINVAL);
-    for (uint64_t p = off / ps; p < (off + len) / ps; p++)
-        if (!mp->live[p])
-            return fail_reply(UMEM_MUNMAP, m->seq, EINVAL);
-    int alive = 0;
+        err = EBADF;
+    else if (len == 0 || off % ps || len % ps || off / ps >= mp->npages || len / ps > mp->npages - off / ps ||
+             c.refuse_munmap)
+        err = EINVAL;
+    c.refuse_munmap = 0;
+    if (err != 0) {
+        fail_reply(UMEM_MUNMAP, m->seq, err);
+        return noreply ? -1 : 0;
+    }
+    int alive = 0; /* pages of the range that are no longer mapped are skipped, as munmap(2) does */
     for (uint64_t p = 0; p < mp->npages; p++) {
         if (p >= off / ps && p < (off + len) / ps)
             mp->live[p] = 0;
@@ -328,18 +335,20 @@ static void do_munmap(const struct umem_msg *m)
         free(mp->live);
         *mp = c.maps[--c.nmaps];
     }
-    send_reply(umem_enc_ok(out, sizeof out, UMEM_MUNMAP, m->seq));
+    if (!noreply)
+        send_reply(umem_enc_ok(out, sizeof out, UMEM_MUNMAP, m->seq));
+    return 0;
 }
 
 /* The ioctls of fake_host.h. Returns an errno, or 0 with *out_len and *rval set. */
 static int ioctl_cmd(uint32_t cmd, const uint8_t *in, uint32_t in_len, uint8_t *o, uint32_t out_max,
                      uint32_t *out_len, int32_t *rval)
 {
-    static const uint32_t need_in[FH_MAPPINGS + 1] = { [FH_PEEK] = 8, [FH_POKE] = 16, [FH_FAIL] = 4, [FH_FAULT] = 4,
+    static const uint32_t need_in[FH_REFUSE_MUNMAP + 1] = { [FH_PEEK] = 8, [FH_POKE] = 16, [FH_FAIL] = 4, [FH_FAULT] = 4,
                                         [FH_BATCH] = 4, [FH_BUF_PEEK] = 16, [FH_BUF_POKE] = 24, [FH_BUF_SEALS] = 8 };
-    static const uint32_t need_out[FH_MAPPINGS + 1] = { [FH_PEEK] = 8, [FH_LAST_MUNMAP] = 32, [FH_BUF_PEEK] = 8,
+    static const uint32_t need_out[FH_REFUSE_MUNMAP + 1] = { [FH_PEEK] = 8, [FH_LAST_MUNMAP] = 32, [FH_BUF_PEEK] = 8,
                                          [FH_BUF_SEALS] = 4, [FH_MAPPINGS] = 8 };
-    if (cmd < FH_ECHO || cmd > FH_MAPPINGS)
+    if (cmd < FH_ECHO || cmd > FH_REFUSE_MUNMAP)
         return ENOTTY;
     if (in_len < need_in[cmd] || out_max < need_out[cmd])
         return EINVAL;
@@ -405,6 +414,9 @@ static int ioctl_cmd(uint32_t cmd, const uint8_t *in, uint32_t in_len, uint8_t *
         umem_put32(o + 4, pages);
         return 0;
     }
+    case FH_REFUSE_MUNMAP:
+        c.refuse_munmap = 1;
+        return 0;
     default:
         return ENOTTY;
     }
@@ -515,7 +527,8 @@ static int serve_one(const uint8_t *buf, size_t n, int *fds, size_t nfds)
         break;
     }
     case UMEM_MMAP: do_mmap(&m); break;
-    case UMEM_MUNMAP: do_munmap(&m); break;
+    case UMEM_MUNMAP:
+    case UMEM_MUNMAP | UMEM_NOREPLY_FLAG: return do_munmap(&m);
     case UMEM_IOCTL: do_ioctl(&m); break;
     case UMEM_REGISTER: do_register(&m, fd); break;
     case UMEM_UNREGISTER: do_unregister(&m); break;

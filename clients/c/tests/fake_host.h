@@ -32,6 +32,7 @@
 #define FH_BUF_POKE 9    /* in: buffer id, offset, value */
 #define FH_BUF_SEALS 10  /* in: buffer id -> out: u32 F_GET_SEALS of the memfd the client sent */
 #define FH_MAPPINGS 11   /* out: u32 live mappings, u32 live pages in all, on this connection */
+#define FH_REFUSE_MUNMAP 12 /* the next MUNMAP is refused with EINVAL (a no-reply one: answered, then closed) */
 
 /* Fault kinds for FH_FAULT. The generic ones apply to any reply, the MMAP ones to an MMAP reply. */
 enum fh_fault {

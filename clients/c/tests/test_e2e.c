@@ -10,9 +10,9 @@
 #include "../umem.h"
 #include "../umem_wire.h"
 #include "fake_host.h"
+#include "fd_count.h"
 #include "tap.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static const char *sock;
@@ -29,19 +30,6 @@ static size_t ps;
 static const char *name(int r)
 {
     return r == 0 ? "0" : umem_errname(r);
-}
-
-/* Open fds of this process (under qemu-i386 the emulator's own are counted too, a constant). */
-static int fd_count(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-    if (d == NULL)
-        return -1;
-    while (readdir(d) != NULL)
-        n++;
-    closedir(d);
-    return n - 3; /* ".", ".." and the directory's own fd */
 }
 
 static sigjmp_buf probe_env;
@@ -212,6 +200,16 @@ static void test_mixed(umem_dev *d)
     }
     tap_check(all, "each page lands where the host has it");
     umem_munmap(d, a, 15 * ps);
+    r = umem_mmap(d, 295 * ps, 15 * ps, PROT_READ, MAP_SHARED | MAP_POPULATE, &a, NULL);
+    if (tap_check(r == 0, "the same with MAP_POPULATE (not sent: the host takes MAP_SHARED only): %s", name(r))) {
+        all = 1;
+        for (size_t i = 0; i < 15; i++)
+            all &= *u64_at(a, i) == 0x7000 + i;
+        tap_check(all, "the pre-faulted pages are the host's");
+        umem_munmap(d, a, 15 * ps);
+    }
+    r = umem_mmap(d, 295 * ps, 15 * ps, PROT_READ, MAP_SHARED | MAP_FIXED, &a, NULL);
+    tap_check(r == -EINVAL, "other mmap flags are refused: %s", name(r));
     r = umem_mmap(d, 305 * ps, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, &a, NULL);
     if (tap_check(r == 0, "mmap inside the big memfd (fd_offset 5 pages): %s", name(r))) {
         poke(d, 306 * ps, 0x306);
@@ -310,8 +308,8 @@ static void test_partial_munmap(umem_dev *d)
 
     r = umem_munmap(d, p, 8 * ps);
     last_munmap(d, lm);
-    tap_check(r == 0 && lm[3] == count0 + 5 && lm[1] == 4 * ps && lm[2] == 3 * ps,
-              "unmapping the whole range sends one MUNMAP per live piece ([1,2) then [4,7))");
+    tap_check(r == 0 && lm[3] == count0 + 4 && lm[1] == 0 && lm[2] == 8 * ps,
+              "unmapping all that is left sends one MUNMAP of the whole mapping, holes skipped by the host");
     host_mappings(d, &maps, &pages);
     tap_check(maps == maps0 && pages == pages0, "the host has forgotten the mapping");
     tap_check(!readable(p + ps) && !readable(p + 5 * ps), "nothing of it is mapped locally");
@@ -327,6 +325,157 @@ static void test_partial_munmap(umem_dev *d)
         tap_check(r == -EINVAL, "unmapping past the end of a mapping: %s", name(r));
         umem_munmap(d, a, 2 * ps);
     }
+}
+
+/* The raw MUNMAP requests the library sends, seen from the host: which carried the no-reply bit is not visible to
+ * it, but a reply that nobody reads would be: the next request would get it and fail with EPROTO. */
+static void test_noreply_munmap(umem_dev *d)
+{
+    void *a = NULL;
+    uint64_t id = 0, lm[4];
+    uint32_t maps0, pages0, maps, pages;
+    host_mappings(d, &maps0, &pages0);
+    for (int i = 0; i < 100; i++) {
+        int r = umem_mmap(d, (uint64_t)(i % 50) * ps, ps, PROT_READ | PROT_WRITE, MAP_SHARED, &a, &id);
+        if (r == 0)
+            r = umem_munmap(d, a, ps);
+        if (r != 0) {
+            tap_check(0, "map + unmap %d: %s", i, name(r));
+            return;
+        }
+    }
+    host_mappings(d, &maps, &pages);
+    last_munmap(d, lm);
+    tap_check(maps == maps0 && pages == pages0 && lm[0] == id && lm[1] == 0 && lm[2] == ps,
+              "100 map + unmap pairs: every MUNMAP went without a reply and was done before the next request");
+}
+
+/*
+ * A refused no-reply MUNMAP is the host's last message: the next request reads it instead of its reply, or, when
+ * the host has closed before it is sent (`late`), finds it queued after sendmsg's EPIPE.
+ */
+static void test_noreply_refused(int late)
+{
+    int fds0 = fd_count();
+    umem_dev *d = NULL;
+    void *a = NULL, *b = NULL;
+    int r = umem_open(sock, O_RDWR, &d);
+    if (r == 0)
+        r = umem_mmap(d, 0, 2 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, &a, NULL);
+    if (r == 0)
+        r = umem_mmap(d, 4 * ps, ps, PROT_READ, MAP_SHARED, &b, NULL);
+    if (r == 0)
+        r = ioctl_u32(d, FH_REFUSE_MUNMAP, 0);
+    if (!tap_check(r == 0, "set up a refusal: %s", name(r))) {
+        umem_close(d);
+        return;
+    }
+    r = umem_munmap(d, a, 2 * ps);
+    tap_check(r == 0 && !readable(a), "the refused MUNMAP went without a reply: munmap says %s", name(r));
+    if (late)
+        usleep(100 * 1000);
+    char o[4];
+    r = umem_ioctl(d, FH_ECHO, "abc", 3, o, sizeof o, NULL, NULL);
+    tap_check(r == -ECONNRESET, "the next request%s reads the refusal: connection lost, %s",
+              late ? " (sent after the host closed)" : "", name(r));
+    r = umem_ioctl(d, FH_ECHO, "abc", 3, o, sizeof o, NULL, NULL);
+    tap_check(r == -ENOTCONN, "later requests: %s", name(r));
+    r = umem_munmap(d, b, ps);
+    tap_check(r == 0 && !readable(b), "a mapping left is still released locally: %s", name(r));
+    r = umem_close(d);
+    tap_check(r == 0 && fd_count() == fds0, "close: %s; fds %d -> %d", name(r), fds0, fd_count());
+}
+
+/* Sets the soft and hard RLIMIT_NOFILE; returns 0 or -errno. */
+static int set_nofile(rlim_t soft, rlim_t hard)
+{
+    struct rlimit rl = { soft, hard };
+    return setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
+}
+
+/* Occupies every free fd in [from, to) with a dup of stderr; returns how many, their numbers in taken. */
+static int fill_fds(int from, int to, int *taken)
+{
+    int n = 0;
+    for (int fd = from; fd < to; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && dup2(2, fd) == fd)
+            taken[n++] = fd;
+    return n;
+}
+
+/*
+ * A low soft RLIMIT_NOFILE: the library makes room for the fds a reply brings (raising the soft limit towards the
+ * hard one), fails the one map with EMFILE when even the hard limit has no room, and when the kernel drops fds
+ * anyway (MSG_CTRUNC) drains the reply, tells the host to forget the mapping and keeps the connection.
+ * Run last: it lowers the hard limit for good.
+ */
+static void test_fd_limit(umem_dev *d)
+{
+    struct rlimit saved;
+    getrlimit(RLIMIT_NOFILE, &saved);
+    int low = fcntl(0, F_DUPFD_CLOEXEC, 0);
+    close(low);
+    void *a = NULL;
+    uint32_t maps0, pages0, maps, pages;
+    host_mappings(d, &maps0, &pages0);
+    size_t n = FH_SINGLE_PAGES; /* 300 fds: 250 in the first message, 50 in MMAP_MORE */
+
+    /* Room for 60 more fds, hard limit far above: the soft one is raised just enough. */
+    int r = set_nofile((rlim_t)low + 60, saved.rlim_max);
+    if (r == 0)
+        r = umem_mmap(d, 0, n * ps, PROT_READ | PROT_WRITE, MAP_SHARED, &a, NULL);
+    struct rlimit now;
+    getrlimit(RLIMIT_NOFILE, &now);
+    tap_check(r == 0 && now.rlim_cur == saved.rlim_max,
+              "soft limit %d fds above the lowest free: map of %zu segments %s, soft limit raised to the hard %llu",
+              60, n, name(r), (unsigned long long)now.rlim_cur);
+    if (r == 0) {
+        *u64_at(a, 299) = 299;
+        tap_check(peek(d, 299 * ps) == 299, "the mapping works");
+        umem_munmap(d, a, n * ps);
+    }
+
+    /* Hard limit 60 above: no room for a message of 250 fds, the map fails before it is asked. */
+    r = set_nofile((rlim_t)low + 60, (rlim_t)low + 60);
+    if (r == 0)
+        r = umem_mmap(d, 0, n * ps, PROT_READ | PROT_WRITE, MAP_SHARED, &a, NULL);
+    host_mappings(d, &maps, &pages);
+    tap_check(r == -EMFILE && maps == maps0 && pages == pages0, "hard limit 60 above: %s, connection kept, host holds nothing new",
+              name(r));
+    r = umem_mmap(d, 0, 40 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, &a, NULL);
+    tap_check(r == 0, "40 segments still fit: %s", name(r));
+    if (r == 0)
+        umem_munmap(d, a, 40 * ps);
+
+    /* Fds in use above the lowest free one: the check passes, the kernel drops fds (MSG_CTRUNC). */
+    static int taken[400];
+    int nt = fill_fds(low + 10, low + 60, taken);
+    int fds0 = fd_count();
+    r = umem_mmap(d, 0, 40 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, &a, NULL);
+    int after = fd_count();
+    host_mappings(d, &maps, &pages);
+    tap_check(r == -EMFILE && after == fds0 && maps == maps0 && pages == pages0,
+              "only 10 free fds for 40 (MSG_CTRUNC): %s, fds %d -> %d, the host forgot the mapping", name(r), fds0,
+              after);
+    tap_check(ioctl_u32(d, FH_BATCH, 7) == 0, "the connection is in step (batches of 7 from now)");
+    r = umem_mmap(d, 0, 40 * ps, PROT_READ | PROT_WRITE, MAP_SHARED, &a, NULL);
+    tap_check(r == 0, "40 segments in batches of 7 fit in 10 free fds: %s", name(r));
+    if (r == 0)
+        umem_munmap(d, a, 40 * ps);
+    ioctl_u32(d, FH_BATCH, UMEM_MAX_FDS);
+
+    /* No free fd at all: a one-page map (no check beforehand) fails with EMFILE; the connection stays. */
+    nt += fill_fds(low, low + 10, taken + nt);
+    r = umem_mmap(d, 0, ps, PROT_READ, MAP_SHARED, &a, NULL);
+    for (int i = 0; i < nt; i++)
+        close(taken[i]);
+    host_mappings(d, &maps, &pages);
+    tap_check(r == -EMFILE && maps == maps0 && pages == pages0, "no fd free: one page is %s, the host forgot it",
+              name(r));
+    r = umem_mmap(d, 0, ps, PROT_READ, MAP_SHARED, &a, NULL);
+    tap_check(r == 0, "with fds free again it maps: %s", name(r));
+    if (r == 0)
+        umem_munmap(d, a, ps);
 }
 
 static void test_ioctl(umem_dev *d)
@@ -465,6 +614,7 @@ int main(int argc, char **argv)
         test_read_only(d);
         test_mmap_errors(d);
         test_partial_munmap(d);
+        test_noreply_munmap(d);
         test_ioctl(d);
         test_register(d);
         void *a = NULL, *b = NULL;
@@ -476,7 +626,14 @@ int main(int argc, char **argv)
                   "close unmapped the mapping and the registered buffer left open");
     }
     test_read_only_open();
+    test_noreply_refused(0);
+    test_noreply_refused(1);
     test_faults();
+    r = umem_open(sock, O_RDWR, &d);
+    if (tap_check(r == 0, "open for the fd limit tests: %s", name(r))) {
+        test_fd_limit(d);
+        tap_check(umem_close(d) == 0, "close");
+    }
     tap_check(fd_count() == fds0, "no fd leaked in all (%d -> %d)", fds0, fd_count());
     return tap_done();
 }

@@ -123,6 +123,7 @@ static void fields_of(const struct umem_msg *m, struct fields *fs)
         add(fs, "flags", "%" PRIu32, m->u.mmap.flags);
         break;
     case UMEM_MUNMAP:
+    case UMEM_MUNMAP | UMEM_NOREPLY_FLAG:
         add(fs, "mapping", "%" PRIu64, m->u.munmap.mapping);
         add(fs, "offset", "%" PRIu64, m->u.munmap.offset);
         add(fs, "length", "%" PRIu64, m->u.munmap.length);
@@ -251,6 +252,9 @@ static int encode(const struct fields *fs, uint8_t *buf, size_t cap, int *ok)
     case UMEM_MUNMAP:
         return umem_enc_munmap(buf, cap, seq, need(fs, "mapping", ok), need(fs, "offset", ok),
                                need(fs, "length", ok));
+    case UMEM_MUNMAP | UMEM_NOREPLY_FLAG:
+        return umem_enc_munmap_noreply(buf, cap, seq, need(fs, "mapping", ok), need(fs, "offset", ok),
+                                       need(fs, "length", ok));
     case UMEM_IOCTL: {
         uint32_t in_len = (uint32_t)need(fs, "in_len", ok);
         size_t n = get(fs, "in") ? unhex(get(fs, "in"), bytes, sizeof bytes, ok) : 0;

@@ -146,6 +146,13 @@ public sealed partial class CClientBuildTests
 
         public ProcessRun Start(string program, params string[] args) =>
             ProcessRun.Start(prefix[0], [.. prefix.Skip(1), Path.Combine(buildDir, program), .. args]);
+
+        /// <summary>The program under prlimit(1) with RLIMIT_NOFILE set to <paramref name="nofile"/> ("SOFT:HARD").</summary>
+        public ProcessResult RunWithFileLimit(string nofile, string program, params string[] args)
+        {
+            using var p = ProcessRun.Start("prlimit", [$"--nofile={nofile}", "--", .. prefix, Path.Combine(buildDir, program), .. args]);
+            return p.Finish();
+        }
     }
 
     /// <summary>A fake_host process serving a socket in a fresh directory; killed with its children on Dispose.</summary>

@@ -15,6 +15,7 @@ public sealed class CHeaderTests
         ("MFD_CLOEXEC", Interop.MFD_CLOEXEC),
         ("MFD_ALLOW_SEALING", Interop.MFD_ALLOW_SEALING),
         ("F_GETFD", Interop.F_GETFD),
+        ("F_DUPFD_CLOEXEC", Interop.F_DUPFD_CLOEXEC),
         ("F_SETFD", Interop.F_SETFD),
         ("F_GETFL", Interop.F_GETFL),
         ("FD_CLOEXEC", Interop.FD_CLOEXEC),

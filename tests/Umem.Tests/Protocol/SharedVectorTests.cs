@@ -26,7 +26,11 @@ public sealed class SharedVectorTests
         var (f, bytes) = Vectors[name];
         var buffer = new byte[Wire.MaxMessage];
         uint seq = U32(f["seq"]);
-        var type = (MessageType)U32(f["type"]);
+        uint rawType = U32(f["type"]);
+        bool noReply = (rawType & Wire.NoReplyBit) != 0;
+        var type = (MessageType)(rawType & ~(uint)Wire.NoReplyBit);
+        Assert.Equal(Errno.None, MessageHeader.TryRead(bytes, out var header));
+        Assert.Equal((type, noReply), (header.Type, header.NoReply));
         int n;
         switch (type)
         {
@@ -54,7 +58,7 @@ public sealed class SharedVectorTests
                 break;
             case MessageType.Munmap:
                 var munmap = new MunmapRequest(U64(f["mapping"]), U64(f["offset"]), U64(f["length"]));
-                n = munmap.Write(buffer, seq);
+                n = munmap.Write(buffer, seq, noReply);
                 Assert.Equal(Errno.None, MunmapRequest.TryRead(bytes, PageSize, out var munmapRead));
                 Assert.Equal(munmap, munmapRead);
                 break;
