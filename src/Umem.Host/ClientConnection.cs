@@ -54,6 +54,9 @@ internal sealed partial class ClientConnection
     private readonly Dictionary<ulong, DeviceFile> _opens = [];
     private readonly Dictionary<ulong, DeviceMapping> _mappings = [];
     private long _registeredBytes;
+    // Replies the client has not taken yet (its socket queue is full), in order. While any is pending the connection
+    // reads no request and no thread waits for it: the epoll thread says when there is room (see FlushAsync).
+    private readonly Queue<PendingReply> _outbox = new();
     private State _state;
     private ClientSession? _session;
     private Timer? _helloTimer;
@@ -66,7 +69,7 @@ internal sealed partial class ClientConnection
         _admission = admission;
         _bufferPool = bufferPool;
         _lingerSlots = lingerSlots;
-        _channel = new SeqPacketChannel(socket) { SendTimeoutMilliseconds = (int)options.SendTimeout.TotalMilliseconds };
+        _channel = new SeqPacketChannel(socket);
         _readiness = readiness.Register(socket.SafeHandle);
         _node = node;
         _kernel = kernel;
@@ -93,6 +96,11 @@ internal sealed partial class ClientConnection
             {
                 try
                 {
+                    if (_outbox.Count > 0)
+                    {
+                        if (!await FlushAsync().ConfigureAwait(false)) break;
+                        continue;
+                    }
                     await _readiness.WaitAsync().ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is ErrnoException or ObjectDisposedException)
@@ -102,7 +110,7 @@ internal sealed partial class ClientConnection
                 }
                 // One message per readiness check: a client sending its next request soon is served on this thread
                 // (see DeviceHostOptions.Linger), and no receive is spent on an empty queue while it is busy.
-                while (ReceiveOne() && Linger())
+                while (ReceiveOne() && _outbox.Count == 0 && Linger())
                 {
                 }
             }
@@ -111,6 +119,7 @@ internal sealed partial class ClientConnection
         {
             _state = State.Closed;
             _helloTimer?.Dispose();
+            while (_outbox.TryDequeue(out var pending)) pending.Dispose();
             Release();
             _readiness.Dispose();
             _channel.Dispose();
@@ -207,12 +216,27 @@ internal sealed partial class ClientConnection
         return true;
     }
 
-    /// <summary>Sends a reply built in the send buffer; false when the client is gone (the connection then closes).</summary>
+    /// <summary>
+    /// Sends a reply built in the send buffer without waiting; false when the client is gone (the connection then
+    /// closes). A client whose queue is full gets the reply later: it is kept (with its own copies of the fds, since
+    /// the originals may close with the mapping's export) until <see cref="FlushAsync"/> finds room.
+    /// </summary>
     private bool Send(int length, ReadOnlySpan<SafeFd> fds = default)
     {
         try
         {
-            _channel.Send(_send.AsSpan(0, length), fds);
+            if (_outbox.Count == 0 && _channel.TrySend(_send.AsSpan(0, length), fds)) return true;
+            var copies = new SafeFd[fds.Length];
+            try
+            {
+                for (int i = 0; i < fds.Length; i++) copies[i] = fds[i].Duplicate();
+            }
+            catch
+            {
+                foreach (var c in copies) c?.Dispose();
+                throw;
+            }
+            _outbox.Enqueue(new PendingReply(_send.AsSpan(0, length).ToArray(), copies));
             return true;
         }
         catch (ErrnoException e)
@@ -220,6 +244,32 @@ internal sealed partial class ClientConnection
             Log.ConnectionLost(_log, _session, e.Message);
             return false;
         }
+    }
+
+    /// <summary>
+    /// Sends the pending replies in order as the client makes room, waiting on the epoll thread (no thread of the
+    /// pool waits). False when the client is gone, or has left a reply unread for <see cref="DeviceHostOptions.SendTimeout"/>:
+    /// then it is dropped, and only it waited.
+    /// </summary>
+    private async Task<bool> FlushAsync()
+    {
+        long deadline = Environment.TickCount64 + (long)_options.SendTimeout.TotalMilliseconds;
+        while (_outbox.TryPeek(out var pending))
+        {
+            if (_channel.TrySend(pending.Message, pending.Fds))
+            {
+                _outbox.Dequeue().Dispose();
+                continue;
+            }
+            long left = deadline - Environment.TickCount64;
+            var writable = left > 0 ? _readiness.WaitAsync(writable: true).AsTask() : null;
+            if (writable is null || await Task.WhenAny(writable, Task.Delay(TimeSpan.FromMilliseconds(left))).ConfigureAwait(false) != writable)
+            {
+                if (_logLimit.TryWrite(out long dropped)) Log.SlowReader(_log, _session, _options.SendTimeout, dropped);
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Answers <paramref name="header"/> with <paramref name="error"/>; returns whether the connection goes on.</summary>
@@ -272,6 +322,15 @@ internal sealed partial class ClientConnection
         _opens.Clear();
         CallQuietly(_session.Process.Dispose, "exit");
         Log.Disconnected(_log, _session, mappings, buffers, opens);
+    }
+
+    /// <summary>A reply waiting for room in the client's queue, with its own descriptors.</summary>
+    private sealed record PendingReply(byte[] Message, SafeFd[] Fds) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var fd in Fds) fd.Dispose();
+        }
     }
 
     private void CallQuietly(Action action, string call)

@@ -18,7 +18,10 @@ public sealed class DeviceHostOptions
     /// <summary>Raise the soft RLIMIT_NOFILE to the hard limit at start. On by default.</summary>
     public bool RaiseFileLimit { get; set; } = true;
 
-    /// <summary>How long a reply may wait for a client that does not read before the host drops the connection.</summary>
+    /// <summary>
+    /// How long a reply may wait for a client that does not read it before the host drops the connection. The wait
+    /// holds no thread: the connection reads no request meanwhile, and the host's epoll thread says when there is room.
+    /// </summary>
     public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>

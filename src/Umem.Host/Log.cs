@@ -37,6 +37,9 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Warning, "umemd: {Session}: bad {Type} request (seq {Seq}): {Error}{Closing} ({Dropped} similar lines dropped before this one)")]
     internal static partial void BadRequest(ILogger logger, ClientSession? session, MessageType type, uint seq, Errno error, string closing, long dropped);
 
+    [LoggerMessage(19, LogLevel.Warning, "umemd: {Session}: dropped: it left a reply unread for {Timeout} ({Dropped} similar lines dropped before this one)")]
+    internal static partial void SlowReader(ILogger logger, ClientSession? session, TimeSpan timeout, long dropped);
+
     [LoggerMessage(18, LogLevel.Warning, "umemd: connection of pid {Pid} uid {Uid} on {Node} refused: the limit of {Limit} is reached ({Dropped} similar lines dropped before this one)")]
     internal static partial void ConnectionRefused(ILogger logger, int pid, uint uid, string node, string limit, long dropped);
 

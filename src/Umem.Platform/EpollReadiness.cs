@@ -75,7 +75,7 @@ public sealed class EpollReadiness : IDisposable
         }
     }
 
-    /// <summary>One watched socket: await <see cref="WaitAsync"/> for each wait (one at a time); no allocation per wait.</summary>
+    /// <summary>One watched socket: await <see cref="WaitAsync()"/> for each wait (one at a time); no allocation per wait.</summary>
     public sealed class Registration : IValueTaskSource, IDisposable
     {
         private readonly EpollReadiness _owner;
@@ -93,7 +93,13 @@ public sealed class EpollReadiness : IDisposable
         internal ulong Id { get; }
 
         /// <summary>Completes once the socket is readable, or has hung up or failed.</summary>
-        public unsafe ValueTask WaitAsync()
+        public ValueTask WaitAsync() => WaitAsync(writable: false);
+
+        /// <summary>
+        /// Completes once the socket is writable (<paramref name="writable"/>: there is room for a message again,
+        /// or it failed) instead of readable; one-shot like <see cref="WaitAsync()"/>.
+        /// </summary>
+        public unsafe ValueTask WaitAsync(bool writable)
         {
             _core.Reset();
             bool refAdded = false;
@@ -102,7 +108,7 @@ public sealed class EpollReadiness : IDisposable
                 _socket.DangerousAddRef(ref refAdded);
                 var ev = new Interop.epoll_event
                 {
-                    events = Interop.EPOLLIN | Interop.EPOLLRDHUP | Interop.EPOLLONESHOT,
+                    events = (writable ? Interop.EPOLLOUT : Interop.EPOLLIN | Interop.EPOLLRDHUP) | Interop.EPOLLONESHOT,
                     data = Id,
                 };
                 int fd = (int)_socket.DangerousGetHandle();

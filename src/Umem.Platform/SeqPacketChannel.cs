@@ -120,7 +120,15 @@ public sealed class SeqPacketChannel : IDisposable
     /// Sends one message with <paramref name="fds"/> attached (SCM_RIGHTS; at most 253). Waits for room when
     /// the peer's queue is full. A peer that is gone gives EPIPE (MSG_NOSIGNAL: no SIGPIPE) or ECONNRESET.
     /// </summary>
-    public unsafe void Send(ReadOnlySpan<byte> message, ReadOnlySpan<SafeFd> fds = default)
+    public void Send(ReadOnlySpan<byte> message, ReadOnlySpan<SafeFd> fds = default) => SendCore(message, fds, wait: true);
+
+    /// <summary>
+    /// Sends one message without waiting: false, and nothing sent, when the peer's queue has no room for it now
+    /// (a peer that does not read). Errors as <see cref="Send"/>.
+    /// </summary>
+    public bool TrySend(ReadOnlySpan<byte> message, ReadOnlySpan<SafeFd> fds = default) => SendCore(message, fds, wait: false);
+
+    private unsafe bool SendCore(ReadOnlySpan<byte> message, ReadOnlySpan<SafeFd> fds, bool wait)
     {
         if (fds.Length > 253) throw new ArgumentOutOfRangeException(nameof(fds), fds.Length, "at most 253 fds fit in one SCM_RIGHTS message");
         byte* control = stackalloc byte[s_controlSpace];
@@ -157,15 +165,16 @@ public sealed class SeqPacketChannel : IDisposable
                     msg_controllen = (nuint)controlLength,
                 };
                 // A blocking socket of our own with no timeout: one sendmsg waits for room itself.
-                int flags = Interop.MSG_NOSIGNAL | (_socket is null && SendTimeoutMilliseconds < 0 ? 0 : Interop.MSG_DONTWAIT);
+                int flags = Interop.MSG_NOSIGNAL | (wait && _socket is null && SendTimeoutMilliseconds < 0 ? 0 : Interop.MSG_DONTWAIT);
                 while (true)
                 {
                     nint sent = Interop.sendmsg(Fd, &msg, flags);
-                    if (sent >= 0) break;
+                    if (sent >= 0) return true;
                     var errno = Interop.LastErrno;
                     if (errno == Errno.EINTR) continue;
                     if (errno == Errno.EAGAIN)
                     {
+                        if (!wait) return false;
                         Wait(Interop.POLLOUT, SendTimeoutMilliseconds, "sendmsg");
                         continue;
                     }

@@ -15,9 +15,11 @@ namespace Umem.TestApp;
 /// </summary>
 internal static class HostCommand
 {
-    internal static int Run(string directory, bool noEvents, int pages = 0)
+    internal static int Run(string directory, bool noEvents, int pages = 0, TimeSpan? sendTimeout = null)
     {
-        var system = UmemSystem.Start(new UmemSystemOptions { Host = { DeviceDirectory = directory } });
+        var options = new UmemSystemOptions { Host = { DeviceDirectory = directory } };
+        if (sendTimeout is { } t) options.Host.SendTimeout = t;
+        var system = UmemSystem.Start(options);
         Load(system, noEvents, pages);
         Console.WriteLine($"ready {Environment.ProcessId} {system.NodePath(TestDeviceDriver.NodeName)}");
         Console.Out.Flush();

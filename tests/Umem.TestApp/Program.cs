@@ -2,8 +2,9 @@ using Umem.TestApp;
 
 // Usage (one line of output per answer: "ok ..." or "err ERRNO message"):
 //   client                       commands on stdin (see ClientCommands)
-//   host DIR [noevents] [pages=N] serves the test device (or one of N read-write pages, each its own segment) as
-//                                DIR/test0 until stdin closes
+//   host DIR [noevents] [pages=N] [sendtimeout-ms=MS]
+//                                serves the test device (or one of N read-write pages, each its own segment) as
+//                                DIR/test0 until stdin closes; a reply unread for MS is the client's drop
 //   serve DIR                    the same through the generic host (stops on SIGTERM)
 //   attack PATH OFFSET LEN PID [rw=OFFSET] [open=r] [hold]
 //                                a hostile client speaking raw syscalls against a read-only grant (see Attack)
@@ -12,8 +13,8 @@ using Umem.TestApp;
 return args.Length == 0 ? Usage() : args[0] switch
 {
     "client" => ClientCommands.Run(Console.In, Console.Out),
-    "host" when args.Length >= 2 => HostCommand.Run(args[1], args.Contains("noevents"),
-        args.FirstOrDefault(a => a.StartsWith("pages=", StringComparison.Ordinal)) is { } p ? int.Parse(p[6..], System.Globalization.CultureInfo.InvariantCulture) : 0),
+    "host" when args.Length >= 2 => HostCommand.Run(args[1], args.Contains("noevents"), Option(args, "pages=") ?? 0,
+        Option(args, "sendtimeout-ms=") is { } ms ? TimeSpan.FromMilliseconds(ms) : null),
     "serve" when args.Length >= 2 => await HostCommand.ServeAsync(args[1]).ConfigureAwait(false),
     "fdserver" when args.Length == 2 => FdServer.Run(args[1], TimeSpan.Zero),
     "fdserver" when args.Length == 3 => FdServer.Run(args[1], TimeSpan.FromMicroseconds(int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture))),
@@ -21,8 +22,14 @@ return args.Length == 0 ? Usage() : args[0] switch
     _ => Usage(),
 };
 
+// A NAME=INTEGER argument, or null.
+static int? Option(string[] args, string prefix) =>
+    args.FirstOrDefault(a => a.StartsWith(prefix, StringComparison.Ordinal)) is { } a
+        ? int.Parse(a[prefix.Length..], System.Globalization.CultureInfo.InvariantCulture)
+        : null;
+
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Umem.TestApp client | host DIR [noevents] [pages=N] | serve DIR | attack PATH OFFSET LEN HOSTPID [rw=OFFSET] [open=r] [hold]");
+    Console.Error.WriteLine("usage: Umem.TestApp client | host DIR [noevents] [pages=N] [sendtimeout-ms=MS] | serve DIR | attack PATH OFFSET LEN HOSTPID [rw=OFFSET] [open=r] [hold]");
     return 2;
 }
