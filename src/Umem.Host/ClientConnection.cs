@@ -188,6 +188,7 @@ internal sealed partial class ClientConnection
     {
         Kernel.Cred cred;
         string? problem;
+        long lockLimit;
         var peerCredentials = _channel.GetPeerCredentials();
         if (!_admission.TryEnter(peerCredentials.Uid, out string? limit))
         {
@@ -203,13 +204,14 @@ internal sealed partial class ClientConnection
             var peer = PeerIdentity.Resolve(_channel.Handle);
             problem = peer.Problem;
             cred = _controls.CreateCred(peer.Pid, peer.Uid, peer.Gid, peer.Model) with { Groups = peer.Groups };
+            lockLimit = peer.LockedMemoryLimit ?? long.MaxValue;
         }
         catch (ErrnoException e)
         {
             Log.ConnectionLost(_log, null, e.Message);
             return false;
         }
-        _session = new ClientSession(new UmemProcess(_controls, cred), _node);
+        _session = new ClientSession(new UmemProcess(_controls, cred) { LockedMemoryLimit = lockLimit }, _node);
         Log.Connected(_log, _session);
         if (problem is not null) Log.UnknownDataModel(_log, _session, problem);
         if (cred.Uid == 0 || cred.Uid == ProcessHardening.EffectiveUid) Log.TrustedClient(_log, _session);

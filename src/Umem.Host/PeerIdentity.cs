@@ -13,7 +13,13 @@ namespace Umem.Host;
 /// <param name="Groups">Its supplementary groups (/proc/PID/status); empty when they could not be read.</param>
 /// <param name="Model">Its data model; LP64 when it could not be determined (then <paramref name="Problem"/> says why).</param>
 /// <param name="Problem">What could not be determined or trusted, for the log; null when everything was.</param>
-public sealed record IdentifiedPeer(int Pid, uint Uid, uint Gid, IReadOnlyList<uint> Groups, DataModel Model, string? Problem)
+/// <param name="LockedMemoryLimit">
+/// Its soft RLIMIT_MEMLOCK in bytes (/proc/PID/limits): what it may lock itself, and so, unless an administrator's
+/// project entry says otherwise, what it may have the host lock for it. Null when unlimited or unreadable (then
+/// <paramref name="Problem"/> says so).
+/// </param>
+public sealed record IdentifiedPeer(int Pid, uint Uid, uint Gid, IReadOnlyList<uint> Groups, DataModel Model, string? Problem,
+    long? LockedMemoryLimit = null)
 {
     /// <summary>The kernel credential (project and zone left at 0).</summary>
     public Cred ToCred() => new(Pid, Uid, Gid, Model);
@@ -89,6 +95,7 @@ public static class PeerIdentity
     {
         uint[] groups = [];
         DataModel? model = null;
+        long? lockLimit = 0; // unreadable: nothing may be locked for it unless a project entry allows it
         try
         {
             using var proc = ProcessDirectory.Open(peer.Pid);
@@ -99,6 +106,14 @@ public static class PeerIdentity
             catch (Exception e) when (e is ErrnoException or FormatException)
             {
                 problems.Add($"supplementary groups unknown: {e.Message}");
+            }
+            try
+            {
+                lockLimit = ParseLockedMemoryLimit(proc.ReadText("limits"));
+            }
+            catch (Exception e) when (e is ErrnoException or FormatException)
+            {
+                problems.Add($"RLIMIT_MEMLOCK unknown, taken as 0: {e.Message}");
             }
             model = DetectDataModel(proc, out string? problem);
             if (problem is not null) problems.Add(problem);
@@ -111,7 +126,7 @@ public static class PeerIdentity
             throw new ErrnoException(Errno.ESRCH, $"identify pid {peer.Pid}", "the process that connected exited before it could be identified");
         if (model is null) problems.Add("data model taken as LP64");
         return new IdentifiedPeer(peer.Pid, peer.Uid, peer.Gid, groups, model ?? DataModel.LP64,
-            problems.Count == 0 ? null : string.Join("; ", problems));
+            problems.Count == 0 ? null : string.Join("; ", problems), lockLimit);
     }
 
     /// <summary>
@@ -193,6 +208,23 @@ public static class PeerIdentity
                 2 => DataModel.LP64,
                 _ => null,
             };
+
+    /// <summary>
+    /// The soft limit of the "Max locked memory" line of a /proc/PID/limits text, in bytes; null for "unlimited".
+    /// </summary>
+    /// <exception cref="FormatException">No such line, or not a number.</exception>
+    public static long? ParseLockedMemoryLimit(string limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        const string Name = "Max locked memory";
+        foreach (var line in limits.Split('\n'))
+        {
+            if (!line.StartsWith(Name, StringComparison.Ordinal)) continue;
+            string soft = line[Name.Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[0];
+            return soft == "unlimited" ? null : long.Parse(soft, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        throw new FormatException($"no \"{Name}\" line in the limits");
+    }
 
     /// <summary>The "Groups:" line of a /proc/PID/status text; empty when there is none.</summary>
     public static uint[] ParseGroups(string status)

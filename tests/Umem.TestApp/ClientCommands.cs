@@ -7,7 +7,7 @@ namespace Umem.TestApp;
 /// <summary>
 /// An application using the client library, driven line by line: open PATH [r|w|rw] | map OFF LEN r|rw|none [populate] |
 /// fill M OFF LEN BYTE | get M OFF | find M OFF LEN BYTE (first index in the range holding another byte, -1 if none) | unmap M OFF LEN | dispose M | memory M | memget K OFF | ioctl CMD HEX OUTMAX |
-/// register LEN | bfill B OFF LEN BYTE | bget B OFF | hog FREE (take every fd but FREE) | unhog | nofile [SOFT] (RLIMIT_NOFILE) | close | pid | bits | quit.
+/// register LEN | bfill B OFF LEN BYTE | bdrvfill B OFF LEN BYTE (the driver locks and fills) | bget B OFF | hog FREE (take every fd but FREE) | unhog | nofile [SOFT] (RLIMIT_NOFILE) | close | pid | bits | quit.
 /// </summary>
 internal static class ClientCommands
 {
@@ -40,6 +40,7 @@ internal static class ClientCommands
                     "ioctl" => Ioctl(device!, a),
                     "register" => Index(buffers, device!.RegisterBuffer(L(a[1]))),
                     "bfill" => Ok(() => buffers[I(a[1])].Span.Slice(I(a[2]), I(a[3])).Fill(B(a[4]))),
+                    "bdrvfill" => DriverFill(device!, buffers[I(a[1])], L(a[2]), I(a[3]), B(a[4])),
                     "bget" => "ok " + buffers[I(a[1])].Span[I(a[2])].ToString(CultureInfo.InvariantCulture),
                     "close" => Ok(() => device!.Dispose()),
                     "pid" => "ok " + Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
@@ -114,6 +115,17 @@ internal static class ClientCommands
             _ => FileAccess.ReadWrite,
         };
         device = UmemDevice.Open(a[1], access);
+        return "ok";
+    }
+
+    /// <summary>The test driver locks [offset, offset+length) of a registered buffer (ddi_umem_lock) and fills it.</summary>
+    private static string DriverFill(UmemDevice device, UmemBuffer buffer, long offset, int length, byte value)
+    {
+        var input = new byte[13];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(input, buffer.Address + offset);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(input.AsSpan(8), length);
+        input[12] = value;
+        device.Ioctl(TestDrivers.TestDeviceDriver.IoctlBufferFill, input, []);
         return "ok";
     }
 

@@ -119,10 +119,20 @@ public static class UmemLock
             return Errno.EACCES;
         }
 
+        // Without an administrator's project entry, the process's own RLIMIT_MEMLOCK bounds what the host locks for it.
+        long limit = process.Project.LockedMemory.PrivilegedValues.Count == 0 ? process.LockedMemoryLimit : long.MaxValue;
+        if (!process.TryAddLockedBytes(length, limit))
+        {
+            why = $"pid {process.Cred.Pid} would have more than its RLIMIT_MEMLOCK of {limit} bytes locked "
+                + $"({process.LockedBytes} locked); an administrator's project.max-locked-memory entry can allow more";
+            return Errno.ENOMEM;
+        }
+
         // sunddi.c: charge first, then lock the pages; undo the charge if locking fails.
         Errno e = process.Registry.TryChargeLockedMemory(process.Project, process.Zone, process.Cred.Pid, (ulong)length, out var charge);
         if (e != Errno.None)
         {
+            process.RemoveLockedBytes(length);
             why = DenyReason(process, (ulong)length);
             return Errno.ENOMEM;
         }
@@ -131,10 +141,10 @@ public static class UmemLock
         if (e != Errno.None)
         {
             ResourceControlRegistry.UnchargeLockedMemory(charge);
+            process.RemoveLockedBytes(length);
             why = e == Errno.EFAULT ? $"{buffer} was unregistered" : $"mlock refused: {e.Describe()}";
             return e;
         }
-        process.AddLockedBytes(length);
         cookie = c;
         return Errno.None;
     }

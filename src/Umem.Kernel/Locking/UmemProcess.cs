@@ -80,6 +80,14 @@ public sealed class UmemProcess : IDisposable
     /// <summary>The zone charged for this process's locked memory.</summary>
     public RctlEntity Zone { get; }
 
+    /// <summary>
+    /// The most this process may have locked through the host while its project has no administrator's
+    /// project.max-locked-memory entry: its own RLIMIT_MEMLOCK, so the host never locks more for a client than the
+    /// client could lock itself. A project entry (raising or lowering it) replaces it, as on illumos. Unlimited
+    /// (<see cref="long.MaxValue"/>) for a process created in the host.
+    /// </summary>
+    public long LockedMemoryLimit { get; init; } = long.MaxValue;
+
     /// <summary>Bytes currently locked through cookies of this process (p_locked_mem, counted whether or not charged).</summary>
     public long LockedBytes => Interlocked.Read(ref _lockedBytes);
 
@@ -164,6 +172,15 @@ public sealed class UmemProcess : IDisposable
     }
 
     internal void AddLockedBytes(long bytes) => Interlocked.Add(ref _lockedBytes, bytes);
+
+    /// <summary>Counts <paramref name="bytes"/> more as locked unless that would pass <paramref name="limit"/>.</summary>
+    internal bool TryAddLockedBytes(long bytes, long limit)
+    {
+        long after = Interlocked.Add(ref _lockedBytes, bytes);
+        if (after <= limit && after >= 0) return true;
+        Interlocked.Add(ref _lockedBytes, -bytes);
+        return false;
+    }
 
     internal void RemoveLockedBytes(long bytes) => Interlocked.Add(ref _lockedBytes, -bytes);
 

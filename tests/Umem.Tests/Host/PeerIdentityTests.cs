@@ -45,6 +45,17 @@ public sealed class PeerIdentityTests
     }
 
     [Fact]
+    public void LockedMemoryLimitFromLimits()
+    {
+        const string Head = "Limit                     Soft Limit           Hard Limit           Units     \n";
+        Assert.Equal(8388608L, PeerIdentity.ParseLockedMemoryLimit(Head + "Max locked memory         8388608              8388608              bytes     \n"));
+        Assert.Null(PeerIdentity.ParseLockedMemoryLimit(Head + "Max locked memory         unlimited            unlimited            bytes     \n"));
+        Assert.Throws<FormatException>(() => PeerIdentity.ParseLockedMemoryLimit(Head));
+        // The running kernel's own format parses (as a number or unlimited).
+        _ = PeerIdentity.ParseLockedMemoryLimit(File.ReadAllText("/proc/self/limits"));
+    }
+
+    [Fact]
     public void ThisProcessIs64Bit()
     {
         using (var self = ProcessDirectory.Open(Environment.ProcessId))
