@@ -18,7 +18,9 @@ public sealed class UmemBuffer
     private readonly Lock _gate = new();
     private readonly MappedRegion _host;
     private readonly MappedRegion? _application;
-    private readonly int[] _pageLocks;
+    // Lock counts of the pages that are locked now, by page index: as large as what is locked (which the locked-memory
+    // limits bound), never as large as what a client registered.
+    private readonly Dictionary<long, int> _pageLocks = [];
     private readonly HashSet<UmemLockCookie> _callbackCookies = [];
     private int _references = 1;
     private bool _registered = true;
@@ -32,7 +34,6 @@ public sealed class UmemBuffer
         _host = host;
         Writable = writable;
         _application = application;
-        _pageLocks = new int[SystemPage.BytesToPages(length)];
     }
 
     /// <summary>The process that registered it.</summary>
@@ -67,14 +68,14 @@ public sealed class UmemBuffer
     {
         get
         {
-            lock (_gate) return SystemPage.PagesToBytes(_pageLocks.Count(c => c > 0));
+            lock (_gate) return SystemPage.PagesToBytes(_pageLocks.Count);
         }
     }
 
     /// <summary>The lock count of one page (for tests and diagnostics).</summary>
     public int PageLockCount(long pageIndex)
     {
-        lock (_gate) return _pageLocks[pageIndex];
+        lock (_gate) return _pageLocks.GetValueOrDefault(pageIndex);
     }
 
     /// <summary>True when [address, address+length) lies inside this buffer.</summary>
@@ -109,7 +110,7 @@ public sealed class UmemBuffer
                 }, out _);
                 return e;
             }
-            for (long p = firstPage; p < firstPage + pageCount; p++) _pageLocks[p]++;
+            for (long p = firstPage; p < firstPage + pageCount; p++) System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_pageLocks, p, out _)++;
             _references++;
             if (cookie.Callbacks is not null) _callbackCookies.Add(cookie);
             return Errno.None;
@@ -123,9 +124,10 @@ public sealed class UmemBuffer
         {
             for (long p = firstPage; p < firstPage + pageCount; p++)
             {
-                if (_pageLocks[p] <= 0)
+                if (!_pageLocks.TryGetValue(p, out int count))
                     throw new InvalidOperationException($"buffer {Id}: page {p} unlocked more often than locked");
-                _pageLocks[p]--;
+                if (count == 1) _pageLocks.Remove(p);
+                else _pageLocks[p] = count - 1;
             }
             ForEachRun(firstPage, pageCount, wanted: 0, (run, n) =>
                 Interop.munlock(PageAddress(run), (nuint)SystemPage.PagesToBytes(n)) == 0
@@ -177,13 +179,13 @@ public sealed class UmemBuffer
         failedAt = end;
         while (p < end)
         {
-            if (_pageLocks[p] != wanted)
+            if (_pageLocks.GetValueOrDefault(p) != wanted)
             {
                 p++;
                 continue;
             }
             long start = p;
-            while (p < end && _pageLocks[p] == wanted) p++;
+            while (p < end && _pageLocks.GetValueOrDefault(p) == wanted) p++;
             Errno e = action(start, p - start);
             if (e != Errno.None)
             {

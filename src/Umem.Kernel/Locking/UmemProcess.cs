@@ -229,9 +229,17 @@ public sealed class UmemProcess : IDisposable
             if (Array.Find(_buffers, b => b.Overlaps(userAddress, (ulong)length)) is { } other)
                 throw new ErrnoException(Errno.EINVAL, call, $"overlaps {other}");
             var host = MappedRegion.MapShared(memfd, 0, length, writable ? Interop.PROT_READ | Interop.PROT_WRITE : Interop.PROT_READ);
-            var buffer = new UmemBuffer(this, ++_nextBufferId, userAddress, length, host, writable, application);
-            Volatile.Write(ref _buffers, [.. _buffers.Append(buffer).OrderBy(b => b.UserAddress)]);
-            return buffer;
+            try
+            {
+                var buffer = new UmemBuffer(this, ++_nextBufferId, userAddress, length, host, writable, application);
+                Volatile.Write(ref _buffers, [.. _buffers.Append(buffer).OrderBy(b => b.UserAddress)]);
+                return buffer;
+            }
+            catch
+            {
+                host.Dispose(); // nothing half-registered keeps the host's mapping
+                throw;
+            }
         }
     }
 

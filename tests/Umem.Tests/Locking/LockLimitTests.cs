@@ -45,3 +45,25 @@ public sealed class LockLimitTests
         UmemLock.Unlock(all!);
     }
 }
+
+/// <summary>What the host holds for a registered buffer does not grow with its size.</summary>
+public sealed class RegisteredBufferCostTests
+{
+    [Fact]
+    public void AHugeSparseBufferCostsTheHostNoPerPageMemory()
+    {
+        using var ctx = new LockTestContext();
+        const long Size = 64L << 30; // 64 GiB, sparse: nothing is resident
+        using var memfd = MemFd.CreateSealed("umem-huge", Size);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var buffer = ctx.Process.RegisterBuffer(0x7f00_0000_0000, Size, memfd);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // 16 Mi pages: one int per page would be 64 MiB; the record is a few objects.
+        Assert.True(allocated < 64 * 1024, $"registering 64 GiB allocated {allocated} bytes");
+        Assert.Equal(Errno.None, UmemLock.TryLock(ctx.Process, buffer.UserAddress + (ulong)(Size - SystemPage.Size), SystemPage.Size, UmemLockFlags.Write, out var last));
+        Assert.Equal(SystemPage.Size, buffer.LockedBytes);
+        UmemLock.Unlock(last!);
+        ctx.Process.UnregisterBuffer(buffer.Id);
+        Assert.False(buffer.IsRegistered);
+    }
+}
