@@ -20,7 +20,7 @@ if (args.Length is < 1 or > 2 || args[0].StartsWith('-') || (args.Length == 2 &&
 try
 {
     using var device = UmemDevice.Open(args[0], FileAccess.Read);
-    using var mapping = device.Map(0, RingMessage.MapLength(device.PageSize), MapProtection.Read);
+    using var mapping = device.Map(0, RingMessage.MapLength(device.PageSize), Prot.Read);
     if (args.Length == 2)
         return TryWrite(device, mapping);
 
@@ -46,12 +46,12 @@ catch (Exception e) when (e is IOException or InvalidDataException or InvalidOpe
 static int TryWrite(UmemDevice device, UmemMapping mapping)
 {
     // The OS's verdict: the memfd behind a read-only grant is an O_RDONLY reopen, so PROT_WRITE is EACCES.
-    Errno mprotect = mapping.TryProtect(MapProtection.ReadWrite);
+    Errno mprotect = mapping.TryProtect(Prot.ReadWrite);
     // The host's verdict (smmap_common): a MAP_SHARED PROT_WRITE mapping of a file opened O_RDONLY is EACCES.
     Errno mmap;
     try
     {
-        using var writable = device.Map(0, mapping.Length, MapProtection.ReadWrite);
+        using var writable = device.Map(0, mapping.Length, Prot.ReadWrite);
         mmap = Errno.None;
     }
     catch (ErrnoException e)

@@ -2,6 +2,7 @@ using System.Globalization;
 using Umem.Client;
 using Umem.Client.Sync;
 using Umem.Samples;
+using Umem.Platform;
 
 // Umem.Samples.RingWriter NODE [--messages N] [--max-payload BYTES] [--wait]
 // Opens the ring driver's node O_RDWR, maps its area read-write, (re)creates the ring in it and writes N
@@ -43,7 +44,7 @@ if (total > RingMessage.Capacity)
 try
 {
     using var device = UmemDevice.Open(node, FileAccess.ReadWrite);
-    using var mapping = device.Map(0, RingMessage.MapLength(device.PageSize), MapProtection.ReadWrite);
+    using var mapping = device.Map(0, RingMessage.MapLength(device.PageSize), Prot.ReadWrite);
     using var writer = SharedRingWriter.Create(mapping.Address, mapping.Length, RingMessage.Capacity);
     Console.WriteLine($"ready capacity={writer.Capacity}");
     if (wait && Console.ReadLine() is null)

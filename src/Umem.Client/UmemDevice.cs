@@ -72,7 +72,7 @@ public sealed class UmemDevice : IDisposable
     /// Fds the kernel cannot hand over (RLIMIT_NOFILE) fail this map with EMFILE and leave the device usable: the soft
     /// limit is raised to the hard one when a reply needs it, and past the hard limit the map is refused before it is asked.
     /// </remarks>
-    public UmemMapping Map(long offset, long length, MapProtection protection = MapProtection.ReadWrite, MapKind kind = MapKind.Shared,
+    public UmemMapping Map(long offset, long length, Prot protection = Prot.ReadWrite, MapKind kind = MapKind.Shared,
         MapOptions options = MapOptions.None)
     {
         ThrowIfDisposed();

@@ -22,7 +22,7 @@ public sealed unsafe class UmemMapping : IDisposable
     private MappingMemoryManager? _whole;
     private bool _disposed;
 
-    internal UmemMapping(UmemConnection connection, MappedView view, ulong id, long deviceOffset, MapProtection protection, MapKind kind)
+    internal UmemMapping(UmemConnection connection, MappedView view, ulong id, long deviceOffset, Prot protection, MapKind kind)
     {
         _connection = connection;
         _view = view;
@@ -45,7 +45,7 @@ public sealed unsafe class UmemMapping : IDisposable
     public long DeviceOffset { get; }
 
     /// <summary>The protection it was mapped with.</summary>
-    public MapProtection Protection { get; }
+    public Prot Protection { get; }
 
     /// <summary>Shared or private.</summary>
     public MapKind Kind { get; }
@@ -56,7 +56,7 @@ public sealed unsafe class UmemMapping : IDisposable
     /// refuses PROT_WRITE with EACCES. Returns <see cref="Errno.None"/> or the OS's errno;
     /// <see cref="Protection"/> keeps the value the mapping was made with.
     /// </summary>
-    public Errno TryProtect(MapProtection protection)
+    public Errno TryProtect(Prot protection)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         return Interop.mprotect(_view.Address, (nuint)_view.Length, (int)protection) == 0 ? Errno.None : Interop.LastErrno;

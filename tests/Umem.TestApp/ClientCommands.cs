@@ -29,7 +29,7 @@ internal static class ClientCommands
                 answer = a[0] switch
                 {
                     "open" => Open(a, out device),
-                    "map" => Index(mappings, device!.Map(L(a[1]), L(a[2]), Prot(a[3]), MapKind.Shared, a.Length > 4 && a[4] == "populate" ? MapOptions.Populate : MapOptions.None)),
+                    "map" => Index(mappings, device!.Map(L(a[1]), L(a[2]), ParseProt(a[3]), MapKind.Shared, a.Length > 4 && a[4] == "populate" ? MapOptions.Populate : MapOptions.None)),
                     "fill" => Ok(() => mappings[I(a[1])].GetSpan(L(a[2]), I(a[3])).Fill(B(a[4]))),
                     "get" => "ok " + mappings[I(a[1])].GetSpan(L(a[2]), 1)[0].ToString(CultureInfo.InvariantCulture),
                     "find" => "ok " + mappings[I(a[1])].GetSpan(L(a[2]), I(a[3])).IndexOfAnyExcept(B(a[4])).ToString(CultureInfo.InvariantCulture),
@@ -149,12 +149,12 @@ internal static class ClientCommands
         return "ok";
     }
 
-    private static MapProtection Prot(string s) => s switch
+    private static Prot ParseProt(string s) => s switch
     {
-        "r" => MapProtection.Read,
-        "rw" => MapProtection.ReadWrite,
-        "w" => MapProtection.Write,
-        _ => MapProtection.None,
+        "r" => Prot.Read,
+        "rw" => Prot.ReadWrite,
+        "w" => Prot.Write,
+        _ => Prot.None,
     };
 
     private static long L(string s) => long.Parse(s, CultureInfo.InvariantCulture);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Umem.Kernel.Devices;
 using Umem.Kernel.Memory;
+using Umem.Platform;
 
 namespace Umem.Kernel.Ddi;
 

@@ -1,5 +1,6 @@
 using Umem.Kernel.Devices;
 using Umem.Kernel.Modules;
+using Umem.Platform;
 
 namespace Umem.Kernel.Ddi;
 

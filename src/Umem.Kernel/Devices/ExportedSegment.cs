@@ -1,4 +1,3 @@
-using Umem.Kernel.Ddi;
 using Umem.Platform;
 
 namespace Umem.Kernel.Devices;

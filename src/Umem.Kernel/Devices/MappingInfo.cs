@@ -1,4 +1,5 @@
 using Umem.Kernel.Ddi;
+using Umem.Platform;
 
 namespace Umem.Kernel.Devices;
 

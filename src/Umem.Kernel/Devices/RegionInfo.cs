@@ -1,4 +1,4 @@
-using Umem.Kernel.Ddi;
+using Umem.Platform;
 
 namespace Umem.Kernel.Devices;
 

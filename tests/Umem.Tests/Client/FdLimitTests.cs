@@ -117,7 +117,7 @@ public sealed class FdLimitTests
         await using var host = TestHost.Start(Enumerable.Repeat(3, 300).ToArray());
         using var device = UmemDevice.Open(host.Path);
         host.Driver.Kernel(299L * Page, 1)[0] = 42;
-        using var m = device.Map(0, 300L * Page, MapProtection.ReadWrite, MapKind.Shared, MapOptions.Populate);
+        using var m = device.Map(0, 300L * Page, Prot.ReadWrite, MapKind.Shared, MapOptions.Populate);
         Assert.Equal(42, m.Span[299 * Page]);
         m.Span[7] = 7;
         Assert.Equal(7, host.Driver.Kernel(7, 1)[0]);

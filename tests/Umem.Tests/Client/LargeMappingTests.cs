@@ -43,7 +43,7 @@ public sealed class LargeMappingTests
 
         // Through the library: one contiguous mapping, each page the device's own.
         using var device = UmemDevice.Open(host.Path);
-        using var m = device.Map(0, 300L * Page, MapProtection.Read);
+        using var m = device.Map(0, 300L * Page, Prot.Read);
         for (int i = 0; i < 300; i += 37) host.Driver.Kernel((long)i * Page + 7, 1)[0] = (byte)i;
         for (int i = 0; i < 300; i += 37) Assert.Equal((byte)i, m.GetSpan((long)i * Page + 7, 1)[0]);
     }

@@ -46,20 +46,20 @@ public sealed class UmemDeviceTests : IAsyncLifetime
     {
         using var device = UmemDevice.Open(_host.Path);
         // PROT_WRITE beyond the region's maxprot: devmap_umem_setup(9F) fails, and devmap_setup answers ENXIO.
-        var e = Assert.Throws<ErrnoException>(() => device.Map(2 * Page, Page, MapProtection.ReadWrite));
+        var e = Assert.Throws<ErrnoException>(() => device.Map(2 * Page, Page, Prot.ReadWrite));
         Assert.Equal(Errno.ENXIO, e.Errno);
         Assert.Contains("mmap(", e.Message, StringComparison.Ordinal);
         _host.Driver.Kernel(2 * Page, 1)[0] = 0x44;
-        using (var ro = device.Map(2 * Page, 2 * Page, MapProtection.Read))
+        using (var ro = device.Map(2 * Page, 2 * Page, Prot.Read))
             Assert.Equal(0x44, ro.Span[0]);
 
         using var reader = UmemDevice.Open(_host.Path, FileAccess.Read);
-        Assert.Equal(Errno.EACCES, Assert.Throws<ErrnoException>(() => reader.Map(0, Page, MapProtection.ReadWrite)).Errno);
-        using (var r = reader.Map(0, Page, MapProtection.Read))
+        Assert.Equal(Errno.EACCES, Assert.Throws<ErrnoException>(() => reader.Map(0, Page, Prot.ReadWrite)).Errno);
+        using (var r = reader.Map(0, Page, Prot.Read))
             Assert.Equal(Page, r.Span.Length);
         Assert.Equal(Errno.ENXIO, Assert.Throws<ErrnoException>(() => device.Map(8 * Page, Page)).Errno);
         Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => device.Map(1, Page)).Errno);
-        Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => device.Map(0, Page, MapProtection.Read, MapKind.Private)).Errno);
+        Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => device.Map(0, Page, Prot.Read, MapKind.Private)).Errno);
     }
 
     [Fact]
@@ -67,19 +67,19 @@ public sealed class UmemDeviceTests : IAsyncLifetime
     {
         // A PROT_READ mapping through a file open for writing: each region may later become what its maxprot allows.
         using var device = UmemDevice.Open(_host.Path);
-        using var m = device.Map(0, 4 * Page, MapProtection.Read);
-        using var rw = device.Map(0, 2 * Page, MapProtection.Read); // the read-write region alone
-        Assert.Equal(Errno.None, rw.TryProtect(MapProtection.ReadWrite));
+        using var m = device.Map(0, 4 * Page, Prot.Read);
+        using var rw = device.Map(0, 2 * Page, Prot.Read); // the read-write region alone
+        Assert.Equal(Errno.None, rw.TryProtect(Prot.ReadWrite));
         rw.Span[7] = 0x5A;
         Assert.Equal(0x5A, _host.Driver.Kernel(7, 1)[0]);
-        Assert.Equal(Errno.EACCES, m.TryProtect(MapProtection.ReadWrite)); // pages 2 and 3 are read-only regions
-        using var ro = device.Map(2 * Page, 2 * Page, MapProtection.Read);
-        Assert.Equal(Errno.EACCES, ro.TryProtect(MapProtection.ReadWrite));
+        Assert.Equal(Errno.EACCES, m.TryProtect(Prot.ReadWrite)); // pages 2 and 3 are read-only regions
+        using var ro = device.Map(2 * Page, 2 * Page, Prot.Read);
+        Assert.Equal(Errno.EACCES, ro.TryProtect(Prot.ReadWrite));
 
         // Through a file open only for reading, no shared mapping can ever write (smmap_common).
         using var reader = UmemDevice.Open(_host.Path, FileAccess.Read);
-        using var r = reader.Map(0, 2 * Page, MapProtection.Read);
-        Assert.Equal(Errno.EACCES, r.TryProtect(MapProtection.ReadWrite));
+        using var r = reader.Map(0, 2 * Page, Prot.Read);
+        Assert.Equal(Errno.EACCES, r.TryProtect(Prot.ReadWrite));
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class UmemDeviceTests : IAsyncLifetime
         // Four pages of one maxprot: the driver exports them as one region, so the cases are the region's.
         await using var host = TestHost.Start([3, 3, 3, 3]);
         using var device = UmemDevice.Open(host.Path);
-        var m = device.Map(0, 4 * Page, MapProtection.Read);
+        var m = device.Map(0, 4 * Page, Prot.Read);
         long before = host.Driver.Unmaps.Count;
         m.Unmap(0, Page); // head
         m.Unmap(3 * Page, Page); // tail
@@ -99,7 +99,7 @@ public sealed class UmemDeviceTests : IAsyncLifetime
         var events = host.Driver.Unmaps.Skip((int)before).Select(u => (u.Offset / Page, u.Length / Page, u.Case)).ToArray();
         Assert.Equal([(0L, 1L, "head"), (3L, 1L, "tail"), (1L, 1L, "head"), (2L, 1L, "whole")], events);
 
-        var h = device.Map(0, 4 * Page, MapProtection.Read);
+        var h = device.Map(0, 4 * Page, Prot.Read);
         before = host.Driver.Unmaps.Count;
         h.Unmap(Page, 2 * Page); // a hole
         Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => h.Unmap(Page, 1)).Errno);

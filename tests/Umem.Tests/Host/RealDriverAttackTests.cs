@@ -86,7 +86,7 @@ public sealed class RealDriverAttackTests(ITestOutputHelper output)
         Assert.Equal("-1", bystander.Ok($"find 2 0 {2 * Page} 119"));
         Assert.StartsWith("0 ", bystander.Ok($"ioctl {Str(IocCounts)} - 12"), StringComparison.Ordinal);
         using (var late = UmemDevice.Open(node, FileAccess.Read))
-        using (var m = late.Map(Page, Page, MapProtection.Read))
+        using (var m = late.Map(Page, Page, Prot.Read))
             Assert.True(m.Span.IndexOfAnyExcept((byte)0x77) < 0);
 
         attacker.CloseInput();
@@ -126,7 +126,7 @@ public sealed class RealDriverAttackTests(ITestOutputHelper output)
         Assert.Equal("1", writer.Ok($"map 0 {area} r")); // the area is one grant unit: mapped whole
         Assert.Equal("61", writer.Ok("get 1 0"));
         using (var reader = UmemDevice.Open(node, FileAccess.Read))
-        using (var m = reader.Map(0, area, MapProtection.Read))
+        using (var m = reader.Map(0, area, Prot.Read))
             Assert.Equal(61, m.Span[0]);
         writer.CloseInput();
         Assert.Equal(0, writer.WaitForExit());

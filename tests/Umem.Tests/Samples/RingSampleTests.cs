@@ -1,5 +1,5 @@
-using Umem.Kernel.Ddi;
 using Umem.Tests.Ddi;
+using Umem.Platform;
 
 namespace Umem.Tests.Samples;
 

@@ -1,6 +1,9 @@
-namespace Umem.Kernel.Ddi;
+namespace Umem.Platform;
 
-/// <summary>Mapping protections (sys/mman.h), with the DDI's values.</summary>
+/// <summary>
+/// Mapping protections (sys/mman.h): the one protection type of Umem, for drivers (devmap_umem_setup(9F)'s maxprot),
+/// the wire and applications (<c>UmemDevice.Map</c>). The values are Linux's and the DDI's alike.
+/// </summary>
 [Flags]
 public enum Prot
 {
@@ -15,6 +18,9 @@ public enum Prot
 
     /// <summary>PROT_EXEC (0x4).</summary>
     Exec = 0x4,
+
+    /// <summary>PROT_READ | PROT_WRITE.</summary>
+    ReadWrite = Read | Write,
 
     /// <summary>
     /// PROT_USER (0x8): kernel-only, "accessible from user mode". mmap(2) adds it to every request, so a driver's

@@ -1,4 +1,4 @@
-namespace Umem.Kernel.Ddi;
+namespace Umem.Platform;
 
 /// <summary>Formatting for <see cref="Prot"/>.</summary>
 public static class ProtExtensions

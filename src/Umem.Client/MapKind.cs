@@ -1,25 +1,5 @@
 namespace Umem.Client;
 
-/// <summary>Protection of a mapping (PROT_* of mmap(2)).</summary>
-[Flags]
-public enum MapProtection
-{
-    /// <summary>PROT_NONE.</summary>
-    None = 0,
-
-    /// <summary>PROT_READ.</summary>
-    Read = 1,
-
-    /// <summary>PROT_WRITE.</summary>
-    Write = 2,
-
-    /// <summary>PROT_EXEC.</summary>
-    Exec = 4,
-
-    /// <summary>PROT_READ | PROT_WRITE.</summary>
-    ReadWrite = Read | Write,
-}
-
 /// <summary>MAP_SHARED or MAP_PRIVATE.</summary>
 public enum MapKind
 {
