@@ -22,7 +22,7 @@ public sealed class RealDriverAttackTests(ITestOutputHelper output)
     [Fact]
     public void TheRegionsDriversReadOnlyPageHoldsAgainstAHostileClientOfAnotherUid()
     {
-        using var umemd = CliHost.Start([DriverPaths.Regions], "regions0");
+        using var umemd = CliHost.Start([TestDriverPaths.Regions], "regions0");
         string node = umemd.NodePath("regions0");
         using var control = UmemDevice.Open(node); // this test's window on the driver (its ioctls)
         Fill(control, Page, Page, 0x3C); // page 1: read-only (maxprot PROT_READ|PROT_USER)

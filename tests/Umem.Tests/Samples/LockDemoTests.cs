@@ -19,7 +19,7 @@ public sealed class LockDemoTests(ITestOutputHelper output)
     [InlineData(true)]
     public async Task LockingChargesTheProjectWhileLocked(bool longTerm)
     {
-        await using var umem = SampleSystem.Start(DriverPaths.Lockmem);
+        await using var umem = SampleSystem.Start(TestDriverPaths.Lockmem);
         string[] args = longTerm ? ["--length", $"{Length}", "--longterm"] : ["--length", $"{Length}"];
         using var demo = SampleSystem.Run("Umem.Samples.LockDemo", [umem.System.NodePath("lockmem0"), .. args]);
         var lines = demo.ReadToEnd();
@@ -34,7 +34,7 @@ public sealed class LockDemoTests(ITestOutputHelper output)
     [Fact]
     public async Task OverlappingLocksAreChargedEachInFull()
     {
-        await using var umem = SampleSystem.Start(DriverPaths.Lockmem);
+        await using var umem = SampleSystem.Start(TestDriverPaths.Lockmem);
         using var demo = SampleSystem.Run("Umem.Samples.LockDemo", umem.System.NodePath("lockmem0"), "--length", $"{Length}", "--locks", "3");
         var lines = demo.ReadToEnd();
         Assert.Equal(0, demo.WaitForExit());
@@ -48,7 +48,7 @@ public sealed class LockDemoTests(ITestOutputHelper output)
     [InlineData(true)]
     public async Task AKilledClientsLocksAreReleasedWithinOneSecond(bool longTerm)
     {
-        await using var umem = SampleSystem.Start(DriverPaths.Lockmem);
+        await using var umem = SampleSystem.Start(TestDriverPaths.Lockmem);
         var system = umem.System;
         string[] args = longTerm ? ["--length", $"{Length}", "--locks", "2", "--longterm", "--hold"] : ["--length", $"{Length}", "--locks", "2", "--hold"];
         using var demo = SampleSystem.Run("Umem.Samples.LockDemo", [system.NodePath("lockmem0"), .. args]);
@@ -93,7 +93,7 @@ public sealed class LockmemBadInputTests
     [Fact]
     public async Task BadRequestsGetTheirErrnoAndChargeNothing()
     {
-        await using var umem = SampleSystem.Start(DriverPaths.Lockmem);
+        await using var umem = SampleSystem.Start(TestDriverPaths.Lockmem);
         using var device = UmemDevice.Open(umem.System.NodePath("lockmem0"));
         using var buffer = device.RegisterBuffer(4 * SystemPage.Size);
         long page = SystemPage.Size;

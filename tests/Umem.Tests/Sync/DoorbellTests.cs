@@ -12,7 +12,7 @@ namespace Umem.Tests.Sync;
 [Collection(nameof(SyncProcesses))]
 public sealed class DoorbellTests
 {
-    private static readonly TimeSpan Guard = PeerProcess.Guard;
+    private static readonly TimeSpan Guard = SyncPeerProcess.Guard;
 
     [Theory]
     [InlineData(PeerKind.CSharp)]
@@ -25,7 +25,7 @@ public sealed class DoorbellTests
         const int spin = 100_000;
         var (mine, theirs) = PingPong(peer, rounds, mySpin: spin, peerSpin: spin);
         Assert.True(mine.WaitsSatisfiedBySpinning > 0, $"no wait was satisfied while spinning ({mine.Sleeps} slept)");
-        Assert.True(PeerProcess.LongField(theirs, "spun") > 0, theirs);
+        Assert.True(SyncPeerProcess.LongField(theirs, "spun") > 0, theirs);
     }
 
     [Fact]
@@ -54,7 +54,7 @@ public sealed class DoorbellTests
         const int rounds = 3_000;
         var (mine, theirs) = PingPong(peer, rounds, mySpin: 0, peerSpin: 0);
         Assert.True(mine.Sleeps > 0, "the test side never slept");
-        Assert.True(PeerProcess.LongField(theirs, "slept") > 0, theirs);
+        Assert.True(SyncPeerProcess.LongField(theirs, "slept") > 0, theirs);
         Assert.True(mine.Wakes > 0, "the test side never had to wake the peer");
     }
 
@@ -72,8 +72,8 @@ public sealed class DoorbellTests
     {
         using var memory = new TestMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address);
-        using var first = PeerProcess.CSharp("doorbell-wait", memory.ProcPath, "0", "0", "60000");
-        using var second = PeerProcess.C("doorbell-echo", memory.ProcPath, "0", "1");
+        using var first = SyncPeerProcess.CSharp("doorbell-wait", memory.ProcPath, "0", "0", "60000");
+        using var second = SyncPeerProcess.C("doorbell-echo", memory.ProcPath, "0", "1");
         // Ring only once both are asleep in FUTEX_WAIT (counted in the waiters word).
         SpinUntil(() => doorbell.Sleepers == 2);
         Assert.Equal(0L, doorbell.Wakes);
@@ -142,7 +142,7 @@ public sealed class DoorbellTests
     public void TimeoutInAnotherProcess()
     {
         using var memory = new TestMemory(4096);
-        using var peer = PeerProcess.CSharp("doorbell-wait", memory.ProcPath, "0", "0", "20");
+        using var peer = SyncPeerProcess.CSharp("doorbell-wait", memory.ProcPath, "0", "0", "20");
         peer.WaitForLine("timeout");
     }
 
@@ -206,7 +206,7 @@ public sealed class DoorbellTests
         using var memory = new TestMemory(4096);
         var ping = new SharedDoorbell(memory.Address) { SpinCount = mySpin };
         var pong = new SharedDoorbell(memory.Address + 64) { SpinCount = mySpin };
-        using var peer = PeerProcess.Start(kind, "doorbell-echo", memory.ProcPath, peerSpin.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        using var peer = SyncPeerProcess.Start(kind, "doorbell-echo", memory.ProcPath, peerSpin.ToString(System.Globalization.CultureInfo.InvariantCulture),
             rounds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         uint last = 0;
         for (int i = 1; i <= rounds; i++)
@@ -216,7 +216,7 @@ public sealed class DoorbellTests
                 Assert.Fail($"round {i}: no pong within {Guard} (lost wake-up?). {peer.Describe()}");
             Assert.Equal((uint)i, last);
         }
-        string report = PeerProcess.LastLine(peer.WaitForSuccess(), "spun=");
+        string report = SyncPeerProcess.LastLine(peer.WaitForSuccess(), "spun=");
         Assert.Equal((uint)rounds, ping.Sequence);
         Assert.Equal((uint)rounds, pong.Sequence);
         Assert.Equal(0u, ping.Sleepers);

@@ -73,9 +73,9 @@ public sealed class RingApiTests
         reader.SpinCount = 0;
         var buffer = new byte[100];
         var read = Task.Run(() => reader.Read(buffer, TestContext.Current.CancellationToken), TestContext.Current.CancellationToken);
-        Assert.True(SpinWait.SpinUntil(() => reader.Sleeps > 0, PeerProcess.Guard));
+        Assert.True(SpinWait.SpinUntil(() => reader.Sleeps > 0, SyncPeerProcess.Guard));
         writer.Write([1, 2, 3], TestContext.Current.CancellationToken);
-        Assert.Equal(3, await read.WaitAsync(PeerProcess.Guard, TestContext.Current.CancellationToken));
+        Assert.Equal(3, await read.WaitAsync(SyncPeerProcess.Guard, TestContext.Current.CancellationToken));
         Assert.Equal([1, 2, 3], buffer[..3]);
         Assert.True(writer.Wakes > 0);   // no control region: every write wakes
     }
@@ -109,9 +109,9 @@ public sealed class RingApiTests
 
         using var cts = new CancellationTokenSource();
         var waiting = Task.Run(() => reader.Read(buffer, cts.Token), TestContext.Current.CancellationToken);
-        Assert.True(SpinWait.SpinUntil(() => Marshal.ReadInt32(control.Address + RingLayout.ReaderWaitersOffset) == 1, PeerProcess.Guard));
+        Assert.True(SpinWait.SpinUntil(() => Marshal.ReadInt32(control.Address + RingLayout.ReaderWaitersOffset) == 1, SyncPeerProcess.Guard));
         await cts.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(PeerProcess.Guard, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(SyncPeerProcess.Guard, TestContext.Current.CancellationToken));
         Assert.Equal(0, Marshal.ReadInt32(control.Address + RingLayout.ReaderWaitersOffset));
 
         // The writer waits for the flow-controlled reader: fill the ring, then a write times out, then completes.
@@ -125,6 +125,6 @@ public sealed class RingApiTests
         // Completion wakes a sleeping reader, which reads what is left and then the end of the stream.
         var rest = Task.Run(() => (reader.Read(buffer, TestContext.Current.CancellationToken), reader.Read(buffer, TestContext.Current.CancellationToken)), TestContext.Current.CancellationToken);
         writer.Complete();
-        Assert.Equal((1, 0), await rest.WaitAsync(PeerProcess.Guard, TestContext.Current.CancellationToken));
+        Assert.Equal((1, 0), await rest.WaitAsync(SyncPeerProcess.Guard, TestContext.Current.CancellationToken));
     }
 }

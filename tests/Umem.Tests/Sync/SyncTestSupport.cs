@@ -74,7 +74,7 @@ internal static class SyncPaths
 }
 
 /// <summary>A peer process: its output lines as they come, its stdin, its exit.</summary>
-internal sealed class PeerProcess : IDisposable
+internal sealed class SyncPeerProcess : IDisposable
 {
     /// <summary>How long a test waits for a peer before it calls the run a failure (a guard, never a measurement).</summary>
     public static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
@@ -84,7 +84,7 @@ internal sealed class PeerProcess : IDisposable
     private readonly StringBuilder _output = new();
     private readonly StringBuilder _errors = new();
 
-    private PeerProcess(string file, IEnumerable<string> args)
+    private SyncPeerProcess(string file, IEnumerable<string> args)
     {
         var start = new ProcessStartInfo(file, args)
         {
@@ -120,11 +120,11 @@ internal sealed class PeerProcess : IDisposable
 
     public string Name { get; }
 
-    public static PeerProcess CSharp(params string[] args) => new(SyncPaths.CSharpPeer, args);
+    public static SyncPeerProcess CSharp(params string[] args) => new(SyncPaths.CSharpPeer, args);
 
-    public static PeerProcess C(params string[] args) => new(SyncPaths.Native("syncpeer"), args);
+    public static SyncPeerProcess C(params string[] args) => new(SyncPaths.Native("syncpeer"), args);
 
-    public static PeerProcess Start(PeerKind kind, params string[] args) => kind == PeerKind.CSharp ? CSharp(args) : C(args);
+    public static SyncPeerProcess Start(PeerKind kind, params string[] args) => kind == PeerKind.CSharp ? CSharp(args) : C(args);
 
     /// <summary>The next output line starting with <paramref name="prefix"/> (earlier lines are skipped).</summary>
     public string WaitForLine(string prefix)

@@ -13,7 +13,7 @@ namespace Umem.Kernel.Locking;
 /// Lock order: the process's table lock, then a buffer's <c>_gate</c>; mlock/munlock run under <c>_gate</c>
 /// (they must agree with the counts), driver callbacks never do.
 /// </remarks>
-public sealed class UmemBuffer
+public sealed class RegisteredBuffer
 {
     private readonly Lock _gate = new();
     private readonly MappedRegion _host;
@@ -23,7 +23,7 @@ public sealed class UmemBuffer
     private int _references = 1;
     private bool _registered = true;
 
-    internal UmemBuffer(UmemProcess process, long id, ulong userAddress, long length, MappedRegion host, bool writable, MappedRegion? application)
+    internal RegisteredBuffer(UmemProcess process, long id, ulong userAddress, long length, MappedRegion host, bool writable, MappedRegion? application)
     {
         Process = process;
         Id = id;
