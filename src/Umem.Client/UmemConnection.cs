@@ -185,14 +185,14 @@ internal sealed class UmemConnection
     private MappedView MapSegments(in MmapReply m, int prot, int kind, in CallInfo call)
     {
         long length = (long)m.Length;
-        int type = (kind == Wire.MapShared ? Interop.MAP_SHARED : Interop.MAP_PRIVATE);
+        bool shared = kind == Wire.MapShared;
         var first = MmapReply.ReadSegment(ReceiveBuffer, 0);
         if (m.SegmentCount == 1)
         {
             CheckProt(first, prot, call);
-            nint p = Interop.mmap(0, (nuint)length, prot, type, _fds[(int)first.FdIndex], (long)first.FdOffset);
-            return p == Interop.MAP_FAILED
-                ? throw new ErrnoException(Interop.LastErrno, call.ToString(), $"mmap of the segment: {Interop.LastErrno.Describe()}")
+            Errno e = AddressSpace.TryMap(_fds[(int)first.FdIndex], (long)first.FdOffset, length, prot, shared, out nint p);
+            return e != Errno.None
+                ? throw new ErrnoException(e, call.ToString(), $"mmap of the segment: {e.Describe()}")
                 : new MappedView(p, length);
         }
         var reserved = MappedRegion.Reserve(length);
@@ -203,8 +203,9 @@ internal sealed class UmemConnection
                 var s = MmapReply.ReadSegment(ReceiveBuffer, i);
                 CheckProt(s, prot, call);
                 nint at = reserved.Address + (nint)s.Offset;
-                if (Interop.mmap(at, (nuint)s.Length, prot, type | Interop.MAP_FIXED, _fds[(int)s.FdIndex], (long)s.FdOffset) != at)
-                    throw new ErrnoException(Interop.LastErrno, call.ToString(), $"mmap of segment {i} at offset {s.Offset}: {Interop.LastErrno.Describe()}");
+                Errno e = AddressSpace.TryMapFixed(at, (long)s.Length, prot, shared, _fds[(int)s.FdIndex], (long)s.FdOffset);
+                if (e != Errno.None)
+                    throw new ErrnoException(e, call.ToString(), $"mmap of segment {i} at offset {s.Offset}: {e.Describe()}");
             }
             var view = new MappedView(reserved.Address, length);
             reserved.SetHandleAsInvalid(); // the view owns the range now

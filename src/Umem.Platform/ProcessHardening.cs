@@ -36,6 +36,15 @@ public static class ProcessHardening
         return (before, lim.rlim_cur);
     }
 
+    /// <summary>RLIMIT_NOFILE now (soft, hard); false when getrlimit fails.</summary>
+    internal static unsafe bool TryGetFileLimit(out ulong soft, out ulong hard)
+    {
+        Interop.rlimit lim;
+        bool ok = Interop.getrlimit(Interop.RLIMIT_NOFILE, &lim) == 0;
+        (soft, hard) = ok ? (lim.rlim_cur, lim.rlim_max) : (0UL, 0UL);
+        return ok;
+    }
+
     /// <summary>This process's effective uid.</summary>
     public static uint EffectiveUid => Interop.geteuid();
 

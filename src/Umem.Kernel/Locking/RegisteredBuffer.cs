@@ -97,14 +97,14 @@ public sealed class RegisteredBuffer
         {
             if (!_registered) return Errno.EFAULT;
             Errno e = ForEachRun(firstPage, pageCount, wanted: 0, (run, n) =>
-                Interop.mlock(PageAddress(run), (nuint)SystemPage.PagesToBytes(n)) == 0 ? Errno.None : Interop.LastErrno,
+                AddressSpace.Lock(PageAddress(run), SystemPage.PagesToBytes(n)),
                 out long doneUpTo);
             if (e != Errno.None)
             {
                 // Undo the runs already locked in this call, then report mlock's error.
                 ForEachRun(firstPage, doneUpTo - firstPage, wanted: 0, (run, n) =>
                 {
-                    _ = Interop.munlock(PageAddress(run), (nuint)SystemPage.PagesToBytes(n));
+                    _ = AddressSpace.Unlock(PageAddress(run), SystemPage.PagesToBytes(n));
                     return Errno.None;
                 }, out _);
                 return e;
@@ -128,9 +128,9 @@ public sealed class RegisteredBuffer
                 _pageLocks[p]--;
             }
             ForEachRun(firstPage, pageCount, wanted: 0, (run, n) =>
-                Interop.munlock(PageAddress(run), (nuint)SystemPage.PagesToBytes(n)) == 0
+                AddressSpace.Unlock(PageAddress(run), SystemPage.PagesToBytes(n)) is var e && e == Errno.None
                     ? Errno.None
-                    : throw new ErrnoException(Interop.LastErrno, $"munlock(0x{PageAddress(run):x}, {SystemPage.PagesToBytes(n)})"),
+                    : throw new ErrnoException(e, $"munlock(0x{PageAddress(run):x}, {SystemPage.PagesToBytes(n)})"),
                 out _);
             _callbackCookies.Remove(cookie);
             DropReference();

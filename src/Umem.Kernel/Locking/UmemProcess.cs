@@ -114,7 +114,7 @@ public sealed class UmemProcess : IDisposable
         if (length <= 0 || !SystemPage.IsAligned(length))
             throw new ErrnoException(Errno.EINVAL, $"AllocateBuffer({length})", "length must be a positive multiple of the page size");
         using SafeFd fd = MemFd.CreateSealed("umem-appbuf", length);
-        var app = MappedRegion.MapShared(fd, 0, length, Interop.PROT_READ | Interop.PROT_WRITE);
+        var app = MappedRegion.MapShared(fd, 0, length, writable: true);
         try
         {
             return RegisterCore((ulong)app.Address, length, fd, app);
@@ -194,16 +194,15 @@ public sealed class UmemProcess : IDisposable
         if (userAddress + (ulong)length < userAddress)
             throw new ErrnoException(Errno.EINVAL, call, "range wraps around the address space");
 
-        int seals = Interop.fcntl(memfd, Interop.F_GET_SEALS, 0);
-        if (seals < 0)
-            throw new ErrnoException(Interop.LastErrno, call, "not a memfd (F_GET_SEALS failed)");
-        if ((seals & Interop.F_SEAL_SHRINK) == 0)
+        Errno notMemfd = MemFd.TryIsSealedAgainstShrinking(memfd, out bool sealedAgainstShrinking);
+        if (notMemfd != Errno.None)
+            throw new ErrnoException(notMemfd, call, "not a memfd (F_GET_SEALS failed)");
+        if (!sealedAgainstShrinking)
             throw new ErrnoException(Errno.EINVAL, call, "memfd is not sealed against shrinking (F_SEAL_SHRINK)");
         long size = RandomAccess.GetLength(new SafeFileHandle(memfd.DangerousGetHandle(), ownsHandle: false));
         if (size < length)
             throw new ErrnoException(Errno.EINVAL, call, $"memfd holds {size} bytes, fewer than {length}");
-        int accmode = Interop.ThrowIfError(Interop.fcntl(memfd, Interop.F_GETFL, 0), $"fcntl({memfd}, F_GETFL)") & Interop.O_ACCMODE;
-        bool writable = accmode == Interop.O_RDWR;
+        bool writable = MemFd.IsReadWrite(memfd);
 
         lock (_tableLock)
         {
@@ -211,7 +210,7 @@ public sealed class UmemProcess : IDisposable
                 throw new ErrnoException(Errno.ESRCH, call, $"pid {Cred.Pid} has exited");
             if (Array.Find(_buffers, b => b.Overlaps(userAddress, (ulong)length)) is { } other)
                 throw new ErrnoException(Errno.EINVAL, call, $"overlaps {other}");
-            var host = MappedRegion.MapShared(memfd, 0, length, writable ? Interop.PROT_READ | Interop.PROT_WRITE : Interop.PROT_READ);
+            var host = MappedRegion.MapShared(memfd, 0, length, writable);
             var buffer = new RegisteredBuffer(this, ++_nextBufferId, userAddress, length, host, writable, application);
             Volatile.Write(ref _buffers, [.. _buffers.Append(buffer).OrderBy(b => b.UserAddress)]);
             return buffer;
