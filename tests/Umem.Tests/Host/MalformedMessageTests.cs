@@ -271,7 +271,7 @@ public sealed class MalformedMessageTests : IAsyncLifetime
         Assert.Equal((int)Errno.EINVAL, c.Request(b => new MunmapRequest(mapping, 2 * page, page).Write(b, 14, noReply: true)));
         Assert.Equal((MessageType.Munmap, true, 14u), (c.ReplyHeader.Type, c.ReplyHeader.IsReply, c.ReplyHeader.Seq));
         Assert.True(c.IsClosedByHost());
-        TestHost.WaitUntil(() => _host.Driver.Unmaps.Count == unmaps + 2, "the head unmapped when the connection closed");
+        Eventually.WaitUntil(() => _host.Driver.Unmaps.Count == unmaps + 2, "the head unmapped when the connection closed");
     }
 
     [Fact]

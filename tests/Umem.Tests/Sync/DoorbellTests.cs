@@ -31,7 +31,7 @@ public sealed class DoorbellTests
     [Fact]
     public void WaitsThatSleepHalveTheSpinBudget()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address) { SpinCount = 64 };
         Assert.Equal(64, doorbell.SpinBudget);
         foreach (int expected in new[] { 32, 16, 8, 8 })
@@ -70,7 +70,7 @@ public sealed class DoorbellTests
     [Fact]
     public void OneRingWakesEverySleeperOnce()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address);
         using var first = SyncPeerProcess.CSharp("doorbell-wait", memory.ProcPath, "0", "0", "60000");
         using var second = SyncPeerProcess.C("doorbell-echo", memory.ProcPath, "0", "1");
@@ -86,7 +86,7 @@ public sealed class DoorbellTests
     [Fact]
     public void RingingWhileNobodySleepsMakesNoSystemCall()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address);
         for (int i = 1; i <= 1000; i++)
             Assert.Equal((uint)i, doorbell.Ring());
@@ -98,7 +98,7 @@ public sealed class DoorbellTests
     [Fact]
     public async Task WithoutAWaitersWordEveryRingWakes()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address, 0);
         doorbell.Ring();
         doorbell.Ring();
@@ -114,7 +114,7 @@ public sealed class DoorbellTests
     [Fact]
     public void WaitTimesOutWhenNobodyRings()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address) { SpinCount = 10 };
         var timeout = TimeSpan.FromMilliseconds(30);
         long start = Stopwatch.GetTimestamp();
@@ -129,7 +129,7 @@ public sealed class DoorbellTests
     [Fact]
     public async Task TheLongestTimeoutStillWaits()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address) { SpinCount = 0 };
         var waiter = Task.Run(() => doorbell.TryWait(0, TimeSpan.MaxValue, out uint value, TestContext.Current.CancellationToken) ? value : 0u,
             TestContext.Current.CancellationToken);
@@ -141,7 +141,7 @@ public sealed class DoorbellTests
     [Fact]
     public void TimeoutInAnotherProcess()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         using var peer = SyncPeerProcess.CSharp("doorbell-wait", memory.ProcPath, "0", "0", "20");
         peer.WaitForLine("timeout");
     }
@@ -149,7 +149,7 @@ public sealed class DoorbellTests
     [Fact]
     public async Task CancellationWakesASleepingWaiter()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address) { SpinCount = 0 };
         using var cts = new CancellationTokenSource();
         var waiter = Task.Run(() => doorbell.Wait(0, cts.Token), TestContext.Current.CancellationToken);
@@ -164,7 +164,7 @@ public sealed class DoorbellTests
     public void CancellationAtAnyMomentEndsTheWait()
     {
         // Cancel at random moments around the waiter's way into FUTEX_WAIT: every wait must end.
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address) { SpinCount = 0 };
         Gen.Int[0, 200].Sample(spins =>
         {
@@ -193,7 +193,7 @@ public sealed class DoorbellTests
     [Fact]
     public void BadArgumentsAreRefusedByName()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         Assert.Contains("aligned", Assert.Throws<ArgumentException>(() => new SharedDoorbell(memory.Address + 2)).Message, StringComparison.Ordinal);
         Assert.Contains("null", Assert.Throws<ArgumentException>(() => new SharedDoorbell(0)).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => new SharedDoorbell(memory.Address) { SpinCount = -1 });
@@ -203,7 +203,7 @@ public sealed class DoorbellTests
     /// <summary>Runs <paramref name="rounds"/> ping-pongs against a peer; returns the ping doorbell's counters and the peer's report.</summary>
     private static (Counted Mine, string Theirs) PingPong(PeerKind kind, int rounds, int mySpin, int peerSpin)
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var ping = new SharedDoorbell(memory.Address) { SpinCount = mySpin };
         var pong = new SharedDoorbell(memory.Address + 64) { SpinCount = mySpin };
         using var peer = SyncPeerProcess.Start(kind, "doorbell-echo", memory.ProcPath, peerSpin.ToString(System.Globalization.CultureInfo.InvariantCulture),

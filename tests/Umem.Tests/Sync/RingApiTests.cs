@@ -12,7 +12,7 @@ public sealed class RingApiTests
     [Fact]
     public void BadLayoutsAreRefusedByName()
     {
-        using var memory = new TestMemory(SharedRing.RingLength(Capacity) + 64);
+        using var memory = new SealedSharedMemory(SharedRing.RingLength(Capacity) + 64);
         nint a = memory.Address;
         long length = SharedRing.RingLength(Capacity);
         Assert.Contains("power of two", Assert.Throws<ArgumentOutOfRangeException>(() => SharedRingWriter.Create(a, length, 3000)).Message, StringComparison.Ordinal);
@@ -44,7 +44,7 @@ public sealed class RingApiTests
     {
         // The writer claims space (the reserved cursor) before it overwrites old bytes and commits. A reader that
         // copied bytes the claim covers must not return them: the writer may have been writing them meanwhile.
-        using var memory = new TestMemory(SharedRing.RingLength(Capacity));
+        using var memory = new SealedSharedMemory(SharedRing.RingLength(Capacity));
         using var writer = SharedRingWriter.Create(memory.Address, memory.Length, Capacity);
         using var reader = SharedRingReader.Open(memory.Address, memory.Length);
         var data = new byte[Capacity];
@@ -65,7 +65,7 @@ public sealed class RingApiTests
     [Fact]
     public async Task AReaderOnAReadOnlyMappingSleepsAndIsWoken()
     {
-        using var memory = new TestMemory(SharedRing.RingLength(Capacity));
+        using var memory = new SealedSharedMemory(SharedRing.RingLength(Capacity));
         using var writer = SharedRingWriter.Create(memory.Address, memory.Length, Capacity);
         using var readOnlyFd = MemFd.ReopenReadOnly(memory.Fd);
         using var readOnly = MappedRegion.MapShared(readOnlyFd, 0, memory.Length, Interop.PROT_READ);
@@ -83,8 +83,8 @@ public sealed class RingApiTests
     [Fact]
     public void AReadOnlyReaderOfACountingWriterCannotWait()
     {
-        using var ring = new TestMemory(SharedRing.RingLength(Capacity));
-        using var control = new TestMemory(SharedRing.ControlLength(1));
+        using var ring = new SealedSharedMemory(SharedRing.RingLength(Capacity));
+        using var control = new SealedSharedMemory(SharedRing.ControlLength(1));
         using var writer = SharedRingWriter.Create(ring.Address, ring.Length, Capacity, control.Address, control.Length);
         using var reader = SharedRingReader.Open(ring.Address, ring.Length);
         var buffer = new byte[10];
@@ -99,8 +99,8 @@ public sealed class RingApiTests
     [Fact]
     public async Task WaitsTimeOutAndCancel()
     {
-        using var ring = new TestMemory(SharedRing.RingLength(Capacity));
-        using var control = new TestMemory(SharedRing.ControlLength(1));
+        using var ring = new SealedSharedMemory(SharedRing.RingLength(Capacity));
+        using var control = new SealedSharedMemory(SharedRing.ControlLength(1));
         using var writer = SharedRingWriter.Create(ring.Address, ring.Length, Capacity, control.Address, control.Length);
         using var reader = SharedRingReader.Open(ring.Address, ring.Length, control.Address, control.Length);
         var buffer = new byte[Capacity];

@@ -25,8 +25,8 @@ public sealed class RingProcessTests
         var sizes = Gen.OneOf(Gen.Int[1, 100], Gen.Int[1, capacity], Gen.Const(capacity)).Array[2000];
         Gen.Select(sizes, Gen.ULong, Gen.ULong).Sample((writes, seed1, seed2) =>
         {
-            using var ring = new TestMemory(SharedRing.RingLength(capacity), "ring");
-            using var control = new TestMemory(SharedRing.ControlLength(4), "ring-control");
+            using var ring = new SealedSharedMemory(SharedRing.RingLength(capacity), "ring");
+            using var control = new SealedSharedMemory(SharedRing.ControlLength(4), "ring-control");
             using var writer = SharedRingWriter.Create(ring.Address, ring.Length, capacity, control.Address, control.Length);
             using var reader1 = StartReader(first, ring, control, flow: true, seed1, maxRead: 3 * capacity / 2);
             using var reader2 = StartReader(second, ring, control, flow: true, seed2, maxRead: 4096);
@@ -55,12 +55,12 @@ public sealed class RingProcessTests
         // A small ring and a writer that never waits: readers are overrun often, and each overrun must be
         // reported, never handed out as data (every byte a reader gets is checked against its position).
         const int capacity = 4096;
-        using var ring = new TestMemory(SharedRing.RingLength(capacity), "ring");
-        using var control = new TestMemory(SharedRing.ControlLength(0), "ring-control");
+        using var ring = new SealedSharedMemory(SharedRing.RingLength(capacity), "ring");
+        using var control = new SealedSharedMemory(SharedRing.ControlLength(0), "ring-control");
         using var writer = withControl
             ? SharedRingWriter.Create(ring.Address, ring.Length, capacity, control.Address, control.Length)
             : SharedRingWriter.Create(ring.Address, ring.Length, capacity);
-        TestMemory? shared = withControl ? control : null;
+        SealedSharedMemory? shared = withControl ? control : null;
         using var reader1 = StartReader(PeerKind.CSharp, ring, shared, flow: false, 1, maxRead: 3000);
         using var reader2 = StartReader(PeerKind.C, ring, shared, flow: false, 2, maxRead: 5000);
         reader1.WaitForLine("ready");
@@ -81,7 +81,7 @@ public sealed class RingProcessTests
     public void AStoppedBroadcastReaderIsToldItWasOverrun()
     {
         const int capacity = 4096;
-        using var ring = new TestMemory(SharedRing.RingLength(capacity), "ring");
+        using var ring = new SealedSharedMemory(SharedRing.RingLength(capacity), "ring");
         using var writer = SharedRingWriter.Create(ring.Address, ring.Length, capacity);
         using var reader = StartReader(PeerKind.CSharp, ring, null, flow: false, 7, maxRead: 512, pauseAfter: 1000);
         reader.WaitForLine("ready");
@@ -116,8 +116,8 @@ public sealed class RingProcessTests
     public void AStoppedFlowControlledReaderHoldsTheWriterBack()
     {
         const int capacity = 4096;
-        using var ring = new TestMemory(SharedRing.RingLength(capacity), "ring");
-        using var control = new TestMemory(SharedRing.ControlLength(1), "ring-control");
+        using var ring = new SealedSharedMemory(SharedRing.RingLength(capacity), "ring");
+        using var control = new SealedSharedMemory(SharedRing.ControlLength(1), "ring-control");
         using var writer = SharedRingWriter.Create(ring.Address, ring.Length, capacity, control.Address, control.Length);
         using var reader = StartReader(PeerKind.CSharp, ring, control, flow: true, 7, maxRead: 512, pauseAfter: 100);
         reader.WaitForLine("ready");
@@ -154,7 +154,7 @@ public sealed class RingProcessTests
         Assert.Equal(0, SyncPeerProcess.LongField(report, "overruns"));
     }
 
-    private static SyncPeerProcess StartReader(PeerKind kind, TestMemory ring, TestMemory? control, bool flow, ulong seed, int maxRead, long pauseAfter = -1)
+    private static SyncPeerProcess StartReader(PeerKind kind, SealedSharedMemory ring, SealedSharedMemory? control, bool flow, ulong seed, int maxRead, long pauseAfter = -1)
     {
         List<string> args = ["ring-read", ring.ProcPath, control?.ProcPath ?? "-", flow ? "1" : "0",
             seed.ToString(CultureInfo.InvariantCulture), maxRead.ToString(CultureInfo.InvariantCulture), "-1"];

@@ -1,41 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using Umem.Platform;
 
 namespace Umem.Tests.Sync;
 
 /// <summary>The doorbell and ring tests start spinning peer processes; on 2 CPUs they run best alone.</summary>
 [CollectionDefinition(nameof(SyncProcesses), DisableParallelization = true)]
 public sealed class SyncProcesses;
-
-/// <summary>A sealed memfd mapped MAP_SHARED read-write, which peer processes open through /proc/PID/fd/N.</summary>
-internal sealed class TestMemory : IDisposable
-{
-    public TestMemory(long length, string name = "umem-sync-test")
-    {
-        Fd = MemFd.CreateSealed(name, length);
-        Region = MappedRegion.MapShared(Fd, 0, length, Interop.PROT_READ | Interop.PROT_WRITE);
-        Length = length;
-    }
-
-    public SafeFd Fd { get; }
-
-    public MappedRegion Region { get; }
-
-    public nint Address => Region.Address;
-
-    public long Length { get; }
-
-    /// <summary>The path a peer opens (as root or the same uid) to reach the same pages.</summary>
-    public string ProcPath => $"/proc/{Environment.ProcessId}/fd/{Fd.Fd}";
-
-    public void Dispose()
-    {
-        Region.Dispose();
-        Fd.Dispose();
-    }
-}
 
 /// <summary>Where the repository and its C peers are.</summary>
 internal static class SyncPaths
