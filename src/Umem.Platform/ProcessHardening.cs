@@ -14,7 +14,7 @@ public static class ProcessHardening
     }
 
     /// <summary>prctl(PR_GET_DUMPABLE).</summary>
-    public static bool IsDumpable =>
+    internal static bool IsDumpable =>
         Interop.ThrowIfError(Interop.prctl(Interop.PR_GET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_GET_DUMPABLE)") != 0;
 
     /// <summary>
@@ -49,5 +49,5 @@ public static class ProcessHardening
     public static uint EffectiveUid => Interop.geteuid();
 
     /// <summary>This process's effective gid.</summary>
-    public static uint EffectiveGid => Interop.getegid();
+    internal static uint EffectiveGid => Interop.getegid();
 }

@@ -71,8 +71,8 @@ public sealed class RegisteredBuffer
         }
     }
 
-    /// <summary>The lock count of one page (for tests and diagnostics).</summary>
-    public int PageLockCount(long pageIndex)
+    /// <summary>The lock count of one page (for tests).</summary>
+    internal int PageLockCount(long pageIndex)
     {
         lock (_gate) return _pageLocks[pageIndex];
     }
