@@ -94,6 +94,7 @@ public sealed class MalformedMessageTests : IAsyncLifetime
         using var silent = new RawClient(host.Path);
         Assert.True(silent.IsClosedByHost());
         using var c = RawClient.Ready(host.Path, out ulong h); // one that does is served past the timeout
+        // The sleep is the thing under test, not a synchronisation: three hello timeouts (100 ms) pass first.
         Thread.Sleep(300);
         Assert.True(c.StillServed(h));
     }
