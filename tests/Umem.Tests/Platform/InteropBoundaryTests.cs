@@ -1,3 +1,6 @@
+using Umem.Client;
+using Umem.Kernel.Ddi;
+using Umem.Platform;
 using Umem.Tests.Sync;
 
 namespace Umem.Tests.Platform;
@@ -19,5 +22,21 @@ public sealed class InteropBoundaryTests
             .Select(f => Path.GetRelativePath(SyncPaths.RepositoryRoot, f))
             .ToList();
         Assert.True(offenders.Count == 0, $"Interop used outside src/Umem.Platform: {string.Join(", ", offenders)}");
+    }
+
+    /// <summary>
+    /// The public protection enums keep their API's values (the DDI's, PROT_USER included) instead of naming
+    /// Interop's; where they reach mmap(2) and mprotect(2) as ints they must be Linux's (CHeaderTests checks Interop's).
+    /// </summary>
+    [Fact]
+    public void ProtectionValuesHandedToTheOsAreLinuxs()
+    {
+        Assert.Equal(Interop.PROT_NONE, (int)MapProtection.None);
+        Assert.Equal(Interop.PROT_READ, (int)MapProtection.Read);
+        Assert.Equal(Interop.PROT_WRITE, (int)MapProtection.Write);
+        Assert.Equal(Interop.PROT_EXEC, (int)MapProtection.Exec);
+        Assert.Equal(Interop.PROT_READ, (int)Prot.Read);
+        Assert.Equal(Interop.PROT_WRITE, (int)Prot.Write);
+        Assert.Equal(Interop.PROT_EXEC, (int)Prot.Exec);
     }
 }
