@@ -18,7 +18,7 @@ public class DoorbellBenchmarks
     private const int SpinningRoundTrips = 10_000;
     private const int SleepingRoundTrips = 500;
 
-    private BenchMemory? _memory;
+    private SealedSharedMemory? _memory;
     private SharedDoorbell? _ping;
     private SharedDoorbell? _pong;
     private uint _last;
@@ -79,7 +79,7 @@ public class DoorbellBenchmarks
 
     private void StartCSharpPeer(int spinCount)
     {
-        _memory = new BenchMemory(4096, "doorbell");
+        _memory = new SealedSharedMemory(4096, "doorbell", populate: true);
         _ping = new SharedDoorbell(_memory.Address) { SpinCount = spinCount };
         _pong = new SharedDoorbell(_memory.Address + 64) { SpinCount = spinCount };
         _peer = BenchPeers.StartCSharp("doorbell-echo", _memory.ProcPath, spinCount.ToString(CultureInfo.InvariantCulture), "0");

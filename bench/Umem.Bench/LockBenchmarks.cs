@@ -21,7 +21,7 @@ public class LockBenchmarks
 
     private ResourceControlRegistry _registry = null!;
     private UmemProcess _process = null!;
-    private UmemBuffer _buffer = null!;
+    private RegisteredBuffer _buffer = null!;
     private long _page;
     private RctlEntity _p1 = null!, _p2 = null!, _global = null!, _z1 = null!, _z2 = null!;
 

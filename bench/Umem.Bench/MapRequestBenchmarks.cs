@@ -107,9 +107,15 @@ public class MapRequestBenchmarks
     [Benchmark]
     public void BareRoundTripWithFdSpinningServer() => RoundTripWithFd(_spinningFloor!);
 
+    /// <summary>
+    /// TestDeviceDriver.IoctlEcho of tests/Umem.TestDrivers, the driver of the TestApp host. The bench starts that
+    /// host by path and does not reference test projects; were the number to change, the echo would fail (EINVAL), not mismeasure.
+    /// </summary>
+    private const int TestDeviceIoctlEcho = 1;
+
     /// <summary>One request with no memory through the host: an IOCTL echo of one byte.</summary>
     [Benchmark]
-    public void IoctlThroughHost() => _device!.Ioctl(Umem.TestDrivers.TestDeviceDriver.IoctlEcho, _plainRequest.AsSpan(0, 1), _ioctlOutput);
+    public void IoctlThroughHost() => _device!.Ioctl(TestDeviceIoctlEcho, _plainRequest.AsSpan(0, 1), _ioctlOutput);
 
     /// <summary>Its floor: a bare 16-byte SEQPACKET round trip.</summary>
     [Benchmark]
@@ -120,8 +126,8 @@ public class MapRequestBenchmarks
     }
 
     /// <summary>
-    /// Starts TestApp in a child process. BenchmarkDotNet runs benchmarks from a generated project, so the TestApp
-    /// beside this assembly may lack its runtimeconfig: one is written for it.
+    /// Starts TestApp in a child process (by path, see <see cref="Scale.ScalePaths.TestApp"/>), with a runtimeconfig
+    /// written for the runtime running this process, so that the host runs on the same runtime as the client.
     /// </summary>
     private static Process StartChild(params string[] args)
     {

@@ -19,8 +19,8 @@ public class RingBenchmarks
     private const int Chunk = 64 << 10;
     private const int ChunksPerInvocation = 512;   // 32 MiB
 
-    private BenchMemory? _ring;
-    private BenchMemory? _control;
+    private SealedSharedMemory? _ring;
+    private SealedSharedMemory? _control;
     private SharedRingWriter? _writer;
     private Process? _peer;
     private NativeFloor? _floor;
@@ -31,8 +31,8 @@ public class RingBenchmarks
     {
         _chunk = GC.AllocateArray<byte>(Chunk, pinned: true);
         Random.Shared.NextBytes(_chunk);
-        _ring = new BenchMemory(SharedRing.RingLength(Capacity), "ring");
-        _control = new BenchMemory(SharedRing.ControlLength(1), "ring-control");
+        _ring = new SealedSharedMemory(SharedRing.RingLength(Capacity), "ring", populate: true);
+        _control = new SealedSharedMemory(SharedRing.ControlLength(1), "ring-control", populate: true);
         _writer = SharedRingWriter.Create(_ring.Address, _ring.Length, Capacity, _control.Address, _control.Length);
         _peer = BenchPeers.StartCSharp("ring-drain", _ring.ProcPath, _control.ProcPath);
         var started = Stopwatch.StartNew();

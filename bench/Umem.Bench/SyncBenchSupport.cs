@@ -4,7 +4,6 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using Perfolizer.Horology;
 using Umem.Client.Sync;
-using Umem.Platform;
 
 namespace Umem.Bench;
 
@@ -30,33 +29,6 @@ public sealed class SyncBenchConfig : ManualConfig
     }
 }
 
-/// <summary>A sealed memfd mapped MAP_SHARED; peers open it through /proc/PID/fd/N.</summary>
-internal sealed class BenchMemory : IDisposable
-{
-    public BenchMemory(long length, string name)
-    {
-        Fd = MemFd.CreateSealed(name, length);
-        Region = MappedRegion.MapShared(Fd, 0, length, Interop.PROT_READ | Interop.PROT_WRITE, Interop.MAP_POPULATE);
-        Length = length;
-    }
-
-    public SafeFd Fd { get; }
-
-    public MappedRegion Region { get; }
-
-    public nint Address => Region.Address;
-
-    public long Length { get; }
-
-    public string ProcPath => $"/proc/{Environment.ProcessId}/fd/{Fd.Fd}";
-
-    public void Dispose()
-    {
-        Region.Dispose();
-        Fd.Dispose();
-    }
-}
-
 /// <summary>The peer processes of the benchmarks: the C# Umem.SyncPeer, and the C programs of bench/native.</summary>
 internal static class BenchPeers
 {
@@ -69,11 +41,7 @@ internal static class BenchPeers
 
     public static Process StartCSharp(params string[] args)
     {
-        string beside = Path.Combine(AppContext.BaseDirectory, "Umem.SyncPeer");
-        string built = Path.Combine(RepositoryRoot, "tests", "Umem.SyncPeer", "bin", "Release", "net10.0", "Umem.SyncPeer");
-        string peer = File.Exists(beside) ? beside : File.Exists(built) ? built
-            : throw new FileNotFoundException($"no Umem.SyncPeer at {beside} or {built}: dotnet build -c Release tests/Umem.SyncPeer");
-        return Start(peer, args);
+        return Start(Scale.ScalePaths.TestProgram("Umem.SyncPeer", "Umem.SyncPeer"), args);
     }
 
     public static Process StartNative(string program, params string[] args) => Start(Path.Combine(s_native.Value, program), args);
@@ -123,7 +91,7 @@ internal static class BenchPeers
 /// </summary>
 internal sealed class NativeFloor : IDisposable
 {
-    private readonly BenchMemory _control = new(4096, "floor-control");
+    private readonly SealedSharedMemory _control = new(4096, "floor-control", populate: true);
     private readonly SharedDoorbell _command;
     private readonly SharedDoorbell _done;
     private readonly Process _process;

@@ -42,7 +42,7 @@ internal sealed class MappedView
     internal void Release()
     {
         int r = Interlocked.Decrement(ref _references);
-        if (r == 0) _ = Interop.munmap(Address, (nuint)Length);
+        if (r == 0) _ = AddressSpace.Unmap(Address, Length);
         else if (r < 0) throw new InvalidOperationException("mapping reference count went below zero");
     }
 
@@ -81,10 +81,7 @@ internal sealed class MappedView
         {
             _holes.Add((offset, offset + length));
             if (viewsOutstanding || Volatile.Read(ref _references) != 1) return;
-            nint at = Address + (nint)offset;
-            nint p = Interop.mmap_anonymous(at, (nuint)length, Interop.PROT_NONE,
-                Interop.MAP_PRIVATE | Interop.MAP_ANONYMOUS | Interop.MAP_NORESERVE | Interop.MAP_FIXED, -1, 0);
-            if (p != at) throw new ErrnoException(Interop.LastErrno, $"mmap(0x{at:x}, {length}, PROT_NONE, MAP_FIXED|MAP_ANONYMOUS)");
+            AddressSpace.ReplaceWithReservation(Address + (nint)offset, length);
         }
     }
 }

@@ -144,7 +144,7 @@ internal sealed class UmemConnection
             EnsureFdRoom((int)Math.Min(length / PageSize, Wire.MaxFds), call);
             uint seq = NextSeq();
             Send(new MmapRequest(handle, (ulong)offset, (ulong)length, (uint)prot, (uint)kind).Write(SendBuffer, seq), default, call);
-            var grant = new Grant(prot, (kind == Wire.MapShared ? Interop.MAP_SHARED : Interop.MAP_PRIVATE) | (populate ? Interop.MAP_POPULATE : 0));
+            var grant = new Grant(prot, kind == Wire.MapShared, populate);
             try
             {
                 var m = ReceiveMmapReply(seq, (ulong)length, ref grant, call);
@@ -164,17 +164,18 @@ internal sealed class UmemConnection
             {
                 foreach (var fd in _fds) fd.Dispose();
                 _fds.Clear();
-                if (grant.Base != 0 && grant.Reserved is null) _ = Interop.munmap(grant.Base, (nuint)length);
+                if (grant.Base != 0 && grant.Reserved is null) _ = AddressSpace.Unmap(grant.Base, length);
                 grant.Reserved?.Dispose();
             }
         }
     }
 
     /// <summary>An MMAP being received: how to map it, where it goes, and the first local failure (nothing is mapped after it).</summary>
-    private struct Grant(int prot, int flags)
+    private struct Grant(int prot, bool shared, bool populate)
     {
         public readonly int Prot = prot;
-        public readonly int Flags = flags;
+        public readonly bool Shared = shared;
+        public readonly bool Populate = populate;
         public MappedRegion? Reserved;
         public nint Base;
         public ErrnoException? Error;
@@ -226,9 +227,9 @@ internal sealed class UmemConnection
             if (m.SegmentCount == 1)
             {
                 var s = MmapSegment.Read(segments[..Wire.SegmentSize]);
-                nint p = Interop.mmap(0, (nuint)length, g.Prot, g.Flags, _fds[(int)s.FdIndex], (long)s.FdOffset);
-                if (p == Interop.MAP_FAILED)
-                    g.Error = new ErrnoException(Interop.LastErrno, call.ToString(), $"mmap of the segment: {Interop.LastErrno.Describe()}");
+                Errno e = AddressSpace.TryMap(_fds[(int)s.FdIndex], (long)s.FdOffset, length, g.Prot, g.Shared, out nint p, g.Populate);
+                if (e != Errno.None)
+                    g.Error = new ErrnoException(e, call.ToString(), $"mmap of the segment: {e.Describe()}");
                 else
                     g.Base = p;
                 return;
@@ -244,9 +245,10 @@ internal sealed class UmemConnection
                 long index = (long)s.FdIndex - first;
                 if (index < 0 || index >= _fds.Count) continue;
                 nint at = g.Base + (nint)s.Offset;
-                if (Interop.mmap(at, (nuint)s.Length, g.Prot, g.Flags | Interop.MAP_FIXED, _fds[(int)index], (long)s.FdOffset) != at)
+                Errno e = AddressSpace.TryMapFixed(at, (long)s.Length, g.Prot, g.Shared, _fds[(int)index], (long)s.FdOffset, g.Populate);
+                if (e != Errno.None)
                 {
-                    g.Error = new ErrnoException(Interop.LastErrno, call.ToString(), $"mmap of segment {i} at offset {s.Offset}: {Interop.LastErrno.Describe()}");
+                    g.Error = new ErrnoException(e, call.ToString(), $"mmap of segment {i} at offset {s.Offset}: {e.Describe()}");
                     return;
                 }
             }
@@ -269,21 +271,25 @@ internal sealed class UmemConnection
     /// (the .NET runtime already does that at start, but a host may lower it), past the hard one the map fails with
     /// EMFILE before anything is asked. Open fds above the lowest free one still count: MSG_CTRUNC covers that case.
     /// </summary>
-    private unsafe void EnsureFdRoom(int need, in CallInfo call)
+    private void EnsureFdRoom(int need, in CallInfo call)
     {
         if (need <= 1) return; // without room for one, the kernel's MSG_CTRUNC says so
-        var socket = (SafeFd)_channel.Handle;
-        int low = Interop.fcntl(socket, Interop.F_DUPFD_CLOEXEC, 0);
-        if (low < 0) throw new ErrnoException(Interop.LastErrno, call.ToString(), $"no fd free for the reply's {need}");
-        _ = Interop.close(low);
-        Interop.rlimit lim;
-        if (Interop.getrlimit(Interop.RLIMIT_NOFILE, &lim) < 0) throw new ErrnoException(Interop.LastErrno, call.ToString(), "getrlimit(RLIMIT_NOFILE)");
+        int low;
+        try
+        {
+            low = ProcessHardening.LowestFreeFd((SafeFd)_channel.Handle);
+        }
+        catch (ErrnoException e)
+        {
+            throw new ErrnoException(e.Errno, call.ToString(), $"no fd free for the reply's {need}");
+        }
+        if (!ProcessHardening.TryGetFileLimit(out ulong soft, out ulong hard))
+            throw new ErrnoException(Errno.EINVAL, call.ToString(), "getrlimit(RLIMIT_NOFILE) failed");
         ulong want = (ulong)low + (ulong)need;
-        if (want <= lim.rlim_cur) return;
-        if (want > lim.rlim_max)
-            throw new ErrnoException(Errno.EMFILE, call.ToString(), $"a reply brings up to {need} fds; fd {low} is the lowest free and RLIMIT_NOFILE is {lim.rlim_cur} (hard {lim.rlim_max})");
-        lim.rlim_cur = lim.rlim_max;
-        if (Interop.setrlimit(Interop.RLIMIT_NOFILE, &lim) < 0) throw new ErrnoException(Interop.LastErrno, call.ToString(), $"setrlimit(RLIMIT_NOFILE, {lim.rlim_max})");
+        if (want <= soft) return;
+        if (want > hard)
+            throw new ErrnoException(Errno.EMFILE, call.ToString(), $"a reply brings up to {need} fds; fd {low} is the lowest free and RLIMIT_NOFILE is {soft} (hard {hard})");
+        ProcessHardening.RaiseSoftFileLimitToHard();
     }
 
     /// <summary>MUNMAP, waiting for the reply (errors are the caller's).</summary>

@@ -115,7 +115,7 @@ public sealed class UmemDevice : IDisposable
         try
         {
             memfd = MemFd.CreateSealed("umem-buffer", bytes);
-            region = MappedRegion.MapShared(memfd, 0, bytes, Interop.PROT_READ | Interop.PROT_WRITE);
+            region = MappedRegion.MapShared(memfd, 0, bytes, writable: true);
             ulong id = _connection.Register((ulong)region.Address, (ulong)bytes, memfd, new CallInfo("register({0}, {1} bytes)", Path, bytes));
             return new UmemBuffer(_connection, region, memfd, id);
         }

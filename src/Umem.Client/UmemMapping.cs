@@ -59,7 +59,7 @@ public sealed unsafe class UmemMapping : IDisposable
     public Errno TryProtect(Prot protection)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        return Interop.mprotect(_view.Address, (nuint)_view.Length, (int)protection) == 0 ? Errno.None : Interop.LastErrno;
+        return AddressSpace.Protect(_view.Address, _view.Length, (int)protection);
     }
 
     /// <summary>The whole mapping (up to 2 GiB) as a span.</summary>

@@ -226,7 +226,7 @@ internal sealed partial class ClientConnection
             return OverLimit(h, Errno.ENOMEM, "buffers per connection", _options.MaxBuffersPerConnection);
         if ((long)req.Length > _options.MaxRegisteredBytesPerConnection - _registeredBytes)
             return OverLimit(h, Errno.ENOMEM, "registered bytes per connection", _options.MaxRegisteredBytesPerConnection);
-        UmemBuffer buffer;
+        RegisteredBuffer buffer;
         try
         {
             buffer = process.RegisterBuffer(req.Address, (long)req.Length, fd);

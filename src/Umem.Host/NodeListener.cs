@@ -35,7 +35,7 @@ internal sealed class NodeListener : IDisposable
     {
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("umemd runs on Linux only");
         string path = System.IO.Path.Combine(directory, node.Name);
-        if (System.Text.Encoding.UTF8.GetByteCount(path) >= Interop.SizeofSockaddrUn - Interop.OffsetofSunPath)
+        if (!UnixSocketPath.Fits(path))
             throw new ErrnoException(Errno.ENAMETOOLONG, $"bind(\"{path}\")", "the path does not fit in sockaddr_un (107 bytes)");
         // The device directory belongs to the host: a stale socket left by a host that died is replaced, but
         // never a directory, nor a node another live host serves.
@@ -53,10 +53,8 @@ internal sealed class NodeListener : IDisposable
             socket.Bind(new UnixDomainSocketEndPoint(temp));
             var access = node.Access;
             var socketMode = SocketMode(access.Mode);
-            if (Interop.chown(temp, access.Uid, access.Gid) < 0)
-                throw new ErrnoException(Interop.LastErrno, $"chown(\"{temp}\", {access.Uid}, {access.Gid})");
-            if (Interop.chmod(temp, (uint)socketMode) < 0)
-                throw new ErrnoException(Interop.LastErrno, $"chmod(\"{temp}\", {Convert.ToString((int)socketMode, 8)})");
+            UnixSocketPath.SetOwner(temp, access.Uid, access.Gid);
+            UnixSocketPath.SetMode(temp, socketMode);
             socket.Listen(512);
             File.Move(temp, path, overwrite: true); // rename(2): atomic, replaces a stale socket
             return new NodeListener(socket, node, path, host, log);

@@ -31,6 +31,11 @@ public sealed class MappedRegion : SafeHandle
             : new MappedRegion(p, (nuint)length);
     }
 
+    /// <summary>mmap(NULL, length, PROT_READ[|PROT_WRITE], MAP_SHARED[|MAP_POPULATE], fd, offset).</summary>
+    internal static MappedRegion MapShared(SafeFd fd, long offset, long length, bool writable, bool populate = false) =>
+        MapShared(fd, offset, length, writable ? Interop.PROT_READ | Interop.PROT_WRITE : Interop.PROT_READ,
+            populate ? Interop.MAP_POPULATE : 0);
+
     /// <summary>Reserves address space that nothing can touch (PROT_NONE); memfds are then mapped over it.</summary>
     internal static MappedRegion Reserve(long length)
     {

@@ -43,6 +43,17 @@ internal static class MemFd
         Interop.ThrowIfError(Interop.fcntl(fd, Interop.F_GET_SEALS, 0), $"fcntl({fd}, F_GET_SEALS)");
 
     /// <summary>
+    /// Whether <paramref name="fd"/> is a memfd sealed against shrinking (F_SEAL_SHRINK: a mapping of it cannot
+    /// fault with SIGBUS); returns F_GET_SEALS's errno (EINVAL: not a memfd at all).
+    /// </summary>
+    internal static Errno TryIsSealedAgainstShrinking(SafeFd fd, out bool sealedAgainstShrinking)
+    {
+        int seals = Interop.fcntl(fd, Interop.F_GET_SEALS, 0);
+        sealedAgainstShrinking = seals >= 0 && (seals & Interop.F_SEAL_SHRINK) != 0;
+        return seals < 0 ? Interop.LastErrno : Errno.None;
+    }
+
+    /// <summary>
     /// A read-only descriptor for the same memory, reopened through /proc/self/fd: an fd opened O_RDONLY cannot
     /// be mapped writable, nor written through.
     /// </summary>
@@ -56,6 +67,12 @@ internal static class MemFd
     /// <summary>The access mode of a descriptor (F_GETFL &amp; O_ACCMODE): O_RDONLY (0), O_WRONLY (1) or O_RDWR (2).</summary>
     internal static int GetAccessMode(SafeFd fd) =>
         Interop.ThrowIfError(Interop.fcntl(fd, Interop.F_GETFL, 0), $"fcntl({fd}, F_GETFL)") & Interop.O_ACCMODE;
+
+    /// <summary>True when the descriptor was opened O_RDONLY.</summary>
+    internal static bool IsReadOnly(SafeFd fd) => GetAccessMode(fd) == Interop.O_RDONLY;
+
+    /// <summary>True when the descriptor was opened O_RDWR.</summary>
+    internal static bool IsReadWrite(SafeFd fd) => GetAccessMode(fd) == Interop.O_RDWR;
 
     /// <summary>The size of the file behind a descriptor (lseek to its end).</summary>
     internal static long GetSize(SafeFd fd)

@@ -14,7 +14,7 @@ public static class ProcessHardening
     }
 
     /// <summary>prctl(PR_GET_DUMPABLE).</summary>
-    public static bool IsDumpable =>
+    internal static bool IsDumpable =>
         Interop.ThrowIfError(Interop.prctl(Interop.PR_GET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_GET_DUMPABLE)") != 0;
 
     /// <summary>
@@ -36,9 +36,28 @@ public static class ProcessHardening
         return (before, lim.rlim_cur);
     }
 
+    /// <summary>RLIMIT_NOFILE now (soft, hard); false when getrlimit fails.</summary>
+    /// <summary>The lowest descriptor number free now (the one the kernel gives next), found with a dup of <paramref name="fd"/>.</summary>
+    internal static int LowestFreeFd(SafeFd fd)
+    {
+        using var dup = fd.Duplicate();
+        return dup.Fd;
+    }
+
+    /// <summary>Sets the soft RLIMIT_NOFILE to the hard limit; throws <see cref="ErrnoException"/>.</summary>
+    internal static void RaiseSoftFileLimitToHard() => RaiseFileLimit();
+
+    internal static unsafe bool TryGetFileLimit(out ulong soft, out ulong hard)
+    {
+        Interop.rlimit lim;
+        bool ok = Interop.getrlimit(Interop.RLIMIT_NOFILE, &lim) == 0;
+        (soft, hard) = ok ? (lim.rlim_cur, lim.rlim_max) : (0UL, 0UL);
+        return ok;
+    }
+
     /// <summary>This process's effective uid.</summary>
     public static uint EffectiveUid => Interop.geteuid();
 
     /// <summary>This process's effective gid.</summary>
-    public static uint EffectiveGid => Interop.getegid();
+    internal static uint EffectiveGid => Interop.getegid();
 }

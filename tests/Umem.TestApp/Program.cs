@@ -13,9 +13,9 @@ using Umem.TestApp;
 return args.Length == 0 ? Usage() : args[0] switch
 {
     "client" => ClientCommands.Run(Console.In, Console.Out),
-    "host" when args.Length >= 2 => HostCommand.Run(args[1], args.Contains("noevents"), Option(args, "pages=") ?? 0,
+    "host" when args.Length >= 2 => TestHostCommand.Run(args[1], args.Contains("noevents"), Option(args, "pages=") ?? 0,
         Option(args, "sendtimeout-ms=") is { } ms ? TimeSpan.FromMilliseconds(ms) : null),
-    "serve" when args.Length >= 2 => await HostCommand.ServeAsync(args[1]).ConfigureAwait(false),
+    "serve" when args.Length >= 2 => await TestHostCommand.ServeAsync(args[1]).ConfigureAwait(false),
     "fdserver" when args.Length == 2 => FdServer.Run(args[1], TimeSpan.Zero),
     "fdserver" when args.Length == 3 => FdServer.Run(args[1], TimeSpan.FromMicroseconds(int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture))),
     "attack" when args.Length >= 5 => Attack.Run(args[1], long.Parse(args[2]), long.Parse(args[3]), int.Parse(args[4]), args[5..]),

@@ -1,6 +1,6 @@
 namespace Umem.Bench.Scale;
 
-/// <summary>The programs the scale run starts, all beside this assembly (the bench project references them).</summary>
+/// <summary>The programs the scale run starts, all beside this assembly (or, for the programs of tests/, where their build put them).</summary>
 internal static class ScalePaths
 {
     /// <summary>The dotnet host running this process.</summary>
@@ -12,8 +12,29 @@ internal static class ScalePaths
     /// <summary>The `umem` CLI (umem.dll, copied here with its runtimeconfig as a referenced executable).</summary>
     public static string UmemCli => Existing(Path.Combine(AppContext.BaseDirectory, "umem.dll"));
 
-    /// <summary>The test application whose <c>fdserver</c> is the floor (FloorProbe).</summary>
-    public static string TestApp => Existing(Path.Combine(AppContext.BaseDirectory, "Umem.TestApp.dll"));
+    /// <summary>The test application whose <c>fdserver</c> is the floor (FloorProbe) and whose <c>host</c> serves the map-request benchmarks.</summary>
+    public static string TestApp => TestProgram("Umem.TestApp", "Umem.TestApp.dll");
+
+    /// <summary>
+    /// A program of tests/ the benchmarks start by path: beside this assembly when copied there, else where the
+    /// build-only project reference built it (tests/PROJECT/bin/CONFIGURATION/net10.0/, runtimeconfig and all).
+    /// BenchmarkDotNet runs from a generated project, whose output has neither, so the repository's is the rule.
+    /// </summary>
+    public static string TestProgram(string project, string file)
+    {
+        string beside = Path.Combine(AppContext.BaseDirectory, file);
+        if (File.Exists(beside)) return beside;
+        string built = Path.Combine(BenchPeers.RepositoryRoot, "tests", project, "bin", Configuration, "net10.0", file);
+        return File.Exists(built)
+            ? built
+            : throw new FileNotFoundException($"no {file} at {beside} or {built}: dotnet build -c {Configuration} bench/Umem.Bench", built);
+    }
+
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
 
     /// <summary>The scale driver module (drivers/scale/, see Umem.Bench.csproj).</summary>
     public static string ScaleDriver => Existing(Path.Combine(AppContext.BaseDirectory, "drivers", "scale", "Umem.Bench.ScaleDriver.dll"));

@@ -185,7 +185,7 @@ internal static class DemoCommand
         using var file = kernel.Open("xx0", OpenFlags.Read, cred);
         using var mapping = file.Map(0, page, Prot.Read, MapFlags.Shared);
         var seg = mapping.GetSegments()[0];
-        using var view = MappedRegion.MapShared(seg.Fd, seg.FdOffset, page, Interop.PROT_READ);
+        using var view = MappedRegion.MapShared(seg.Fd, seg.FdOffset, page, writable: false);
         return new GreetingBoard(view.Address).ReadAll();
     }
 

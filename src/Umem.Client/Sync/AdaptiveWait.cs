@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Umem.Platform;
 
 namespace Umem.Client.Sync;
 

@@ -1,3 +1,5 @@
+using Umem.Platform;
+
 namespace Umem.Client.Sync;
 
 /// <summary>

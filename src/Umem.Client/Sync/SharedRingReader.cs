@@ -1,3 +1,4 @@
+using Umem.Platform;
 using static Umem.Client.Sync.RingLayout;
 
 namespace Umem.Client.Sync;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Umem.Platform;
 using static Umem.Client.Sync.RingLayout;
 
 namespace Umem.Client.Sync;

@@ -17,6 +17,39 @@ namespace Umem.Kernel.Ddi;
 /// entry point is reported as a message and treated as failure (EIO for cb_ops entry points).
 /// A driver assembly overrides the entry points with <c>protected override</c>; an assembly Umem.Kernel lets see
 /// its internals (the host, the tests) must write <c>protected internal override</c>.
+/// <para>What the DDI calls a driver makes return, and what they throw (illumos returns an int for all of them;
+/// Umem keeps that where a driver is expected to pass the value on, and throws only for misuse):</para>
+/// <list type="table">
+/// <listheader><term>returns</term><description>calls</description></listheader>
+/// <item><term><see cref="Errno"/> (the errno the application gets; <see cref="Errno.None"/> is 0)</term>
+/// <description>the cb_ops entry points a driver implements (open, close, ioctl, devmap, segmap, chpoll);
+/// <c>Sunddi.DevmapSetup</c>, <c>Sunddi.DevmapSegmap</c> (devmap_setup(9F), ddi_devmap_segmap(9F));
+/// <c>UmemLock.TryLock</c>, <c>UmemLock.TryLockMemory</c> (ddi_umem_lock(9F), umem_lockmemory: EINVAL,
+/// ENOMEM, EFAULT, EACCES, or mlock's errno).</description></item>
+/// <item><term><see cref="DdiResult"/> (DDI_SUCCESS or DDI_FAILURE)</term>
+/// <description>attach(9E), detach(9E); <c>Sunddi.DevmapUmemSetup</c> (devmap_umem_setup(9F); the reason is
+/// kept in <c>DevmapHandle.FailureReason</c>); <c>DevInfo.CreateMinorNode</c> (ddi_create_minor_node(9F));
+/// <c>SoftState.ZAlloc</c> (ddi_soft_state_zalloc(9F)).</description></item>
+/// <item><term>0 or -1</term><description><c>IoctlBuffer.CopyIn</c>, <c>IoctlBuffer.CopyOut</c>
+/// (ddi_copyin(9F), ddi_copyout(9F); on -1 the driver returns EFAULT).</description></item>
+/// <item><term>bool, or null</term><description><c>ModuleAllocator.TryAlloc</c> (ddi_umem_alloc(9F) with
+/// DDI_UMEM_NOSLEEP: false is the DDI's NULL, also for size 0); <c>SoftState.Get</c> (ddi_get_soft_state(9F): null).</description></item>
+/// </list>
+/// <list type="table">
+/// <listheader><term>throws</term><description>calls, and when</description></listheader>
+/// <item><term><see cref="ErrnoException"/></term>
+/// <description><c>ModuleAllocator.Alloc</c> (ddi_umem_alloc(9F): ENOMEM when a NOSLEEP request is refused or a
+/// SLEEP request can never fit); <c>UmemLock.Lock</c>, <c>UmemLock.LockMemory</c>
+/// (the errno <c>TryLock</c> returns).</description></item>
+/// <item><term><see cref="InvalidOperationException"/></term>
+/// <description>a double <c>ModuleAllocator.Free</c> (ddi_umem_free(9F)) or <c>UmemLockCookie.Unlock</c>
+/// (ddi_umem_unlock(9F)); allocating after the module is unloaded; <c>SoftState</c> used after its <c>Fini</c>;
+/// <c>Sunddi.MmapGetModel</c> (ddi_mmap_get_model(9F)) outside segmap, devmap and the devmap callbacks;
+/// <see cref="Context"/> read in the constructor.</description></item>
+/// <item><term><see cref="ArgumentException"/> (<see cref="ArgumentNullException"/>, <see cref="ArgumentOutOfRangeException"/>)</term>
+/// <description><c>ModuleAllocator.Alloc</c> and <c>TryAlloc</c> with a size too large or below 1 (<c>TryAlloc</c>: below 0), unknown
+/// flags or a negative grantPages; <c>ModuleAllocator.Free</c> of a null cookie or of one another module allocated.</description></item>
+/// </list>
 /// </remarks>
 public abstract class Driver
 {

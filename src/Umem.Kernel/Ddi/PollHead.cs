@@ -25,8 +25,8 @@ public sealed class PollHead
         return new Subscription(this, onWakeup);
     }
 
-    /// <summary>Subscribers now (for diagnostics and tests).</summary>
-    public int SubscriberCount
+    /// <summary>Subscribers now (for tests).</summary>
+    internal int SubscriberCount
     {
         get
         {

@@ -145,7 +145,7 @@ public sealed class DeviceMapping : IDisposable
                 {
                     fd = MemFd.ReopenReadOnly(s.Fd);
                     owned.Add(fd);
-                    if (MemFd.GetAccessMode(fd) != Interop.O_RDONLY)
+                    if (!MemFd.IsReadOnly(fd))
                         throw new ErrnoException(Errno.EIO, $"export(mapping {Id})", $"the reopened descriptor of segment at {s.Offset} is not O_RDONLY");
                 }
                 Prot maxProt = Flags == MapFlags.Shared && !writable ? s.MaxProt & ~Prot.Write : s.MaxProt;

@@ -14,11 +14,11 @@ public sealed class UmemLockCookie : IDisposable
     private const int Unlocked = 1;
     private const int ForceReleased = 2;
 
-    private readonly UmemBuffer _buffer;
+    private readonly RegisteredBuffer _buffer;
     private readonly long _firstPage;
     private int _state = Locked;
 
-    internal UmemLockCookie(UmemProcess process, UmemBuffer buffer, ulong userAddress, long length, UmemLockFlags flags, UmemLockCallbacks? callbacks)
+    internal UmemLockCookie(UmemProcess process, RegisteredBuffer buffer, ulong userAddress, long length, UmemLockFlags flags, UmemLockCallbacks? callbacks)
     {
         Process = process;
         _buffer = buffer;
@@ -47,7 +47,7 @@ public sealed class UmemLockCookie : IDisposable
     public LockedMemoryCharge Charge { get; internal set; }
 
     /// <summary>The buffer the locked range lies in.</summary>
-    public UmemBuffer Buffer => _buffer;
+    public RegisteredBuffer Buffer => _buffer;
 
     /// <summary>True until unlocked or force-released.</summary>
     public bool IsLocked => Volatile.Read(ref _state) == Locked;

@@ -18,7 +18,7 @@ public sealed class UmemProcess : IDisposable
     private static UmemProcess? t_current;
 
     private readonly Lock _tableLock = new();
-    private UmemBuffer[] _buffers = [];
+    private RegisteredBuffer[] _buffers = [];
     private long _nextBufferId;
     private long _lockedBytes;
     private bool _exited;
@@ -101,7 +101,7 @@ public sealed class UmemProcess : IDisposable
     }
 
     /// <summary>The registered buffers, by user address.</summary>
-    public IReadOnlyList<UmemBuffer> Buffers => Volatile.Read(ref _buffers);
+    public IReadOnlyList<RegisteredBuffer> Buffers => Volatile.Read(ref _buffers);
 
     /// <summary>
     /// Registers application memory (the REGISTER request): <paramref name="memfd"/> is mapped by the
@@ -110,19 +110,19 @@ public sealed class UmemProcess : IDisposable
     /// memfd must be sealed against shrinking (else the host could fault on it) and at least
     /// <paramref name="length"/> long: EINVAL otherwise. The caller keeps ownership of <paramref name="memfd"/>.
     /// </summary>
-    public UmemBuffer RegisterBuffer(ulong userAddress, long length, SafeFd memfd) =>
+    public RegisteredBuffer RegisterBuffer(ulong userAddress, long length, SafeFd memfd) =>
         RegisterCore(userAddress, length, memfd, application: null);
 
     /// <summary>
     /// For in-process use and tests: creates a sealed memfd of <paramref name="length"/> bytes, maps it as "the
     /// application's" memory, and registers it at that address. Unregistering unmaps both mappings.
     /// </summary>
-    public UmemBuffer AllocateBuffer(long length)
+    public RegisteredBuffer AllocateBuffer(long length)
     {
         if (length <= 0 || !SystemPage.IsAligned(length))
             throw new ErrnoException(Errno.EINVAL, $"AllocateBuffer({length})", "length must be a positive multiple of the page size");
         using SafeFd fd = MemFd.CreateSealed("umem-appbuf", length);
-        var app = MappedRegion.MapShared(fd, 0, length, Interop.PROT_READ | Interop.PROT_WRITE);
+        var app = MappedRegion.MapShared(fd, 0, length, writable: true);
         try
         {
             return RegisterCore((ulong)app.Address, length, fd, app);
@@ -141,7 +141,7 @@ public sealed class UmemProcess : IDisposable
     /// </summary>
     public void UnregisterBuffer(long id)
     {
-        UmemBuffer? buffer;
+        RegisteredBuffer? buffer;
         lock (_tableLock)
         {
             buffer = Array.Find(_buffers, b => b.Id == id);
@@ -153,10 +153,10 @@ public sealed class UmemProcess : IDisposable
     }
 
     /// <summary>The registered buffer with id <paramref name="id"/>, or null.</summary>
-    public UmemBuffer? FindBuffer(long id) => Array.Find(Volatile.Read(ref _buffers), b => b.Id == id);
+    public RegisteredBuffer? FindBuffer(long id) => Array.Find(Volatile.Read(ref _buffers), b => b.Id == id);
 
     /// <summary>The buffer that holds all of [address, address+length), or null.</summary>
-    internal UmemBuffer? FindBuffer(ulong address, ulong length)
+    internal RegisteredBuffer? FindBuffer(ulong address, ulong length)
     {
         var buffers = Volatile.Read(ref _buffers);
         int lo = 0, hi = buffers.Length - 1;
@@ -190,7 +190,7 @@ public sealed class UmemProcess : IDisposable
     /// </summary>
     public void Dispose()
     {
-        UmemBuffer[] buffers;
+        RegisteredBuffer[] buffers;
         lock (_tableLock)
         {
             if (_exited) return;
@@ -203,7 +203,7 @@ public sealed class UmemProcess : IDisposable
 
     public override string ToString() => $"process {Cred.Pid} ({Cred})";
 
-    private UmemBuffer RegisterCore(ulong userAddress, long length, SafeFd memfd, MappedRegion? application)
+    private RegisteredBuffer RegisterCore(ulong userAddress, long length, SafeFd memfd, MappedRegion? application)
     {
         string call = $"RegisterBuffer(0x{userAddress:x}, {length}, {memfd})";
         if (length <= 0 || !SystemPage.IsAligned(length) || !SystemPage.IsAligned((long)(userAddress & long.MaxValue)) || userAddress == 0)
@@ -211,16 +211,15 @@ public sealed class UmemProcess : IDisposable
         if (userAddress + (ulong)length < userAddress)
             throw new ErrnoException(Errno.EINVAL, call, "range wraps around the address space");
 
-        int seals = Interop.fcntl(memfd, Interop.F_GET_SEALS, 0);
-        if (seals < 0)
-            throw new ErrnoException(Interop.LastErrno, call, "not a memfd (F_GET_SEALS failed)");
-        if ((seals & Interop.F_SEAL_SHRINK) == 0)
+        Errno notMemfd = MemFd.TryIsSealedAgainstShrinking(memfd, out bool sealedAgainstShrinking);
+        if (notMemfd != Errno.None)
+            throw new ErrnoException(notMemfd, call, "not a memfd (F_GET_SEALS failed)");
+        if (!sealedAgainstShrinking)
             throw new ErrnoException(Errno.EINVAL, call, "memfd is not sealed against shrinking (F_SEAL_SHRINK)");
         long size = RandomAccess.GetLength(new SafeFileHandle(memfd.DangerousGetHandle(), ownsHandle: false));
         if (size < length)
             throw new ErrnoException(Errno.EINVAL, call, $"memfd holds {size} bytes, fewer than {length}");
-        int accmode = Interop.ThrowIfError(Interop.fcntl(memfd, Interop.F_GETFL, 0), $"fcntl({memfd}, F_GETFL)") & Interop.O_ACCMODE;
-        bool writable = accmode == Interop.O_RDWR;
+        bool writable = MemFd.IsReadWrite(memfd);
 
         lock (_tableLock)
         {
@@ -228,10 +227,10 @@ public sealed class UmemProcess : IDisposable
                 throw new ErrnoException(Errno.ESRCH, call, $"pid {Cred.Pid} has exited");
             if (Array.Find(_buffers, b => b.Overlaps(userAddress, (ulong)length)) is { } other)
                 throw new ErrnoException(Errno.EINVAL, call, $"overlaps {other}");
-            var host = MappedRegion.MapShared(memfd, 0, length, writable ? Interop.PROT_READ | Interop.PROT_WRITE : Interop.PROT_READ);
+            var host = MappedRegion.MapShared(memfd, 0, length, writable);
             try
             {
-                var buffer = new UmemBuffer(this, ++_nextBufferId, userAddress, length, host, writable, application);
+                var buffer = new RegisteredBuffer(this, ++_nextBufferId, userAddress, length, host, writable, application);
                 Volatile.Write(ref _buffers, [.. _buffers.Append(buffer).OrderBy(b => b.UserAddress)]);
                 return buffer;
             }
@@ -243,7 +242,7 @@ public sealed class UmemProcess : IDisposable
         }
     }
 
-    private static void CleanUp(IEnumerable<UmemBuffer> buffers)
+    private static void CleanUp(IEnumerable<RegisteredBuffer> buffers)
     {
         List<Exception>? failures = null;
         foreach (var buffer in buffers)

@@ -22,17 +22,11 @@ internal static class ProcessLimits
     internal static int DefaultMaxMappings { get; } = ReadMaxMapCount() / 2;
 
     /// <summary>The soft RLIMIT_NOFILE now: what memfd_create is held to (read on the refusal path only).</summary>
-    internal static unsafe ulong SoftFileLimit()
-    {
-        Interop.rlimit lim;
-        return Interop.getrlimit(Interop.RLIMIT_NOFILE, &lim) < 0 ? ulong.MaxValue : lim.rlim_cur;
-    }
+    internal static ulong SoftFileLimit() =>
+        ProcessHardening.TryGetFileLimit(out ulong soft, out _) ? soft : ulong.MaxValue;
 
-    private static unsafe ulong HardFileLimit()
-    {
-        Interop.rlimit lim;
-        return Interop.getrlimit(Interop.RLIMIT_NOFILE, &lim) < 0 ? 1024 : lim.rlim_max;
-    }
+    private static ulong HardFileLimit() =>
+        ProcessHardening.TryGetFileLimit(out _, out ulong hard) ? hard : 1024;
 
     private static int ReadMaxMapCount()
     {

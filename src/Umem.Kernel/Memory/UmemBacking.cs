@@ -101,7 +101,7 @@ internal sealed class UmemBacking : IDisposable
                 // One memfd: map it where the kernel likes, with no address space to reserve first.
                 SafeFd fd = MemFd.CreateSealed(name, size);
                 extents[made] = new UmemExtent(fd, 0, size);
-                region = MappedRegion.MapShared(fd, 0, size, Interop.PROT_READ | Interop.PROT_WRITE);
+                region = MappedRegion.MapShared(fd, 0, size, writable: true);
                 made = 1;
             }
             else
@@ -113,18 +113,14 @@ internal sealed class UmemBacking : IDisposable
                     long len = Math.Min(grantBytes, size - off);
                     SafeFd fd = MemFd.CreateSealed(name, len);
                     extents[made] = new UmemExtent(fd, off, len);
-                    nint want = region.Address + (nint)off;
-                    nint got = Interop.mmap(want, (nuint)len, Interop.PROT_READ | Interop.PROT_WRITE,
-                        Interop.MAP_SHARED | Interop.MAP_FIXED, fd, 0);
-                    if (got != want)
-                        throw new ErrnoException(Interop.LastErrno, $"mmap(0x{want:x}, {len}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_FIXED, {fd})");
+                    AddressSpace.MapSharedFixed(region.Address + (nint)off, len, fd, 0);
                 }
             }
             // Driver memory must not leak into a child the host forks (a helper process, say).
-            _ = Interop.madvise(region.Address, (nuint)size, Interop.MADV_DONTFORK);
+            _ = AddressSpace.AdviseDontFork(region.Address, size);
             // ddi_umem_alloc(9F): without DDI_UMEM_PAGEABLE the memory is locked; mlock also faults every page in.
-            if (locked && Interop.mlock(region.Address, (nuint)size) < 0)
-                throw new ErrnoException(Interop.LastErrno, $"mlock(0x{region.Address:x}, {size})");
+            if (locked && AddressSpace.Lock(region.Address, size) is var e && e != Errno.None)
+                throw new ErrnoException(e, $"mlock(0x{region.Address:x}, {size})");
             return new UmemBacking(region, size, grantBytes, locked, extents);
         }
         catch (OutOfMemoryException)

@@ -8,11 +8,11 @@ namespace Umem.Kernel.ResourceControls;
 /// </summary>
 public enum RctlSignal
 {
-    SIGHUP = Interop.SIGHUP,
-    SIGABRT = Interop.SIGABRT,
-    SIGKILL = Interop.SIGKILL,
-    SIGTERM = Interop.SIGTERM,
-    SIGSTOP = Interop.SIGSTOP,
+    SIGHUP = Signals.SIGHUP,
+    SIGABRT = Signals.SIGABRT,
+    SIGKILL = Signals.SIGKILL,
+    SIGTERM = Signals.SIGTERM,
+    SIGSTOP = Signals.SIGSTOP,
 }
 
 /// <summary>Parsing and naming of <see cref="RctlSignal"/>.</summary>

@@ -12,6 +12,6 @@ internal static class RctlSignalSender
     internal static Errno Send(int pid, RctlSignal signal)
     {
         if (pid <= 0 || pid == Environment.ProcessId) return Errno.EPERM;
-        return Interop.kill(pid, (int)signal) == 0 ? Errno.None : Interop.LastErrno;
+        return Signals.Send(pid, (int)signal);
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Umem.Tests.Host;
 
 namespace Umem.Tests.Bench;
 

@@ -36,6 +36,6 @@ public sealed partial class CClientBuildTests
             foreach (int page in new[] { 0, 1, 249, 250, 1023, 1024, 2045 })
                 Assert.Equal(0x5a000000UL + (ulong)page, BinaryPrimitives.ReadUInt64LittleEndian(host.Driver.Kernel((long)page * SystemPage.Size, 8)));
         }
-        TestHost.WaitUntil(() => host.LiveMappings == 0, "the host to release every mapping of the closed connection");
+        Eventually.WaitUntil(() => host.LiveMappings == 0, "the host to release every mapping of the closed connection");
     }
 }

@@ -33,7 +33,7 @@ public sealed class FdLimitTests
         c.Ok("dispose 0");
         c.Ok("dispose 1");
         Assert.Equal("bye", c.Command("quit"));
-        TestHost.WaitUntil(() => host.LiveMappings == 0, "the mappings to go");
+        Eventually.WaitUntil(() => host.LiveMappings == 0, "the mappings to go");
     }
 
     /// <summary>
@@ -87,7 +87,7 @@ public sealed class FdLimitTests
         c.Ok("hog 0");
         Assert.StartsWith("err EMFILE", c.Command($"map 0 {Page} rw"), StringComparison.Ordinal); // no fd at all: one page
         c.Ok("unhog");
-        TestHost.WaitUntil(() => host.LiveMappings == 1, "the host to forget the failed mappings");
+        Eventually.WaitUntil(() => host.LiveMappings == 1, "the host to forget the failed mappings");
         Assert.Equal("1", c.Ok($"map 0 {100L * Page} rw")); // the connection is in step
         c.Ok($"fill 1 {99L * Page} 1 3");
         Assert.Equal(3, host.Driver.Kernel(99L * Page, 1)[0]);

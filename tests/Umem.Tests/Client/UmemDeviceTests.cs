@@ -95,7 +95,7 @@ public sealed class UmemDeviceTests : IAsyncLifetime
         Assert.Throws<ArgumentOutOfRangeException>(() => m.GetSpan(0, 1)); // gone here too
         m.Unmap(Page, Page); // head of what is left ([1,3) -> [2,3))
         m.Dispose(); // the rest, whole
-        TestHost.WaitUntil(() => host.Driver.Unmaps.Count >= before + 4, "the host to process the MUNMAP");
+        Eventually.WaitUntil(() => host.Driver.Unmaps.Count >= before + 4, "the host to process the MUNMAP");
         var events = host.Driver.Unmaps.Skip((int)before).Select(u => (u.Offset / Page, u.Length / Page, u.Case)).ToArray();
         Assert.Equal([(0L, 1L, "head"), (3L, 1L, "tail"), (1L, 1L, "head"), (2L, 1L, "whole")], events);
 
@@ -105,10 +105,10 @@ public sealed class UmemDeviceTests : IAsyncLifetime
         Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => h.Unmap(Page, 1)).Errno);
         Assert.Equal(Page, h.GetSpan(0, Page).Length);
         h.Dispose(); // two pieces remain: each is a whole piece (the MUNMAP goes out without waiting for its reply)
-        TestHost.WaitUntil(() => host.Driver.Unmaps.Count >= before + 3, "the host to process the MUNMAP");
+        Eventually.WaitUntil(() => host.Driver.Unmaps.Count >= before + 3, "the host to process the MUNMAP");
         events = host.Driver.Unmaps.Skip((int)before).Select(u => (u.Offset / Page, u.Length / Page, u.Case)).ToArray();
         Assert.Equal([(1L, 2L, "hole"), (0L, 1L, "whole"), (3L, 1L, "whole")], events);
-        TestHost.WaitUntil(() => host.LiveMappings == 0, "no mappings");
+        Eventually.WaitUntil(() => host.LiveMappings == 0, "no mappings");
     }
 
     [Fact]
@@ -190,8 +190,8 @@ public sealed class UmemDeviceTests : IAsyncLifetime
         Assert.Equal(opens, _host.Driver.LiveOpens); // close(9E) waits for the last mapping
         long disconnects = _host.Host.ConnectionsClosed;
         m.Dispose();
-        TestHost.WaitUntil(() => _host.Driver.LiveOpens == opens - 1, "close(9E) after the last unmap");
-        TestHost.WaitUntil(() => _host.Host.ConnectionsClosed == disconnects + 1, "the connection to close with its last mapping");
+        Eventually.WaitUntil(() => _host.Driver.LiveOpens == opens - 1, "close(9E) after the last unmap");
+        Eventually.WaitUntil(() => _host.Host.ConnectionsClosed == disconnects + 1, "the connection to close with its last mapping");
     }
 
     [Fact]
@@ -212,7 +212,7 @@ public sealed class UmemDeviceTests : IAsyncLifetime
                 Assert.Equal((byte)i, m.Span[t]);
             }
         });
-        TestHost.WaitUntil(() => _host.LiveMappings == 0, "every mapping released");
+        Eventually.WaitUntil(() => _host.LiveMappings == 0, "every mapping released");
     }
 
     [Fact]

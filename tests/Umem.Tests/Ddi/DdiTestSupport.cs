@@ -9,7 +9,7 @@ using static Umem.Kernel.Ddi.Sunddi;
 namespace Umem.Tests.Ddi;
 
 /// <summary>Where the test output keeps the driver modules the test project builds (see Umem.Tests.csproj).</summary>
-internal static class DriverPaths
+internal static class TestDriverPaths
 {
     internal static string Xx => Find("xx", "Umem.Drivers.Xx.dll");
 

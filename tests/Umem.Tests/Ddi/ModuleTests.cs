@@ -17,11 +17,11 @@ public sealed class ModuleTests
         var added = new List<string>();
         t.Kernel.NodeAdded += (_, e) => added.Add(e.Node.Name);
 
-        var module = t.Kernel.ModLoad(DriverPaths.Xx);
+        var module = t.Kernel.ModLoad(TestDriverPaths.Xx);
 
         Assert.Equal("xx", module.Name);
         Assert.Equal(ModuleState.Attached, module.State);
-        Assert.Equal(DriverPaths.Xx, module.Path);
+        Assert.Equal(TestDriverPaths.Xx, module.Path);
         Assert.Equal(["xx0"], added);
         var info = Assert.Single(t.Kernel.ModInfo());
         Assert.Equal("xx", info.Name);
@@ -44,11 +44,11 @@ public sealed class ModuleTests
     public void InstancesComeFromTheModuleOptions()
     {
         using var t = new TestKernel();
-        var module = t.Kernel.ModLoad(DriverPaths.Xx, new ModuleOptions { Instances = 3 });
+        var module = t.Kernel.ModLoad(TestDriverPaths.Xx, new ModuleOptions { Instances = 3 });
         Assert.Equal(["xx0", "xx1", "xx2"], module.Nodes.Select(n => n.Name));
         Assert.Equal([0u, 1u, 2u], module.Nodes.Select(n => n.Minor));
         Assert.Equal([0, 1, 2], module.Instances.Select(d => d.Instance));
-        Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => t.Kernel.ModLoad(DriverPaths.Regions, new ModuleOptions { Instances = 0 })).Errno);
+        Assert.Equal(Errno.EINVAL, Assert.Throws<ErrnoException>(() => t.Kernel.ModLoad(TestDriverPaths.Regions, new ModuleOptions { Instances = 0 })).Errno);
     }
 
     [Fact]
@@ -74,8 +74,8 @@ public sealed class ModuleTests
         Assert.Equal(Errno.ENOEXEC, noDriver.Errno);
         Assert.Contains("no public type deriving", noDriver.Message, StringComparison.Ordinal);
 
-        t.Kernel.ModLoad(DriverPaths.Xx);
-        var twice = Assert.Throws<ErrnoException>(() => t.Kernel.ModLoad(DriverPaths.Xx));
+        t.Kernel.ModLoad(TestDriverPaths.Xx);
+        var twice = Assert.Throws<ErrnoException>(() => t.Kernel.ModLoad(TestDriverPaths.Xx));
         Assert.Equal(Errno.EEXIST, twice.Errno);
         Assert.Equal(Errno.ENOENT, Assert.Throws<ErrnoException>(() => t.Kernel.ModUnload("nosuch")).Errno);
 
@@ -89,7 +89,7 @@ public sealed class ModuleTests
     public void UnloadIsRefusedWhileANodeIsOpenOrMapped()
     {
         using var t = new TestKernel();
-        t.Kernel.ModLoad(DriverPaths.Xx);
+        t.Kernel.ModLoad(TestDriverPaths.Xx);
         var file = t.Kernel.Open("xx0", OpenFlags.Read | OpenFlags.Write, Creds.Root64);
 
         var open = Assert.Throws<ErrnoException>(() => t.Kernel.ModUnload("xx"));
@@ -147,7 +147,7 @@ public sealed class ModuleTests
         Assert.False(weak.IsAlive, "the xx module's load context is still alive after modunload");
 
         // And the same module loads again, with the same major number (name_to_major).
-        var again = t.Kernel.ModLoad(DriverPaths.Xx);
+        var again = t.Kernel.ModLoad(TestDriverPaths.Xx);
         Assert.Equal(UmemKernel.FirstMajor, again.Major);
     }
 
@@ -155,7 +155,7 @@ public sealed class ModuleTests
     private static WeakReference LoadUseAndUnload(TestKernel t)
     {
         // Stacks captured at ddi_umem_alloc are kept as text: they must not pin the driver's assembly either.
-        var module = t.Kernel.ModLoad(DriverPaths.Xx, new ModuleOptions { CaptureAllocationStacks = true });
+        var module = t.Kernel.ModLoad(TestDriverPaths.Xx, new ModuleOptions { CaptureAllocationStacks = true });
         Assert.Equal(UmemKernel.FirstMajor, module.Major);
         using (var file = t.Kernel.Open("xx0", OpenFlags.Read | OpenFlags.Write, Creds.Root64))
         {
@@ -338,7 +338,7 @@ public sealed class ModuleTests
         var reports = new List<ModuleUnloadReport>();
         t.Kernel.ModuleUnloaded += (_, e) => reports.Add(e.Report);
         var driver = t.Load("d", new ScriptedDriver("d0") { Pages = 2 });
-        t.Kernel.ModLoad(DriverPaths.Xx);
+        t.Kernel.ModLoad(TestDriverPaths.Xx);
         var file = t.Kernel.Open("d0", OpenFlags.Read, Creds.Root64);
         var mapping = file.Map(0, 2 * SystemPage.Size, Prot.Read, MapFlags.Shared);
         var xx = t.Kernel.Open("xx0", OpenFlags.Read, Creds.Root64);
@@ -352,7 +352,7 @@ public sealed class ModuleTests
         Assert.Equal(["xx", "d"], reports.Select(r => r.Module)); // last loaded first
         Assert.All(reports, r => Assert.Empty(r.Leaks));
         Assert.Empty(t.Kernel.Modules);
-        Assert.Throws<ObjectDisposedException>(() => t.Kernel.ModLoad(DriverPaths.Xx));
+        Assert.Throws<ObjectDisposedException>(() => t.Kernel.ModLoad(TestDriverPaths.Xx));
     }
 
     [Fact]

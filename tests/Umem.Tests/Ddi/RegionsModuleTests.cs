@@ -47,7 +47,7 @@ public sealed class RegionsModuleTests
     public void OneMappingCarriesRegionsOfDifferentMaxprot()
     {
         using var t = new TestKernel();
-        var module = t.Kernel.ModLoad(DriverPaths.Regions);
+        var module = t.Kernel.ModLoad(TestDriverPaths.Regions);
         Assert.Equal("regions", module.Name);
         using var file = t.Kernel.Open("regions0", OpenFlags.Read | OpenFlags.Write, Creds.Root64);
 
@@ -100,8 +100,8 @@ public sealed class RegionsModuleTests
     public void TheMappingQueryShowsWhoMappedWhat()
     {
         using var t = new TestKernel();
-        t.Kernel.ModLoad(DriverPaths.Regions);
-        t.Kernel.ModLoad(DriverPaths.Xx);
+        t.Kernel.ModLoad(TestDriverPaths.Regions);
+        t.Kernel.ModLoad(TestDriverPaths.Xx);
         var cred = Creds.User(1234, 56, DataModel.ILP32) with { ProjectId = 7, ZoneId = 0 };
         using var f1 = t.Kernel.Open("regions0", OpenFlags.Read, cred);
         using var f2 = t.Kernel.Open("xx0", OpenFlags.Read, Creds.Root64);

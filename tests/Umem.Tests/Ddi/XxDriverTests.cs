@@ -21,7 +21,7 @@ public sealed class XxDriverTests
     public void AWriteThroughTheMappingIsInTheCookieAndBack()
     {
         using var t = new TestKernel();
-        var module = t.Kernel.ModLoad(DriverPaths.Xx);
+        var module = t.Kernel.ModLoad(TestDriverPaths.Xx);
         Assert.Equal(0, module.Allocator.LiveCount); // segmap allocates lazily
 
         using var file = t.Kernel.Open("xx0", OpenFlags.Read | OpenFlags.Write, Creds.Root64);
@@ -50,7 +50,7 @@ public sealed class XxDriverTests
     public void Lp64AppsSharePageZeroAndIlp32AppsPageOne()
     {
         using var t = new TestKernel();
-        var module = t.Kernel.ModLoad(DriverPaths.Xx);
+        var module = t.Kernel.ModLoad(TestDriverPaths.Xx);
         using var f64 = t.Kernel.Open("xx0", OpenFlags.Read | OpenFlags.Write, Creds.Root64);
         using var f32 = t.Kernel.Open("xx0", OpenFlags.Read | OpenFlags.Write, Creds.Root32);
         using var f64b = t.Kernel.Open("xx0", OpenFlags.Read | OpenFlags.Write, Creds.User(5, 5, DataModel.LP64));
@@ -83,7 +83,7 @@ public sealed class XxDriverTests
     public void TheRangeCheckReturnsEnxio()
     {
         using var t = new TestKernel();
-        t.Kernel.ModLoad(DriverPaths.Xx);
+        t.Kernel.ModLoad(TestDriverPaths.Xx);
         using var file = t.Kernel.Open("xx0", OpenFlags.Read, Creds.Root64);
         // if (off + len > ptob(1)) return (ENXIO);
         Assert.Equal(Errno.ENXIO, Assert.Throws<ErrnoException>(() => file.Map(0, 2 * Page, Prot.Read, MapFlags.Shared)).Errno);
@@ -98,7 +98,7 @@ public sealed class XxDriverTests
     public void DetachFreesTheMemory()
     {
         using var t = new TestKernel();
-        t.Kernel.ModLoad(DriverPaths.Xx, new ModuleOptions { Instances = 2 });
+        t.Kernel.ModLoad(TestDriverPaths.Xx, new ModuleOptions { Instances = 2 });
         foreach (var name in new[] { "xx0", "xx1" })
         {
             using var f = t.Kernel.Open(name, OpenFlags.Read, Creds.Root64);
@@ -114,7 +114,7 @@ public sealed class XxDriverTests
     public void AReadOnlyRequestGetsAReadOnlyFd()
     {
         using var t = new TestKernel();
-        t.Kernel.ModLoad(DriverPaths.Xx);
+        t.Kernel.ModLoad(TestDriverPaths.Xx);
         using var file = t.Kernel.Open("xx0", OpenFlags.Read, Creds.User(1000, 1000));
         using var mapping = file.Map(0, Page, Prot.Read, MapFlags.Shared);
         using var export = mapping.Export();
@@ -138,7 +138,7 @@ public sealed class XxDriverTests
     public void ManyRequestersAtOnce()
     {
         using var t = new TestKernel();
-        t.Kernel.ModLoad(DriverPaths.Xx);
+        t.Kernel.ModLoad(TestDriverPaths.Xx);
         int failures = 0;
         Parallel.For(0, 8, new ParallelOptions { MaxDegreeOfParallelism = 8 }, worker =>
         {

@@ -113,7 +113,7 @@ public sealed class DeviceDirectoryGuardTests : IDisposable
         string dev = Path.Combine(mine, "umem", "dev");
         var mode0755 = (UnixFileMode)Convert.ToInt32("755", 8);
         using (var host = ChildProcess.Start(ChildProcess.DotNet, [TestPaths.CliDll, "host", "--dev-dir", dev], Nobody))
-            TestHost.WaitUntil(() => Directory.Exists(dev) && File.GetUnixFileMode(dev) == mode0755, "the device directory of a host running as nobody");
+            Eventually.WaitUntil(() => Directory.Exists(dev) && File.GetUnixFileMode(dev) == mode0755, "the device directory of a host running as nobody");
         Assert.Equal((Nobody, "0700"), (Stat(Path.Combine(mine, "umem")).Uid, Stat(Path.Combine(mine, "umem")).Permissions));
         Assert.Equal((Nobody, "0755"), (Stat(dev).Uid, Stat(dev).Permissions));
 

@@ -94,6 +94,7 @@ public sealed class MalformedMessageTests : IAsyncLifetime
         using var silent = new RawClient(host.Path);
         Assert.True(silent.IsClosedByHost());
         using var c = RawClient.Ready(host.Path, out ulong h); // one that does is served past the timeout
+        // The sleep is the thing under test, not a synchronisation: three hello timeouts (100 ms) pass first.
         Thread.Sleep(300);
         Assert.True(c.StillServed(h));
     }
@@ -271,7 +272,7 @@ public sealed class MalformedMessageTests : IAsyncLifetime
         Assert.Equal((int)Errno.EINVAL, c.Request(b => new MunmapRequest(mapping, 2 * page, page).Write(b, 14, noReply: true)));
         Assert.Equal((MessageType.Munmap, true, 14u), (c.ReplyHeader.Type, c.ReplyHeader.IsReply, c.ReplyHeader.Seq));
         Assert.True(c.IsClosedByHost());
-        TestHost.WaitUntil(() => _host.Driver.Unmaps.Count == unmaps + 2, "the head unmapped when the connection closed");
+        Eventually.WaitUntil(() => _host.Driver.Unmaps.Count == unmaps + 2, "the head unmapped when the connection closed");
     }
 
     [Fact]

@@ -65,7 +65,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
         using var device = Umem.Client.UmemDevice.Open(host.Path);
         using var m = device.Map(0, Page);
         Assert.Equal(22, m.Span[0]);
-        TestHost.WaitUntil(() => host.Host.ConnectionCount == 2, "the attacker's connection released");
+        Eventually.WaitUntil(() => host.Host.ConnectionCount == 2, "the attacker's connection released");
     }
 
     [Fact]
@@ -124,7 +124,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
         root.Ok($"map 0 {Page} rw");
         first.CloseInput();
         Assert.Equal(0, first.WaitForExit());
-        TestHost.WaitUntil(() => host.Host.ConnectionCount == 2, "nobody's first connection to be released");
+        Eventually.WaitUntil(() => host.Host.ConnectionCount == 2, "nobody's first connection to be released");
         third.Ok($"open {host.Path} r");
     }
 
@@ -142,7 +142,7 @@ public sealed class MultiProcessTests(ITestOutputHelper output)
         long before = host.Host.ConnectionsClosed;
         var watch = Stopwatch.StartNew();
         c.Kill(); // SIGKILL: no goodbye
-        TestHost.WaitUntil(() => host.Host.ConnectionsClosed > before, "the host to notice the dead client");
+        Eventually.WaitUntil(() => host.Host.ConnectionsClosed > before, "the host to notice the dead client");
         watch.Stop();
         output.WriteLine($"released {watch.Elapsed.TotalMilliseconds:F1} ms after SIGKILL");
         Assert.Equal((0L, 0L, 0L), (host.LiveMappings, host.LiveBuffers, host.Driver.LiveOpens));

@@ -22,7 +22,7 @@ public sealed class RealDriverAttackTests(ITestOutputHelper output)
     [Fact]
     public void TheRegionsDriversReadOnlyPageHoldsAgainstAHostileClientOfAnotherUid()
     {
-        using var umemd = CliHost.Start([DriverPaths.Regions], "regions0");
+        using var umemd = CliHost.Start([TestDriverPaths.Regions], "regions0");
         string node = umemd.NodePath("regions0");
         using var control = UmemDevice.Open(node); // this test's window on the driver (its ioctls)
         Fill(control, Page, Page, 0x3C); // page 1: read-only (maxprot PROT_READ|PROT_USER)
@@ -44,7 +44,7 @@ public sealed class RealDriverAttackTests(ITestOutputHelper output)
         Assert.Equal("EACCES", results["hostfd"]); // /proc/<umemd>/fd/N of a root process, seen by nobody
 
         // The attacker's connection is released: every devmap_map(9E) it caused had its devmap_unmap(9E).
-        TestHost.WaitUntil(() => Counts(control).Live == before.Live, "the attacker's mappings unmapped");
+        Eventually.WaitUntil(() => Counts(control).Live == before.Live, "the attacker's mappings unmapped");
         var after = Counts(control);
         output.WriteLine($"driver callbacks: before {before}, after {after}");
         Assert.Equal(2, after.Maps - before.Maps); // its read-only page and its read-write page
@@ -73,7 +73,7 @@ public sealed class RealDriverAttackTests(ITestOutputHelper output)
         // writes through its kept read-write fd reaches the new memory.
         bystander.Ok("dispose 0");
         bystander.Ok("dispose 1");
-        TestHost.WaitUntil(() => Counts(control).Live == 0, "the bystander's mappings unmapped");
+        Eventually.WaitUntil(() => Counts(control).Live == 0, "the bystander's mappings unmapped");
         control.Ioctl(IocRealloc, [], []);
         Assert.Equal((0, 0), (DriverRead(control, 0), DriverRead(control, Page))); // zero-filled, not the old 22 and 0x3C
         Fill(control, 0, 2 * Page, 0x77);

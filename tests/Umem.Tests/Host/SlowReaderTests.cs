@@ -51,7 +51,7 @@ public sealed class SlowReaderTests(ITestOutputHelper output)
                 Assert.True(threadsDuring < threadsBefore + 8, $"the host went from {threadsBefore} to {threadsDuring} threads with {Slow} stalled clients");
                 // They are dropped once a reply has waited SendTimeout (nothing here reads: reading would unblock them).
                 Assert.True(Fds(host.Pid) >= fdsBefore + Slow, "the stalled clients are still connected");
-                TestHost.WaitUntil(() => Fds(host.Pid) <= fdsBefore, "the stalled clients to be dropped");
+                Eventually.WaitUntil(() => Fds(host.Pid) <= fdsBefore, "the stalled clients to be dropped");
                 output.WriteLine($"all dropped {watch.Elapsed.TotalSeconds:F1} s after they stalled (SendTimeout 4 s)");
             }
             finally

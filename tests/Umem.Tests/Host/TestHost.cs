@@ -77,17 +77,6 @@ internal sealed class TestHost : IAsyncDisposable
         return dir;
     }
 
-    /// <summary>Waits for a condition the host reaches asynchronously; the timeout only guards against a hang.</summary>
-    internal static void WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"timed out waiting for {what}");
-            Thread.Sleep(5);
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         await Umemd.DisposeAsync();

@@ -9,20 +9,9 @@ internal static class MemoryTestSupport
     /// <summary>A failure guard for waits on events, never a timing assertion.</summary>
     internal static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
 
-    /// <summary>Waits until <paramref name="condition"/> holds; fails the test if it does not within the guard.</summary>
-    internal static void WaitUntil(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Guard;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"gave up waiting for: {what}");
-            Thread.Sleep(1);
-        }
-    }
-
     /// <summary>Waits until the allocator has <paramref name="count"/> waiters in line.</summary>
     internal static void WaitForWaiters(UmemAllocator allocator, int count) =>
-        WaitUntil(() => allocator.GetStatistics().Waiters == count, $"{count} waiter(s) in line");
+        Eventually.WaitUntil(() => allocator.GetStatistics().Waiters == count, $"{count} waiter(s) in line");
 
     /// <summary>Waits for a task with the guard; fails if it does not finish.</summary>
     internal static T Await<T>(Task<T> task)

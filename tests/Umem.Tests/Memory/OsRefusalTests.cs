@@ -116,7 +116,7 @@ public sealed class OsRefusalTests
         // however often the refused one tries again and fails.
         var later = allocator.AllocAsync(Page, UmemFlags.Pageable, cancellationToken: TestContext.Current.CancellationToken).AsTask();
         long refusals = allocator.GetStatistics().OsRefusals;
-        WaitUntil(() => allocator.GetStatistics().OsRefusals >= refusals + 2, "two more refused retries");
+        Eventually.WaitUntil(() => allocator.GetStatistics().OsRefusals >= refusals + 2, "two more refused retries");
         var stats = allocator.GetStatistics();
         Assert.False(later.IsCompleted);
         Assert.Equal(size, stats.TotalBytes); // the later one was never charged

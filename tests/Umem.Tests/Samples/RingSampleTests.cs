@@ -12,7 +12,7 @@ public sealed class RingSampleTests(ITestOutputHelper output)
     [Fact]
     public async Task OneWriterAndTwoReadersSeeEveryByteOnceInOrder()
     {
-        await using var umem = SampleSystem.Start(DriverPaths.Ring);
+        await using var umem = SampleSystem.Start(TestDriverPaths.Ring);
         string node = umem.System.NodePath("ring0");
         const int messages = 3000;
 
@@ -46,7 +46,7 @@ public sealed class RingSampleTests(ITestOutputHelper output)
     [Fact]
     public async Task TheKernelRefusesAReaderWriteAccess()
     {
-        await using var umem = SampleSystem.Start(DriverPaths.Ring);
+        await using var umem = SampleSystem.Start(TestDriverPaths.Ring);
         using var reader = SampleSystem.Run("Umem.Samples.RingReader", umem.System.NodePath("ring0"), "--try-write");
         string line = reader.ReadUntil("write ");
         Assert.Equal(0, reader.WaitForExit());
@@ -59,7 +59,7 @@ public sealed class RingSampleTests(ITestOutputHelper output)
     [Fact]
     public async Task AWriterRefusesAStreamLongerThanTheRing()
     {
-        await using var umem = SampleSystem.Start(DriverPaths.Ring);
+        await using var umem = SampleSystem.Start(TestDriverPaths.Ring);
         using var writer = SampleSystem.Run("Umem.Samples.RingWriter", umem.System.NodePath("ring0"), "--messages", "5000", "--max-payload", "1000");
         Assert.Equal(64, writer.WaitForExit());
         Assert.Contains("cannot hold the writer back", writer.StandardError, StringComparison.Ordinal);

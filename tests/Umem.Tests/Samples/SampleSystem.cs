@@ -1,6 +1,5 @@
 using System.Globalization;
 using Umem.Host;
-using Umem.Tests.Host;
 
 namespace Umem.Tests.Samples;
 

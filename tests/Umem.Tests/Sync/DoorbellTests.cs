@@ -12,7 +12,7 @@ namespace Umem.Tests.Sync;
 [Collection(nameof(SyncProcesses))]
 public sealed class DoorbellTests
 {
-    private static readonly TimeSpan Guard = PeerProcess.Guard;
+    private static readonly TimeSpan Guard = SyncPeerProcess.Guard;
 
     [Theory]
     [InlineData(PeerKind.CSharp)]
@@ -25,13 +25,13 @@ public sealed class DoorbellTests
         const int spin = 100_000;
         var (mine, theirs) = PingPong(peer, rounds, mySpin: spin, peerSpin: spin);
         Assert.True(mine.WaitsSatisfiedBySpinning > 0, $"no wait was satisfied while spinning ({mine.Sleeps} slept)");
-        Assert.True(PeerProcess.LongField(theirs, "spun") > 0, theirs);
+        Assert.True(SyncPeerProcess.LongField(theirs, "spun") > 0, theirs);
     }
 
     [Fact]
     public void WaitsThatSleepHalveTheSpinBudget()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address) { SpinCount = 64 };
         Assert.Equal(64, doorbell.SpinBudget);
         foreach (int expected in new[] { 32, 16, 8, 8 })
@@ -54,7 +54,7 @@ public sealed class DoorbellTests
         const int rounds = 3_000;
         var (mine, theirs) = PingPong(peer, rounds, mySpin: 0, peerSpin: 0);
         Assert.True(mine.Sleeps > 0, "the test side never slept");
-        Assert.True(PeerProcess.LongField(theirs, "slept") > 0, theirs);
+        Assert.True(SyncPeerProcess.LongField(theirs, "slept") > 0, theirs);
         Assert.True(mine.Wakes > 0, "the test side never had to wake the peer");
     }
 
@@ -70,10 +70,10 @@ public sealed class DoorbellTests
     [Fact]
     public void OneRingWakesEverySleeperOnce()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address);
-        using var first = PeerProcess.CSharp("doorbell-wait", memory.ProcPath, "0", "0", "60000");
-        using var second = PeerProcess.C("doorbell-echo", memory.ProcPath, "0", "1");
+        using var first = SyncPeerProcess.CSharp("doorbell-wait", memory.ProcPath, "0", "0", "60000");
+        using var second = SyncPeerProcess.C("doorbell-echo", memory.ProcPath, "0", "1");
         // Ring only once both are asleep in FUTEX_WAIT (counted in the waiters word).
         SpinUntil(() => doorbell.Sleepers == 2);
         Assert.Equal(0L, doorbell.Wakes);
@@ -86,7 +86,7 @@ public sealed class DoorbellTests
     [Fact]
     public void RingingWhileNobodySleepsMakesNoSystemCall()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address);
         for (int i = 1; i <= 1000; i++)
             Assert.Equal((uint)i, doorbell.Ring());
@@ -98,7 +98,7 @@ public sealed class DoorbellTests
     [Fact]
     public async Task WithoutAWaitersWordEveryRingWakes()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address, 0);
         doorbell.Ring();
         doorbell.Ring();
@@ -114,7 +114,7 @@ public sealed class DoorbellTests
     [Fact]
     public void WaitTimesOutWhenNobodyRings()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address) { SpinCount = 10 };
         var timeout = TimeSpan.FromMilliseconds(30);
         long start = Stopwatch.GetTimestamp();
@@ -129,7 +129,7 @@ public sealed class DoorbellTests
     [Fact]
     public async Task TheLongestTimeoutStillWaits()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address) { SpinCount = 0 };
         var waiter = Task.Run(() => doorbell.TryWait(0, TimeSpan.MaxValue, out uint value, TestContext.Current.CancellationToken) ? value : 0u,
             TestContext.Current.CancellationToken);
@@ -141,15 +141,15 @@ public sealed class DoorbellTests
     [Fact]
     public void TimeoutInAnotherProcess()
     {
-        using var memory = new TestMemory(4096);
-        using var peer = PeerProcess.CSharp("doorbell-wait", memory.ProcPath, "0", "0", "20");
+        using var memory = new SealedSharedMemory(4096);
+        using var peer = SyncPeerProcess.CSharp("doorbell-wait", memory.ProcPath, "0", "0", "20");
         peer.WaitForLine("timeout");
     }
 
     [Fact]
     public async Task CancellationWakesASleepingWaiter()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address) { SpinCount = 0 };
         using var cts = new CancellationTokenSource();
         var waiter = Task.Run(() => doorbell.Wait(0, cts.Token), TestContext.Current.CancellationToken);
@@ -164,7 +164,7 @@ public sealed class DoorbellTests
     public void CancellationAtAnyMomentEndsTheWait()
     {
         // Cancel at random moments around the waiter's way into FUTEX_WAIT: every wait must end.
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var doorbell = new SharedDoorbell(memory.Address) { SpinCount = 0 };
         Gen.Int[0, 200].Sample(spins =>
         {
@@ -193,7 +193,7 @@ public sealed class DoorbellTests
     [Fact]
     public void BadArgumentsAreRefusedByName()
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         Assert.Contains("aligned", Assert.Throws<ArgumentException>(() => new SharedDoorbell(memory.Address + 2)).Message, StringComparison.Ordinal);
         Assert.Contains("null", Assert.Throws<ArgumentException>(() => new SharedDoorbell(0)).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => new SharedDoorbell(memory.Address) { SpinCount = -1 });
@@ -203,10 +203,10 @@ public sealed class DoorbellTests
     /// <summary>Runs <paramref name="rounds"/> ping-pongs against a peer; returns the ping doorbell's counters and the peer's report.</summary>
     private static (Counted Mine, string Theirs) PingPong(PeerKind kind, int rounds, int mySpin, int peerSpin)
     {
-        using var memory = new TestMemory(4096);
+        using var memory = new SealedSharedMemory(4096);
         var ping = new SharedDoorbell(memory.Address) { SpinCount = mySpin };
         var pong = new SharedDoorbell(memory.Address + 64) { SpinCount = mySpin };
-        using var peer = PeerProcess.Start(kind, "doorbell-echo", memory.ProcPath, peerSpin.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        using var peer = SyncPeerProcess.Start(kind, "doorbell-echo", memory.ProcPath, peerSpin.ToString(System.Globalization.CultureInfo.InvariantCulture),
             rounds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         uint last = 0;
         for (int i = 1; i <= rounds; i++)
@@ -216,7 +216,7 @@ public sealed class DoorbellTests
                 Assert.Fail($"round {i}: no pong within {Guard} (lost wake-up?). {peer.Describe()}");
             Assert.Equal((uint)i, last);
         }
-        string report = PeerProcess.LastLine(peer.WaitForSuccess(), "spun=");
+        string report = SyncPeerProcess.LastLine(peer.WaitForSuccess(), "spun=");
         Assert.Equal((uint)rounds, ping.Sequence);
         Assert.Equal((uint)rounds, pong.Sequence);
         Assert.Equal(0u, ping.Sleepers);

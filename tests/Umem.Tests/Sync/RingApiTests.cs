@@ -12,7 +12,7 @@ public sealed class RingApiTests
     [Fact]
     public void BadLayoutsAreRefusedByName()
     {
-        using var memory = new TestMemory(SharedRing.RingLength(Capacity) + 64);
+        using var memory = new SealedSharedMemory(SharedRing.RingLength(Capacity) + 64);
         nint a = memory.Address;
         long length = SharedRing.RingLength(Capacity);
         Assert.Contains("power of two", Assert.Throws<ArgumentOutOfRangeException>(() => SharedRingWriter.Create(a, length, 3000)).Message, StringComparison.Ordinal);
@@ -44,7 +44,7 @@ public sealed class RingApiTests
     {
         // The writer claims space (the reserved cursor) before it overwrites old bytes and commits. A reader that
         // copied bytes the claim covers must not return them: the writer may have been writing them meanwhile.
-        using var memory = new TestMemory(SharedRing.RingLength(Capacity));
+        using var memory = new SealedSharedMemory(SharedRing.RingLength(Capacity));
         using var writer = SharedRingWriter.Create(memory.Address, memory.Length, Capacity);
         using var reader = SharedRingReader.Open(memory.Address, memory.Length);
         var data = new byte[Capacity];
@@ -65,7 +65,7 @@ public sealed class RingApiTests
     [Fact]
     public async Task AReaderOnAReadOnlyMappingSleepsAndIsWoken()
     {
-        using var memory = new TestMemory(SharedRing.RingLength(Capacity));
+        using var memory = new SealedSharedMemory(SharedRing.RingLength(Capacity));
         using var writer = SharedRingWriter.Create(memory.Address, memory.Length, Capacity);
         using var readOnlyFd = MemFd.ReopenReadOnly(memory.Fd);
         using var readOnly = MappedRegion.MapShared(readOnlyFd, 0, memory.Length, Interop.PROT_READ);
@@ -73,9 +73,9 @@ public sealed class RingApiTests
         reader.SpinCount = 0;
         var buffer = new byte[100];
         var read = Task.Run(() => reader.Read(buffer, TestContext.Current.CancellationToken), TestContext.Current.CancellationToken);
-        Assert.True(SpinWait.SpinUntil(() => reader.Sleeps > 0, PeerProcess.Guard));
+        Assert.True(SpinWait.SpinUntil(() => reader.Sleeps > 0, SyncPeerProcess.Guard));
         writer.Write([1, 2, 3], TestContext.Current.CancellationToken);
-        Assert.Equal(3, await read.WaitAsync(PeerProcess.Guard, TestContext.Current.CancellationToken));
+        Assert.Equal(3, await read.WaitAsync(SyncPeerProcess.Guard, TestContext.Current.CancellationToken));
         Assert.Equal([1, 2, 3], buffer[..3]);
         Assert.True(writer.Wakes > 0);   // no control region: every write wakes
     }
@@ -83,8 +83,8 @@ public sealed class RingApiTests
     [Fact]
     public void AReadOnlyReaderOfACountingWriterCannotWait()
     {
-        using var ring = new TestMemory(SharedRing.RingLength(Capacity));
-        using var control = new TestMemory(SharedRing.ControlLength(1));
+        using var ring = new SealedSharedMemory(SharedRing.RingLength(Capacity));
+        using var control = new SealedSharedMemory(SharedRing.ControlLength(1));
         using var writer = SharedRingWriter.Create(ring.Address, ring.Length, Capacity, control.Address, control.Length);
         using var reader = SharedRingReader.Open(ring.Address, ring.Length);
         var buffer = new byte[10];
@@ -99,8 +99,8 @@ public sealed class RingApiTests
     [Fact]
     public async Task WaitsTimeOutAndCancel()
     {
-        using var ring = new TestMemory(SharedRing.RingLength(Capacity));
-        using var control = new TestMemory(SharedRing.ControlLength(1));
+        using var ring = new SealedSharedMemory(SharedRing.RingLength(Capacity));
+        using var control = new SealedSharedMemory(SharedRing.ControlLength(1));
         using var writer = SharedRingWriter.Create(ring.Address, ring.Length, Capacity, control.Address, control.Length);
         using var reader = SharedRingReader.Open(ring.Address, ring.Length, control.Address, control.Length);
         var buffer = new byte[Capacity];
@@ -109,9 +109,9 @@ public sealed class RingApiTests
 
         using var cts = new CancellationTokenSource();
         var waiting = Task.Run(() => reader.Read(buffer, cts.Token), TestContext.Current.CancellationToken);
-        Assert.True(SpinWait.SpinUntil(() => Marshal.ReadInt32(control.Address + RingLayout.ReaderWaitersOffset) == 1, PeerProcess.Guard));
+        Assert.True(SpinWait.SpinUntil(() => Marshal.ReadInt32(control.Address + RingLayout.ReaderWaitersOffset) == 1, SyncPeerProcess.Guard));
         await cts.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(PeerProcess.Guard, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(SyncPeerProcess.Guard, TestContext.Current.CancellationToken));
         Assert.Equal(0, Marshal.ReadInt32(control.Address + RingLayout.ReaderWaitersOffset));
 
         // The writer waits for the flow-controlled reader: fill the ring, then a write times out, then completes.
@@ -125,6 +125,6 @@ public sealed class RingApiTests
         // Completion wakes a sleeping reader, which reads what is left and then the end of the stream.
         var rest = Task.Run(() => (reader.Read(buffer, TestContext.Current.CancellationToken), reader.Read(buffer, TestContext.Current.CancellationToken)), TestContext.Current.CancellationToken);
         writer.Complete();
-        Assert.Equal((1, 0), await rest.WaitAsync(PeerProcess.Guard, TestContext.Current.CancellationToken));
+        Assert.Equal((1, 0), await rest.WaitAsync(SyncPeerProcess.Guard, TestContext.Current.CancellationToken));
     }
 }

@@ -13,7 +13,7 @@ namespace Umem.Tests.Sync;
 [Collection(nameof(SyncProcesses))]
 public sealed class RingProcessTests
 {
-    private static readonly TimeSpan Guard = PeerProcess.Guard;
+    private static readonly TimeSpan Guard = SyncPeerProcess.Guard;
 
     [Theory]
     [InlineData(PeerKind.CSharp, PeerKind.CSharp)]
@@ -25,8 +25,8 @@ public sealed class RingProcessTests
         var sizes = Gen.OneOf(Gen.Int[1, 100], Gen.Int[1, capacity], Gen.Const(capacity)).Array[2000];
         Gen.Select(sizes, Gen.ULong, Gen.ULong).Sample((writes, seed1, seed2) =>
         {
-            using var ring = new TestMemory(SharedRing.RingLength(capacity), "ring");
-            using var control = new TestMemory(SharedRing.ControlLength(4), "ring-control");
+            using var ring = new SealedSharedMemory(SharedRing.RingLength(capacity), "ring");
+            using var control = new SealedSharedMemory(SharedRing.ControlLength(4), "ring-control");
             using var writer = SharedRingWriter.Create(ring.Address, ring.Length, capacity, control.Address, control.Length);
             using var reader1 = StartReader(first, ring, control, flow: true, seed1, maxRead: 3 * capacity / 2);
             using var reader2 = StartReader(second, ring, control, flow: true, seed2, maxRead: 4096);
@@ -38,10 +38,10 @@ public sealed class RingProcessTests
             writer.Complete();
             foreach (var reader in new[] { reader1, reader2 })
             {
-                string report = PeerProcess.LastLine(reader.WaitForSuccess(), "bytes=");
-                Assert.Equal(total, PeerProcess.LongField(report, "bytes"));
-                Assert.Equal(fnv.ToString("x16", CultureInfo.InvariantCulture), PeerProcess.Field(report, "fnv"));
-                Assert.Equal(0, PeerProcess.LongField(report, "overruns"));
+                string report = SyncPeerProcess.LastLine(reader.WaitForSuccess(), "bytes=");
+                Assert.Equal(total, SyncPeerProcess.LongField(report, "bytes"));
+                Assert.Equal(fnv.ToString("x16", CultureInfo.InvariantCulture), SyncPeerProcess.Field(report, "fnv"));
+                Assert.Equal(0, SyncPeerProcess.LongField(report, "overruns"));
             }
             Assert.Equal(0, writer.ActiveReaders);   // both gave their slots back
         }, iter: 2, threads: 1);
@@ -55,12 +55,12 @@ public sealed class RingProcessTests
         // A small ring and a writer that never waits: readers are overrun often, and each overrun must be
         // reported, never handed out as data (every byte a reader gets is checked against its position).
         const int capacity = 4096;
-        using var ring = new TestMemory(SharedRing.RingLength(capacity), "ring");
-        using var control = new TestMemory(SharedRing.ControlLength(0), "ring-control");
+        using var ring = new SealedSharedMemory(SharedRing.RingLength(capacity), "ring");
+        using var control = new SealedSharedMemory(SharedRing.ControlLength(0), "ring-control");
         using var writer = withControl
             ? SharedRingWriter.Create(ring.Address, ring.Length, capacity, control.Address, control.Length)
             : SharedRingWriter.Create(ring.Address, ring.Length, capacity);
-        TestMemory? shared = withControl ? control : null;
+        SealedSharedMemory? shared = withControl ? control : null;
         using var reader1 = StartReader(PeerKind.CSharp, ring, shared, flow: false, 1, maxRead: 3000);
         using var reader2 = StartReader(PeerKind.C, ring, shared, flow: false, 2, maxRead: 5000);
         reader1.WaitForLine("ready");
@@ -71,9 +71,9 @@ public sealed class RingProcessTests
         writer.Complete();
         foreach (var reader in new[] { reader1, reader2 })
         {
-            string report = PeerProcess.LastLine(reader.WaitForSuccess(), "bytes=");
+            string report = SyncPeerProcess.LastLine(reader.WaitForSuccess(), "bytes=");
             // Every byte is either read (and was right) or reported lost.
-            Assert.Equal(total, PeerProcess.LongField(report, "bytes") + PeerProcess.LongField(report, "lost"));
+            Assert.Equal(total, SyncPeerProcess.LongField(report, "bytes") + SyncPeerProcess.LongField(report, "lost"));
         }
     }
 
@@ -81,7 +81,7 @@ public sealed class RingProcessTests
     public void AStoppedBroadcastReaderIsToldItWasOverrun()
     {
         const int capacity = 4096;
-        using var ring = new TestMemory(SharedRing.RingLength(capacity), "ring");
+        using var ring = new SealedSharedMemory(SharedRing.RingLength(capacity), "ring");
         using var writer = SharedRingWriter.Create(ring.Address, ring.Length, capacity);
         using var reader = StartReader(PeerKind.CSharp, ring, null, flow: false, 7, maxRead: 512, pauseAfter: 1000);
         reader.WaitForLine("ready");
@@ -104,20 +104,20 @@ public sealed class RingProcessTests
         writer.Complete();
 
         string output = reader.WaitForSuccess();
-        string overrun = PeerProcess.LastLine(output, "overrun");
-        Assert.Equal("1000", PeerProcess.Field(overrun, "position"));
-        Assert.True(PeerProcess.LongField(overrun, "lost>") >= (3 * capacity) - capacity, overrun);
-        string report = PeerProcess.LastLine(output, "bytes=");
-        Assert.Equal(1, PeerProcess.LongField(report, "overruns"));
-        Assert.Equal(position, PeerProcess.LongField(report, "bytes") + PeerProcess.LongField(report, "lost"));
+        string overrun = SyncPeerProcess.LastLine(output, "overrun");
+        Assert.Equal("1000", SyncPeerProcess.Field(overrun, "position"));
+        Assert.True(SyncPeerProcess.LongField(overrun, "lost>") >= (3 * capacity) - capacity, overrun);
+        string report = SyncPeerProcess.LastLine(output, "bytes=");
+        Assert.Equal(1, SyncPeerProcess.LongField(report, "overruns"));
+        Assert.Equal(position, SyncPeerProcess.LongField(report, "bytes") + SyncPeerProcess.LongField(report, "lost"));
     }
 
     [Fact]
     public void AStoppedFlowControlledReaderHoldsTheWriterBack()
     {
         const int capacity = 4096;
-        using var ring = new TestMemory(SharedRing.RingLength(capacity), "ring");
-        using var control = new TestMemory(SharedRing.ControlLength(1), "ring-control");
+        using var ring = new SealedSharedMemory(SharedRing.RingLength(capacity), "ring");
+        using var control = new SealedSharedMemory(SharedRing.ControlLength(1), "ring-control");
         using var writer = SharedRingWriter.Create(ring.Address, ring.Length, capacity, control.Address, control.Length);
         using var reader = StartReader(PeerKind.CSharp, ring, control, flow: true, 7, maxRead: 512, pauseAfter: 100);
         reader.WaitForLine("ready");
@@ -148,19 +148,19 @@ public sealed class RingProcessTests
         Assert.True(TryWrite(capacity, Timeout.InfiniteTimeSpan, guard.Token));
         writer.Complete();
 
-        string report = PeerProcess.LastLine(reader.WaitForSuccess(), "bytes=");
-        Assert.Equal(position, PeerProcess.LongField(report, "bytes"));
-        Assert.Equal(fnv.ToString("x16", CultureInfo.InvariantCulture), PeerProcess.Field(report, "fnv"));
-        Assert.Equal(0, PeerProcess.LongField(report, "overruns"));
+        string report = SyncPeerProcess.LastLine(reader.WaitForSuccess(), "bytes=");
+        Assert.Equal(position, SyncPeerProcess.LongField(report, "bytes"));
+        Assert.Equal(fnv.ToString("x16", CultureInfo.InvariantCulture), SyncPeerProcess.Field(report, "fnv"));
+        Assert.Equal(0, SyncPeerProcess.LongField(report, "overruns"));
     }
 
-    private static PeerProcess StartReader(PeerKind kind, TestMemory ring, TestMemory? control, bool flow, ulong seed, int maxRead, long pauseAfter = -1)
+    private static SyncPeerProcess StartReader(PeerKind kind, SealedSharedMemory ring, SealedSharedMemory? control, bool flow, ulong seed, int maxRead, long pauseAfter = -1)
     {
         List<string> args = ["ring-read", ring.ProcPath, control?.ProcPath ?? "-", flow ? "1" : "0",
             seed.ToString(CultureInfo.InvariantCulture), maxRead.ToString(CultureInfo.InvariantCulture), "-1"];
         if (pauseAfter >= 0)
             args.Add(pauseAfter.ToString(CultureInfo.InvariantCulture));
-        return PeerProcess.Start(kind, [.. args]);
+        return SyncPeerProcess.Start(kind, [.. args]);
     }
 
     /// <summary>Writes the stream's pattern in the given sizes; returns the byte count and FNV-1a hash.</summary>

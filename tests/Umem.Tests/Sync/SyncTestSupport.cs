@@ -1,41 +1,12 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using Umem.Platform;
 
 namespace Umem.Tests.Sync;
 
 /// <summary>The doorbell and ring tests start spinning peer processes; on 2 CPUs they run best alone.</summary>
 [CollectionDefinition(nameof(SyncProcesses), DisableParallelization = true)]
 public sealed class SyncProcesses;
-
-/// <summary>A sealed memfd mapped MAP_SHARED read-write, which peer processes open through /proc/PID/fd/N.</summary>
-internal sealed class TestMemory : IDisposable
-{
-    public TestMemory(long length, string name = "umem-sync-test")
-    {
-        Fd = MemFd.CreateSealed(name, length);
-        Region = MappedRegion.MapShared(Fd, 0, length, Interop.PROT_READ | Interop.PROT_WRITE);
-        Length = length;
-    }
-
-    public SafeFd Fd { get; }
-
-    public MappedRegion Region { get; }
-
-    public nint Address => Region.Address;
-
-    public long Length { get; }
-
-    /// <summary>The path a peer opens (as root or the same uid) to reach the same pages.</summary>
-    public string ProcPath => $"/proc/{Environment.ProcessId}/fd/{Fd.Fd}";
-
-    public void Dispose()
-    {
-        Region.Dispose();
-        Fd.Dispose();
-    }
-}
 
 /// <summary>Where the repository and its C peers are.</summary>
 internal static class SyncPaths
@@ -74,7 +45,7 @@ internal static class SyncPaths
 }
 
 /// <summary>A peer process: its output lines as they come, its stdin, its exit.</summary>
-internal sealed class PeerProcess : IDisposable
+internal sealed class SyncPeerProcess : IDisposable
 {
     /// <summary>How long a test waits for a peer before it calls the run a failure (a guard, never a measurement).</summary>
     public static readonly TimeSpan Guard = TimeSpan.FromSeconds(60);
@@ -84,7 +55,7 @@ internal sealed class PeerProcess : IDisposable
     private readonly StringBuilder _output = new();
     private readonly StringBuilder _errors = new();
 
-    private PeerProcess(string file, IEnumerable<string> args)
+    private SyncPeerProcess(string file, IEnumerable<string> args)
     {
         var start = new ProcessStartInfo(file, args)
         {
@@ -120,11 +91,11 @@ internal sealed class PeerProcess : IDisposable
 
     public string Name { get; }
 
-    public static PeerProcess CSharp(params string[] args) => new(SyncPaths.CSharpPeer, args);
+    public static SyncPeerProcess CSharp(params string[] args) => new(SyncPaths.CSharpPeer, args);
 
-    public static PeerProcess C(params string[] args) => new(SyncPaths.Native("syncpeer"), args);
+    public static SyncPeerProcess C(params string[] args) => new(SyncPaths.Native("syncpeer"), args);
 
-    public static PeerProcess Start(PeerKind kind, params string[] args) => kind == PeerKind.CSharp ? CSharp(args) : C(args);
+    public static SyncPeerProcess Start(PeerKind kind, params string[] args) => kind == PeerKind.CSharp ? CSharp(args) : C(args);
 
     /// <summary>The next output line starting with <paramref name="prefix"/> (earlier lines are skipped).</summary>
     public string WaitForLine(string prefix)

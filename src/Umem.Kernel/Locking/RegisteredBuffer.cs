@@ -13,7 +13,7 @@ namespace Umem.Kernel.Locking;
 /// Lock order: the process's table lock, then a buffer's <c>_gate</c>; mlock/munlock run under <c>_gate</c>
 /// (they must agree with the counts), driver callbacks never do.
 /// </remarks>
-public sealed class UmemBuffer
+public sealed class RegisteredBuffer
 {
     private readonly Lock _gate = new();
     private readonly MappedRegion _host;
@@ -25,7 +25,7 @@ public sealed class UmemBuffer
     private int _references = 1;
     private bool _registered = true;
 
-    internal UmemBuffer(UmemProcess process, long id, ulong userAddress, long length, MappedRegion host, bool writable, MappedRegion? application)
+    internal RegisteredBuffer(UmemProcess process, long id, ulong userAddress, long length, MappedRegion host, bool writable, MappedRegion? application)
     {
         Process = process;
         Id = id;
@@ -72,8 +72,8 @@ public sealed class UmemBuffer
         }
     }
 
-    /// <summary>The lock count of one page (for tests and diagnostics).</summary>
-    public int PageLockCount(long pageIndex)
+    /// <summary>The lock count of one page (for tests).</summary>
+    internal int PageLockCount(long pageIndex)
     {
         lock (_gate) return _pageLocks.GetValueOrDefault(pageIndex);
     }
@@ -98,14 +98,14 @@ public sealed class UmemBuffer
         {
             if (!_registered) return Errno.EFAULT;
             Errno e = ForEachRun(firstPage, pageCount, wanted: 0, (run, n) =>
-                Interop.mlock(PageAddress(run), (nuint)SystemPage.PagesToBytes(n)) == 0 ? Errno.None : Interop.LastErrno,
+                AddressSpace.Lock(PageAddress(run), SystemPage.PagesToBytes(n)),
                 out long doneUpTo);
             if (e != Errno.None)
             {
                 // Undo the runs already locked in this call, then report mlock's error.
                 ForEachRun(firstPage, doneUpTo - firstPage, wanted: 0, (run, n) =>
                 {
-                    _ = Interop.munlock(PageAddress(run), (nuint)SystemPage.PagesToBytes(n));
+                    _ = AddressSpace.Unlock(PageAddress(run), SystemPage.PagesToBytes(n));
                     return Errno.None;
                 }, out _);
                 return e;
@@ -130,9 +130,9 @@ public sealed class UmemBuffer
                 else _pageLocks[p] = count - 1;
             }
             ForEachRun(firstPage, pageCount, wanted: 0, (run, n) =>
-                Interop.munlock(PageAddress(run), (nuint)SystemPage.PagesToBytes(n)) == 0
+                AddressSpace.Unlock(PageAddress(run), SystemPage.PagesToBytes(n)) is var e && e == Errno.None
                     ? Errno.None
-                    : throw new ErrnoException(Interop.LastErrno, $"munlock(0x{PageAddress(run):x}, {SystemPage.PagesToBytes(n)})"),
+                    : throw new ErrnoException(e, $"munlock(0x{PageAddress(run):x}, {SystemPage.PagesToBytes(n)})"),
                 out _);
             _callbackCookies.Remove(cookie);
             DropReference();

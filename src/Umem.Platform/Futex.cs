@@ -1,6 +1,4 @@
-using Umem.Platform;
-
-namespace Umem.Client.Sync;
+namespace Umem.Platform;
 
 /// <summary>
 /// FUTEX_WAIT and FUTEX_WAKE on a 32-bit word in shared memory (never FUTEX_PRIVATE_FLAG: the word is mapped

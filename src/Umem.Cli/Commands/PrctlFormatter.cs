@@ -1,19 +1,20 @@
 using System.Globalization;
 using System.Text;
+using Umem.Kernel.ResourceControls;
 
-namespace Umem.Kernel.ResourceControls;
+namespace Umem.Cli.Commands;
 
 /// <summary>
 /// prctl(1)'s output, from snapshots only (no data source): the human table of the man page's example, or the
 /// parseable form of <c>-P</c> (one space-separated line per value, raw numbers).
 /// </summary>
-public static class PrctlFormatter
+internal static class PrctlFormatter
 {
     /// <summary>The column header of the human form.</summary>
-    public const string Header = "NAME    PRIVILEGE       VALUE    FLAG   ACTION                       RECIPIENT";
+    internal const string Header = "NAME    PRIVILEGE       VALUE    FLAG   ACTION                       RECIPIENT";
 
     /// <summary>Formats <paramref name="entity"/>'s controls (only <paramref name="control"/> when given).</summary>
-    public static string Format(RctlEntitySnapshot entity, string? control, bool parseable)
+    internal static string Format(RctlEntitySnapshot entity, string? control, bool parseable)
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"{entity.Kind.ToString().ToLowerInvariant()}: {entity.Id}: {entity.Name}\n");

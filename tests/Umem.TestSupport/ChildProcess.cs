@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Umem.Tests.Host;
+namespace Umem.TestSupport;
 
-/// <summary>A real child process driven through its stdin/stdout, one line per command.</summary>
-internal sealed class ChildProcess : IDisposable
+/// <summary>
+/// A real child process driven through its stdin/stdout, one line per command; killed (with its children) and
+/// reaped on dispose. Every wait has a generous guard that only turns a hang into a failure.
+/// </summary>
+public sealed class ChildProcess : IDisposable
 {
     private static readonly TimeSpan s_guard = TimeSpan.FromSeconds(60);
     private readonly Process _process;
@@ -21,11 +24,11 @@ internal sealed class ChildProcess : IDisposable
     }
 
     /// <summary>The TestApp assembly, copied beside the tests.</summary>
-    internal static string TestAppPath { get; } = Path.Combine(AppContext.BaseDirectory, "Umem.TestApp.dll");
+    public static string TestAppPath { get; } = Path.Combine(AppContext.BaseDirectory, "Umem.TestApp.dll");
 
-    internal int Pid => _process.Id;
+    public int Pid => _process.Id;
 
-    internal string StandardError
+    public string StandardError
     {
         get
         {
@@ -34,14 +37,33 @@ internal sealed class ChildProcess : IDisposable
     }
 
     /// <summary>dotnet Umem.TestApp.dll ARGS, as root or (with <paramref name="uid"/>) dropped to that uid/gid with no groups.</summary>
-    internal static ChildProcess StartTestApp(uint? uid, params string[] args) =>
+    public static ChildProcess StartTestApp(uint? uid, params string[] args) =>
         Start(DotNet, [TestAppPath, .. args], uid);
 
     /// <summary>dotnet Umem.TestApp.dll ARGS as <paramref name="uid"/>/<paramref name="uid"/> with exactly the supplementary <paramref name="groups"/>.</summary>
-    internal static ChildProcess StartTestAppWithGroups(uint uid, uint[] groups, params string[] args) =>
+    public static ChildProcess StartTestAppWithGroups(uint uid, uint[] groups, params string[] args) =>
         Start(DotNet, [TestAppPath, .. args], uid, groups: groups);
 
-    internal static ChildProcess Start(string file, IEnumerable<string> args, uint? uid = null, string? workingDirectory = null, uint[]? groups = null)
+    /// <summary>
+    /// Starts <c>PREFIX sh -c 'echo ready; exec sleep 60'</c> and returns once the shell printed "ready", i.e.
+    /// after PREFIX (exec, setpriv, unshare) has done its work.
+    /// </summary>
+    public static ChildProcess StartReady(string prefix)
+    {
+        var child = Start("sh", ["-c", $"{prefix} sh -c 'echo ready; exec sleep 60'"]);
+        try
+        {
+            string line = child.ReadLine();
+            return line == "ready" ? child : throw new InvalidOperationException($"'{prefix}' printed '{line}', not 'ready'; stderr: {child.StandardError}");
+        }
+        catch
+        {
+            child.Dispose();
+            throw;
+        }
+    }
+
+    public static ChildProcess Start(string file, IEnumerable<string> args, uint? uid = null, string? workingDirectory = null, uint[]? groups = null)
     {
         var psi = new ProcessStartInfo
         {
@@ -69,33 +91,34 @@ internal sealed class ChildProcess : IDisposable
     }
 
     /// <summary>The dotnet host running this test process.</summary>
-    internal static string DotNet { get; } = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet"
+    public static string DotNet { get; } = Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet"
         ? p
         : "dotnet";
 
     /// <summary>Sends a command and returns the answer line.</summary>
-    internal string Command(string line)
+    public string Command(string line)
     {
         Send(line);
         return ReadLine();
     }
 
     /// <summary>Sends a line without reading an answer (for commands that answer with several lines).</summary>
-    internal void Send(string line)
+    public void Send(string line)
     {
         _process.StandardInput.WriteLine(line);
         _process.StandardInput.Flush();
     }
 
     /// <summary>Sends a command that must answer "ok ..."; returns what follows "ok".</summary>
-    internal string Ok(string line)
+    public string Ok(string line)
     {
         string answer = Command(line);
-        Assert.True(answer.StartsWith("ok", StringComparison.Ordinal), $"'{line}' answered '{answer}'; stderr: {StandardError}");
-        return answer.Length > 2 ? answer[3..] : "";
+        return answer.StartsWith("ok", StringComparison.Ordinal)
+            ? answer.Length > 2 ? answer[3..] : ""
+            : throw new InvalidOperationException($"'{line}' answered '{answer}'; stderr: {StandardError}");
     }
 
-    internal string ReadLine()
+    public string ReadLine()
     {
         var task = _process.StandardOutput.ReadLineAsync();
         if (!task.Wait(s_guard)) throw new TimeoutException($"child {Pid} did not answer; stderr: {StandardError}");
@@ -103,10 +126,10 @@ internal sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Reads lines until one starts with <paramref name="prefix"/>.</summary>
-    internal string ReadUntil(string prefix) => ReadUntil(line => line.StartsWith(prefix, StringComparison.Ordinal));
+    public string ReadUntil(string prefix) => ReadUntil(line => line.StartsWith(prefix, StringComparison.Ordinal));
 
     /// <summary>Reads lines until one matches <paramref name="match"/>.</summary>
-    internal string ReadUntil(Func<string, bool> match)
+    public string ReadUntil(Func<string, bool> match)
     {
         while (true)
         {
@@ -115,7 +138,7 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
-    internal List<string> ReadToEnd()
+    public List<string> ReadToEnd()
     {
         var lines = new List<string>();
         var task = _process.StandardOutput.ReadToEndAsync();
@@ -124,19 +147,20 @@ internal sealed class ChildProcess : IDisposable
         return lines;
     }
 
-    internal void CloseInput() => _process.StandardInput.Close();
+    public void CloseInput() => _process.StandardInput.Close();
 
-    internal void Kill() => _process.Kill(entireProcessTree: false); // SIGKILL
+    public void Kill() => _process.Kill(entireProcessTree: false); // SIGKILL
 
-    internal void Signal(string name)
+    public void Signal(string name)
     {
         using var kill = Process.Start("kill", $"-{name} {Pid}");
         kill.WaitForExit();
     }
 
-    internal int WaitForExit()
+    /// <summary>Waits (within the guard) for the child to exit; returns its exit code (128+N after signal N).</summary>
+    public int WaitForExit()
     {
-        Assert.True(_process.WaitForExit(s_guard), $"child {Pid} did not exit; stderr: {StandardError}");
+        if (!_process.WaitForExit(s_guard)) throw new TimeoutException($"child {Pid} did not exit; stderr: {StandardError}");
         _process.WaitForExit();
         return _process.ExitCode;
     }

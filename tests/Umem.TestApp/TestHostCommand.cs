@@ -13,7 +13,7 @@ namespace Umem.TestApp;
 /// A real Umem (kernel, the test device driver, device host) in this process, for tests and benchmarks that want
 /// the host apart from the client.
 /// </summary>
-internal static class HostCommand
+internal static class TestHostCommand
 {
     internal static int Run(string directory, bool noEvents, int pages = 0, TimeSpan? sendTimeout = null)
     {
