@@ -40,7 +40,16 @@ internal static class Flood
                     string first = "-";
                     for (int i = 0; i < I(a[0]); i++)
                     {
-                        var c = SeqPacketChannel.Connect(path);
+                        SeqPacketChannel c;
+                        try
+                        {
+                            c = SeqPacketChannel.Connect(path);
+                        }
+                        catch (ErrnoException x)
+                        {
+                            if (refused++ == 0) first = "connect-" + x.Errno.Name(); // no room even to connect
+                            continue;
+                        }
                         int e = Exchange(c, buf, new HelloRequest(1, 1).Write(buf, 1), fds);
                         if (e == 0)
                         {
