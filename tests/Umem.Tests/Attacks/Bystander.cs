@@ -72,7 +72,7 @@ internal sealed class Bystander(string path) : IDisposable
 
     /// <summary>Waits until <paramref name="more"/> rounds beyond the <paramref name="since"/>th are done (the guard only stops a hang).</summary>
     internal void WaitForRounds(int since, int more) =>
-        Umem.Tests.Host.TestHost.WaitUntil(() => _failure is not null || Rounds >= since + more, $"{more} bystander rounds");
+        Eventually.WaitUntil(() => _failure is not null || Rounds >= since + more, $"{more} bystander rounds");
 
     /// <summary>Stops the loop; the latency of every round since <see cref="Start"/>. Throws what a failed request threw.</summary>
     internal Latency Stop()
@@ -94,7 +94,7 @@ internal sealed class Bystander(string path) : IDisposable
         var time = Stopwatch.StartNew();
         using (var device = UmemDevice.Open(path))
         {
-            using (var m = device.Map(0, SystemPage.Size, MapProtection.ReadWrite))
+            using (var m = device.Map(0, SystemPage.Size, Prot.ReadWrite))
                 m.Span[0]++;
             Span<byte> echo = stackalloc byte[4];
             var r = device.Ioctl(TestDeviceDriver.IoctlEcho, [1, 2, 3, 4], echo);

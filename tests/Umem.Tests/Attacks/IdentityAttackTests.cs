@@ -46,7 +46,7 @@ public sealed class IdentityAttackTests(PeerPrograms programs, ITestOutputHelper
             foreach (var peer in peers) Assert.Equal("connected 8", peer.ReadLine());
             var pids = peers.Select(p => p.Pid).ToHashSet();
             List<Cred> creds = [];
-            TestHost.WaitUntil(() => (creds = [.. host.Host.Sessions.Select(s => s.Cred).Where(c => pids.Contains(c.Pid))]).Count == Peers,
+            Eventually.WaitUntil(() => (creds = [.. host.Host.Sessions.Select(s => s.Cred).Where(c => pids.Contains(c.Pid))]).Count == Peers,
                 "every fake emulator identified");
             double identifiedMs = time.Elapsed.TotalMilliseconds;
             Assert.All(creds, c => Assert.Equal((Nobody, DataModel.LP64), (c.Uid, c.Model)));
@@ -58,7 +58,7 @@ public sealed class IdentityAttackTests(PeerPrograms programs, ITestOutputHelper
             foreach (var peer in peers) peer.Dispose();
             peers.Clear();
             int fdsAfter = 0;
-            TestHost.WaitUntil(() => host.Host.ConnectionCount == 0 && (fdsAfter = OwnFds) <= fdsBefore, $"the fake emulators released, sockets back to {fdsBefore}");
+            Eventually.WaitUntil(() => host.Host.ConnectionCount == 0 && (fdsAfter = OwnFds) <= fdsBefore, $"the fake emulators released, sockets back to {fdsBefore}");
             Assert.InRange(fdsDuring - fdsAfter, Peers, Peers + 4); // one per peer (and the bystander's ends, this round's and the last's)
             var later = Bystander.Measure(host.Path, 20);
 
