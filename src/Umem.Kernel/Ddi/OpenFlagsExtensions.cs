@@ -5,8 +5,6 @@ namespace Umem.Kernel.Ddi;
 /// <summary>Conversions for <see cref="OpenFlags"/>.</summary>
 public static class OpenFlagsExtensions
 {
-    private const int O_ACCMODE = 3;
-
     /// <summary>The data model in an ioctl mode (<c>mode &amp; FMODELS</c>), for ddi_model_convert_from(9F).</summary>
     public static DataModel GetModel(this OpenFlags mode) => (DataModel)(mode & OpenFlags.Models);
 
@@ -15,13 +13,13 @@ public static class OpenFlagsExtensions
     /// Any other bit, or access mode 3, is EINVAL.
     /// </summary>
     public static OpenFlags FromOpenMode(int oflags) =>
-        (oflags & ~O_ACCMODE) != 0
+        (oflags & ~OpenAccessMode.Mask) != 0
             ? throw new ErrnoException(Errno.EINVAL, $"open(oflags=0x{oflags:x})", "only O_RDONLY, O_WRONLY and O_RDWR are accepted")
-            : (oflags & O_ACCMODE) switch
+            : (oflags & OpenAccessMode.Mask) switch
             {
-                0 => OpenFlags.Read,
-                1 => OpenFlags.Write,
-                2 => OpenFlags.Read | OpenFlags.Write,
+                OpenAccessMode.ReadOnly => OpenFlags.Read,
+                OpenAccessMode.WriteOnly => OpenFlags.Write,
+                OpenAccessMode.ReadWrite => OpenFlags.Read | OpenFlags.Write,
                 _ => throw new ErrnoException(Errno.EINVAL, $"open(oflags=0x{oflags:x})", "access mode 3 is not a valid open mode"),
             };
 
