@@ -66,6 +66,7 @@ internal sealed class ClientModel : IAsyncDisposable
     private readonly List<ModelMapping> _mappings = []; // in creation (= kernel id) order
     private long _nextCookieId, _cacheHits, _cacheEvictions;
     private int _nextLockId;
+    private ModelCookie? _external;
     private ulong _usage;
 
     private ClientModel(string directory, UmemSystem system, ModelDriver driver)
@@ -74,7 +75,7 @@ internal sealed class ClientModel : IAsyncDisposable
         _system = system;
         _driver = driver;
         _path = system.NodePath(ModelDriver.NodeName);
-        _baselineFds = CountFds();
+        _baselineFds = SettledFdCount();
     }
 
     /// <summary>A new system: project user.root limited to <see cref="LimitPages"/> locked pages, a cache of <see cref="CachePages"/>.</summary>
@@ -161,6 +162,51 @@ internal sealed class ClientModel : IAsyncDisposable
                 if (c.Connected) Kill(c);
                 break;
         }
+    }
+
+    /// <summary>One run first, so that what the runtime opens once (sockets' engines, loaded code) is in the baseline.</summary>
+    internal static void Warm()
+    {
+        var model = Start();
+        try
+        {
+            model.Run(new Op(OpKind.Open, 0, 1, 0, 0, 0));
+            model.Run(new Op(OpKind.Map, 0, 0, 1, 0, 0));
+            model.Run(new Op(OpKind.Register, 0, 1, 0, 0, 0));
+            model.Run(new Op(OpKind.Lock, 0, 0, 0, 0, 0));
+            model.Run(new Op(OpKind.Kill, 0, 0, 0, 0, 0));
+        }
+        finally
+        {
+            model.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>The running system (for a client in another process, which the test drives itself).</summary>
+    internal UmemSystem System => _system;
+
+    /// <summary>The node's socket.</summary>
+    internal string NodePath => _path;
+
+    // ---- a client in another process (a real child): the model knows it by what it did ------------------------
+
+    /// <summary>The child opened the node: open(9E) allocated its memory.</summary>
+    internal void ExternalOpened() => _external = Alloc(ModelDriver.OpenPages);
+
+    /// <summary>The child mapped its memory: the backing was granted (never cached).</summary>
+    internal void ExternalMapped() => _external!.Granted = true;
+
+    /// <summary>Whether a lock of <paramref name="pages"/> would fit the project's limit now.</summary>
+    internal bool LockFits(int pages) => _usage + (ulong)(pages * P) <= (ulong)(LimitPages * P);
+
+    /// <summary>The child's lock succeeded: its id is the driver's next; the model expects <paramref name="id"/>.</summary>
+    internal void ExternalLocked(int id) => Assert.Equal(++_nextLockId, id);
+
+    /// <summary>The child was killed: its connection's end unmapped, closed (close(9E) freed and unlocked) and exited.</summary>
+    internal void ExternalKilled()
+    {
+        Free(_external!);
+        _external = null;
     }
 
     /// <summary>Ends every client abruptly, as if all were killed.</summary>
@@ -480,6 +526,25 @@ internal sealed class ClientModel : IAsyncDisposable
         if (actual != expected) Assert.Fail($"after {after}:\n expected {expected}\n actual   {actual}");
     }
 
+
+    /// <summary>
+    /// The descriptor count once nothing from before is still closing (a child process's pipes close when their
+    /// readers see end of file, finalizable handles when the GC runs), so that the baseline holds only what stays.
+    /// </summary>
+    private static int SettledFdCount()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        int n = CountFds();
+        for (int i = 0; i < 50; i++)
+        {
+            Thread.Sleep(20);
+            int again = CountFds();
+            if (again == n) return n;
+            n = again;
+        }
+        return n;
+    }
 
     private static int CountFds() => Directory.GetFileSystemEntries("/proc/self/fd").Length;
 

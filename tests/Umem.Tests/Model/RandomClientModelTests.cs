@@ -45,7 +45,7 @@ public sealed class RandomClientModelTests
     [Fact]
     public void HostStateEqualsTheModelAfterEveryStep()
     {
-        Warm();
+        ClientModel.Warm();
         // Every client opens first (read-only or read-write), so that sequences spend their steps on open devices.
         var genSequence = Gen.Select(Gen.Int[0, 3].Array[ClientModel.Clients], GenOp.Array[1, 60])
             .Select((access, rest) => (Op[])[.. access.Select((a, i) => new Op(OpKind.Open, i, a, 0, 0, 0)), .. rest]);
@@ -68,23 +68,5 @@ public sealed class RandomClientModelTests
                 model.DisposeAsync().AsTask().GetAwaiter().GetResult();
             }
         }, iter: Iterations, threads: 1, print: ops => string.Join(' ', ops));
-    }
-
-    /// <summary>One run first, so that what the runtime opens once (sockets' engines, loaded code) is in the baseline.</summary>
-    private static void Warm()
-    {
-        var model = ClientModel.Start();
-        try
-        {
-            model.Run(new Op(OpKind.Open, 0, 1, 0, 0, 0));
-            model.Run(new Op(OpKind.Map, 0, 0, 1, 0, 0));
-            model.Run(new Op(OpKind.Register, 0, 1, 0, 0, 0));
-            model.Run(new Op(OpKind.Lock, 0, 0, 0, 0, 0));
-            model.Run(new Op(OpKind.Kill, 0, 0, 0, 0, 0));
-        }
-        finally
-        {
-            model.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
     }
 }
