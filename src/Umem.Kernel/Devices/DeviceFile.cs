@@ -153,7 +153,9 @@ public sealed class DeviceFile : IDisposable
             if (rc != Errno.None)
             {
                 target.Abort();
-                throw new ErrnoException(rc, Call(), reason ?? target.FailureReason ?? $"segmap(9E) returned {rc.Name()}");
+                throw reason is null && target.FailureReason is null
+                    ? DriverErrno.Exception(rc, Call(), "segmap(9E)")
+                    : new ErrnoException(rc, Call(), reason ?? target.FailureReason!);
             }
             if (target.Handles is not { } handles)
                 throw new ErrnoException(Errno.ENXIO, Call(), "segmap(9E) returned 0 without setting up a mapping (devmap_setup)");
@@ -205,7 +207,7 @@ public sealed class DeviceFile : IDisposable
                 throw new ErrnoException(Errno.EIO, Call(), $"ioctl(9E) threw {e.GetType().Name}: {e.Message}");
             }
             written = buffer.Written;
-            if (rc != Errno.None) throw new ErrnoException(rc, Call(), $"ioctl(9E) returned {rc.Name()}");
+            if (rc != Errno.None) throw DriverErrno.Exception(rc, Call(), "ioctl(9E)");
         }
         finally
         {
@@ -237,7 +239,7 @@ public sealed class DeviceFile : IDisposable
                 Module.ReportException("chpoll(9E)", e);
                 throw new ErrnoException(Errno.EIO, call, $"chpoll(9E) threw {e.GetType().Name}: {e.Message}");
             }
-            if (rc != Errno.None) throw new ErrnoException(rc, call, $"chpoll(9E) returned {rc.Name()}");
+            if (rc != Errno.None) throw DriverErrno.Exception(rc, call, "chpoll(9E)");
             return revents & events | (revents & (PollEvents.Err | PollEvents.Hup | PollEvents.Nval));
         }
         finally
@@ -330,7 +332,7 @@ public sealed class DeviceFile : IDisposable
             Errno rc = Module.Driver!.Close(Dev, Flags, OpenType.Char, Cred);
             if (rc != Errno.None)
             {
-                error = new ErrnoException(rc, $"close({Node.Name}, file {Id})", $"close(9E) returned {rc.Name()}");
+                error = DriverErrno.Exception(rc, $"close({Node.Name}, file {Id})", "close(9E)");
                 Module.Report(CeLevel.Warn, error.Message);
             }
         }

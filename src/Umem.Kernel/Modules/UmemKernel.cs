@@ -380,7 +380,7 @@ public sealed class UmemKernel : IDisposable
         if (rc != Errno.None)
         {
             module.ReleaseFile(file);
-            throw new ErrnoException(rc, call, $"open(9E) returned {rc.Name()}");
+            throw DriverErrno.Exception(rc, call, "open(9E)");
         }
         if (dev.Major != node.Dev.Major)
         {
