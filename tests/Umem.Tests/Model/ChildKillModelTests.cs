@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using CsCheck;
 using Umem.TestDrivers;
-using Umem.Tests.Host;
 
 namespace Umem.Tests.Model;
 

@@ -115,7 +115,7 @@ internal sealed class ClientModel : IAsyncDisposable
                 break;
             case OpKind.Map:
                 if (c.Device is null) return;
-                Map(c, op.A % 3, 1 + (op.B % 2), op.C % 2 == 0 ? MapProtection.ReadWrite : MapProtection.Read);
+                Map(c, op.A % 3, 1 + (op.B % 2), op.C % 2 == 0 ? Prot.ReadWrite : Prot.Read);
                 break;
             case OpKind.Unmap:
                 {
@@ -227,10 +227,10 @@ internal sealed class ClientModel : IAsyncDisposable
         c.Cookie = Alloc(ModelDriver.OpenPages);
     }
 
-    private void Map(ModelClient c, int offsetPages, int pages, MapProtection prot)
+    private void Map(ModelClient c, int offsetPages, int pages, Prot prot)
     {
         // smmap_common first (EACCES: a shared writable mapping of a file not open for writing), then devmap(9E).
-        Errno expected = (prot & MapProtection.Write) != 0 && c.Access == FileAccess.Read ? Errno.EACCES
+        Errno expected = (prot & Prot.Write) != 0 && c.Access == FileAccess.Read ? Errno.EACCES
             : offsetPages + pages > c.Cookie!.Pages ? Errno.ENXIO
             : Errno.None;
         UmemMapping? real = null;
