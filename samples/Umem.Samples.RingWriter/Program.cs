@@ -1,8 +1,8 @@
 using System.Globalization;
 using Umem.Client;
 using Umem.Client.Sync;
-using Umem.Samples;
 using Umem.Platform;
+using Umem.Samples;
 
 // Umem.Samples.RingWriter NODE [--messages N] [--max-payload BYTES] [--wait]
 // Opens the ring driver's node O_RDWR, maps its area read-write, (re)creates the ring in it and writes N

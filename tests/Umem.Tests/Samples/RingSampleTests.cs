@@ -1,5 +1,5 @@
-using Umem.Tests.Ddi;
 using Umem.Platform;
+using Umem.Tests.Ddi;
 
 namespace Umem.Tests.Samples;
 
