@@ -189,7 +189,16 @@ internal sealed partial class ClientConnection
         Kernel.Cred cred;
         string? problem;
         long lockLimit;
-        var peerCredentials = _channel.GetPeerCredentials();
+        PeerCredentials peerCredentials;
+        try
+        {
+            peerCredentials = _channel.GetPeerCredentials();
+        }
+        catch (ErrnoException e)
+        {
+            Log.ConnectionLost(_log, null, e.Message);
+            return false;
+        }
         if (!_admission.TryEnter(peerCredentials.Uid, out string? limit))
         {
             // Refused before anything is read of the peer: its descriptor is closed at once.
