@@ -289,7 +289,7 @@ internal sealed class UmemConnection
         if (want <= soft) return;
         if (want > hard)
             throw new ErrnoException(Errno.EMFILE, call.ToString(), $"a reply brings up to {need} fds; fd {low} is the lowest free and RLIMIT_NOFILE is {soft} (hard {hard})");
-        ProcessHardening.RaiseSoftFileLimitToHard();
+        _ = ProcessHardening.RaiseFileLimit();
     }
 
     /// <summary>MUNMAP, waiting for the reply (errors are the caller's).</summary>

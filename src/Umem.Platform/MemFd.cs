@@ -73,11 +73,4 @@ internal static class MemFd
 
     /// <summary>True when the descriptor was opened O_RDWR.</summary>
     internal static bool IsReadWrite(SafeFd fd) => GetAccessMode(fd) == Interop.O_RDWR;
-
-    /// <summary>The size of the file behind a descriptor (lseek to its end).</summary>
-    internal static long GetSize(SafeFd fd)
-    {
-        long size = Interop.lseek(fd, 0, Interop.SEEK_END);
-        return size < 0 ? throw new ErrnoException(Interop.LastErrno, $"lseek({fd}, 0, SEEK_END)") : size;
-    }
 }

@@ -44,9 +44,6 @@ public static class ProcessHardening
         return dup.Fd;
     }
 
-    /// <summary>Sets the soft RLIMIT_NOFILE to the hard limit; throws <see cref="ErrnoException"/>.</summary>
-    internal static void RaiseSoftFileLimitToHard() => RaiseFileLimit();
-
     internal static unsafe bool TryGetFileLimit(out ulong soft, out ulong hard)
     {
         Interop.rlimit lim;

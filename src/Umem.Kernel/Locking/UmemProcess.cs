@@ -171,8 +171,6 @@ public sealed class UmemProcess : IDisposable
         return null;
     }
 
-    internal void AddLockedBytes(long bytes) => Interlocked.Add(ref _lockedBytes, bytes);
-
     /// <summary>Counts <paramref name="bytes"/> more as locked unless that would pass <paramref name="limit"/>.</summary>
     internal bool TryAddLockedBytes(long bytes, long limit)
     {
