@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 CC=${CC:-gcc}
 CFLAGS=(-Wall -Wextra -Werror -O2 -std=c11)
 LIB=(umem.c umem_wire.c umem_errname.c)
-PROGS=(tests/test_vectors tests/test_e2e tests/test_bigmap tests/fake_host examples/umem_greet bench/map_bench)
+PROGS=(tests/test_vectors tests/test_e2e tests/test_bigmap tests/test_touch tests/fake_host examples/umem_greet bench/map_bench)
 
 build() { # build DIR FLAGS...
     local out=build/$1; shift

@@ -18,13 +18,15 @@ internal static class HostCommand
         var zonesFile = new Option<string?>("--zones-file") { Description = "Zones file (default /etc/umem/zones, else the shipped one)." };
         var maxBytes = new Option<long?>("--max-bytes") { Description = "Driver memory budget in bytes." };
         var maxLocked = new Option<long?>("--max-locked-bytes") { Description = "Locked driver memory budget in bytes." };
+        var maxFds = new Option<int?>("--max-fds") { Description = "Memfds (host fds) driver memory may hold at once (default: half the hard RLIMIT_NOFILE)." };
+        var maxMappings = new Option<int?>("--max-mappings") { Description = "Host mappings (VMAs) driver memory may hold at once (default: half of vm.max_map_count)." };
         var lingerSpin = new Option<int?>("--linger-spin-us")
         {
             Description = "Microseconds a connection polls for the client's next request before it sleeps (default 50; 0: sleep at once, spending no CPU on polling).",
         };
         var command = new Command("host", "Run umemd: load drivers and serve their nodes to applications (stops on SIGTERM/Ctrl+C).")
         {
-            devDir, drivers, projectFile, zonesFile, maxBytes, maxLocked, lingerSpin,
+            devDir, drivers, projectFile, zonesFile, maxBytes, maxLocked, maxFds, maxMappings, lingerSpin,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -32,6 +34,8 @@ internal static class HostCommand
             if (parse.GetValue(devDir) is { } d) options.Host.DeviceDirectory = Path.GetFullPath(d);
             if (parse.GetValue(maxBytes) is { } mb) options.Memory = options.Memory with { MaxBytes = mb };
             if (parse.GetValue(maxLocked) is { } ml) options.Memory = options.Memory with { MaxLockedBytes = ml };
+            if (parse.GetValue(maxFds) is { } mf) options.Memory = options.Memory with { MaxFds = mf };
+            if (parse.GetValue(maxMappings) is { } mm) options.Memory = options.Memory with { MaxMappings = mm };
             if (parse.GetValue(lingerSpin) is { } spin)
             {
                 if (spin is < 0 or > 100_000)
