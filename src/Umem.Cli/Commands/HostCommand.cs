@@ -52,6 +52,8 @@ internal static class HostCommand
                 return 2;
             }
 
+            HostGc.Apply();
+            Console.WriteLine($"umem host: GC {HostGc.Describe()}");
             var builder = UmemHostingExtensions.CreateUmemHostBuilder();
             builder.Services.AddUmemHost(o =>
             {
