@@ -61,6 +61,8 @@ internal static class HostCommand
                 return ExitCodes.Usage;
             }
 
+            HostGc.Apply();
+            Console.WriteLine($"umem host: GC {HostGc.Describe()}");
             var level = parse.GetValue(logLevel);
             var builder = UmemHostingExtensions.CreateUmemHostBuilder(format: parse.GetValue(logFormat), minimumLevel: level);
             builder.Services.AddUmemHost(o =>
