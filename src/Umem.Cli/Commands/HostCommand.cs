@@ -22,9 +22,14 @@ internal static class HostCommand
         {
             Description = "Microseconds a connection polls for the client's next request before it sleeps (default 50; 0: sleep at once, spending no CPU on polling).",
         };
+        var settings = new Option<string[]>("--set")
+        {
+            Description = "A limit or timeout of the device host, NAME=VALUE (e.g. MaxOpensPerUid=4096, IdleTimeout=60000: times in ms; docs/design.md lists them). Repeatable.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("host", "Run umemd: load drivers and serve their nodes to applications (stops on SIGTERM/Ctrl+C).")
         {
-            devDir, drivers, projectFile, zonesFile, maxBytes, maxLocked, lingerSpin,
+            devDir, drivers, projectFile, zonesFile, maxBytes, maxLocked, lingerSpin, settings,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -44,9 +49,15 @@ internal static class HostCommand
             string[] paths;
             try
             {
+                foreach (string setting in parse.GetValue(settings) ?? [])
+                {
+                    string[] kv = setting.Split('=', 2);
+                    if (kv.Length != 2) throw new ArgumentException($"--set wants NAME=VALUE, not \"{setting}\"");
+                    options.Host.Set(kv[0], kv[1]);
+                }
                 paths = [.. (parse.GetValue(drivers) ?? []).Select(DriverPaths.Resolve)];
             }
-            catch (FileNotFoundException e)
+            catch (Exception e) when (e is FileNotFoundException or ArgumentException)
             {
                 Console.Error.WriteLine($"umem host: {e.Message}");
                 return 2;

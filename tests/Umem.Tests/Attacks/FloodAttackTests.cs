@@ -33,6 +33,23 @@ public sealed class FloodAttackTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ConnectionFloodStopsAtTheDescriptorReserveAndRootIsServed()
+    {
+        // A host whose RLIMIT_NOFILE is 512 keeps 64 free (its reserve) for itself and root: nobody's connections
+        // are refused well before the host runs out, while the bystander (root) connects every round.
+        const int FileLimit = 512, Reserve = 64;
+        using var host = FloodHostProcess.Start($"nofile={FileLimit}");
+        var f = Run(host, "connections", "800");
+        int accepted = int.Parse(f.Results["accepted"], CultureInfo.InvariantCulture);
+        output.WriteLine($"fd reserve: {accepted} of nobody's 800 connections accepted under RLIMIT_NOFILE {FileLimit}");
+        Assert.InRange(accepted, FileLimit / 2, FileLimit - Reserve);
+        Assert.Equal((Str(800 - accepted), "closed"), (f.Results["refused"], f.Results["first-refusal"]));
+        Assert.InRange(f.FdsDuring, 0, FileLimit - Reserve + Slack); // the reserve stayed free
+        Assert.Equal("0", f.HungUp);
+        Assert.Equal(0, host.Stop());
+    }
+
+    [Fact]
     public void MappingFloodKeepsNoDescriptorPerMappingAndIsCappedPerConnection()
     {
         const int Connections = 4, Limit = 5000;
