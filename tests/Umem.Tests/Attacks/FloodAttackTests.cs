@@ -98,6 +98,17 @@ public sealed class FloodAttackTests(ITestOutputHelper output)
         Assert.Equal("0", f.HungUp);
     }
 
+    [Fact]
+    public void ControlAnAttackerThatOnlyBurnsCpu()
+    {
+        // Not an attack: nobody spins one CPU for half a second without talking to the host. The bystander's figures
+        // against the floods' show how much of their tail is sharing 2 CPUs with the attacker (docs/reliability.md).
+        using var host = FloodHostProcess.Start();
+        var f = Run(host, "burn", "500");
+        Assert.InRange(f.FdsDuring - f.FdsAfter, 0, Slack);
+        Assert.Equal(0, host.Stop());
+    }
+
     private static string Str(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Gib(long bytes) => $"{bytes / (double)(1L << 30):F2} GiB";
@@ -114,7 +125,8 @@ public sealed class FloodAttackTests(ITestOutputHelper output)
     {
         Bystander.Measure(host.Path, 50); // warm-up: JIT, pools, the first thread-pool threads
         var before = Bystander.Measure(host.Path, Rounds);
-        int fdsBefore = host.Fds;
+        int fdsBefore = host.Fds, threadsBefore = host.Threads;
+        double cpuBefore = host.CpuMs;
 
         using var bystander = new Bystander(host.Path);
         bystander.Start();
@@ -129,7 +141,8 @@ public sealed class FloodAttackTests(ITestOutputHelper output)
         }
         double attackMs = time.Elapsed.TotalMilliseconds;
         bystander.WaitForRounds(bystander.Rounds, Rounds);
-        int fdsDuring = host.Fds;
+        int fdsDuring = host.Fds, threadsDuring = host.Threads;
+        double cpuDuring = host.CpuMs - cpuBefore; // the attack's and the bystander's rounds meanwhile
         whileHolding?.Invoke();
         string hungUp = attacker.Command("status").Split(' ')[1];
         var during = bystander.Stop();
@@ -147,6 +160,7 @@ public sealed class FloodAttackTests(ITestOutputHelper output)
         output.WriteLine($"bystander during attack:  {during}; p99 {during.P99 / before.P99:F2}x");
         output.WriteLine($"bystander after:          {later}");
         output.WriteLine($"host fds: before {fdsBefore}, during {fdsDuring}, after {fdsAfter} ({releaseMs:F0} ms after the attacker left)");
+        output.WriteLine($"host: {cpuDuring:F0} ms of CPU from the attacker's start to the bystander's last round ({during.Rounds} rounds); threads {threadsBefore} before, {threadsDuring} during");
         return new Figures(results, fdsDuring, fdsAfter, hungUp);
     }
 
