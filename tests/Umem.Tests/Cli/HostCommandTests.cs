@@ -12,7 +12,7 @@ public sealed class HostCommandTests
     {
         var (exit, stderr) = await RunHost("--linger-spin-us", value);
         Assert.Equal(2, exit);
-        Assert.Contains("--linger-spin-us must be between 0 and 100000", stderr, StringComparison.Ordinal);
+        Assert.Contains($"--linger-spin-us: '{value}' is not a whole number from 0 to 100000", stderr, StringComparison.Ordinal);
     }
 
     [Theory]
