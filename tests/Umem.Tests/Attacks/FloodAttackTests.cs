@@ -16,9 +16,10 @@ public sealed class FloodAttackTests(ITestOutputHelper output)
     internal const uint Nobody = 65534;
     private const int Rounds = 300;
 
-    // What the bystander's connection in flight holds in the host meanwhile: its socket, the previous round's still
-    // closing, and the pidfd and /proc/PID directory that identify it.
-    private const int Slack = 4;
+    // What the bystander's connection in flight holds in the host meanwhile: its socket, the previous rounds' still
+    // closing (two of them at a load average above 30: the host releases a connection when its thread next runs),
+    // and the pidfd and /proc/PID directory that identify it.
+    private const int Slack = 6;
 
     [Fact]
     public void ConnectionFloodIsCappedPerUidAndRootIsNeverRefused()
