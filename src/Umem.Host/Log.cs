@@ -64,6 +64,22 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Warning, "umemd: {Setting} failed: {Reason}")]
     internal static partial void HardeningFailed(ILogger logger, string setting, string reason);
 
-    [LoggerMessage(100, LogLevel.Information, "kernel: {Message}")]
-    internal static partial void KernelMessage(ILogger logger, Kernel.Ddi.DdiMessage message);
+    /// <summary>cmn_err(9F) at the level its CE_ level says: CE_CONT and CE_NOTE Information, CE_WARN Warning, CE_PANIC Error.</summary>
+    internal static void KernelMessage(ILogger logger, Kernel.Ddi.DdiMessage message)
+    {
+        var level = message.Level switch
+        {
+            Kernel.Ddi.CeLevel.Warn => LogLevel.Warning,
+            Kernel.Ddi.CeLevel.Panic => LogLevel.Error,
+            _ => LogLevel.Information,
+        };
+        KernelMessage(logger, level, message);
+        if (message.Exception is { } e) DriverStack(logger, message.Module, e);
+    }
+
+    [LoggerMessage(EventId = 100, Message = "kernel: {Message}")]
+    private static partial void KernelMessage(ILogger logger, LogLevel level, Kernel.Ddi.DdiMessage message);
+
+    [LoggerMessage(101, LogLevel.Debug, "kernel: {Module}: where the driver threw")]
+    private static partial void DriverStack(ILogger logger, string module, Exception exception);
 }

@@ -53,7 +53,16 @@ internal sealed class NodeListener : IDisposable
             socket.Bind(new UnixDomainSocketEndPoint(temp));
             var access = node.Access;
             var socketMode = SocketMode(access.Mode);
-            UnixSocketPath.SetOwner(temp, access.Uid, access.Gid);
+            try
+            {
+                UnixSocketPath.SetOwner(temp, access.Uid, access.Gid);
+            }
+            catch (ErrnoException e) when (e.Errno == Errno.EPERM)
+            {
+                throw new ErrnoException(Errno.EPERM, $"publish \"{path}\"",
+                    $"node {node.Name} is to be owned by uid {access.Uid} gid {access.Gid}, which this host (uid {ProcessHardening.EffectiveUid}) " +
+                    "may not give files to: name the host's own uid, or a group it is in, in the node's minor_perm entry, or run the host as root");
+            }
             UnixSocketPath.SetMode(temp, socketMode);
             socket.Listen(512);
             File.Move(temp, path, overwrite: true); // rename(2): atomic, replaces a stale socket

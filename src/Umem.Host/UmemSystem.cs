@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Umem.Kernel.Ddi;
 using Umem.Kernel.Memory;
 using Umem.Kernel.Modules;
 using Umem.Kernel.ResourceControls;
+using Umem.Platform;
 
 namespace Umem.Host;
 
@@ -16,16 +18,18 @@ namespace Umem.Host;
 public sealed class UmemSystem : IAsyncDisposable
 {
     private readonly ILogger _log;
+    private readonly UmemSystemOptions _options;
     private bool _disposed;
 
     private UmemSystem(UmemSystemOptions options, ILoggerFactory loggerFactory)
     {
         _log = loggerFactory.CreateLogger<UmemSystem>();
+        _options = options;
         Allocator = new UmemAllocator(options.Memory);
         try
         {
             ResourceControls = ResourceControlRegistry.Load(options.ProjectFile, options.ZonesFile);
-            Kernel = new UmemKernel(Allocator);
+            Kernel = new UmemKernel(Allocator, NodePermissionsOf(options, ResourceControls.Users));
             Devices = new DeviceHost(Kernel, ResourceControls, options.Host, loggerFactory.CreateLogger<DeviceHost>());
         }
         catch
@@ -44,6 +48,21 @@ public sealed class UmemSystem : IAsyncDisposable
     public static UmemSystem Start(UmemSystemOptions? options = null, ILoggerFactory? loggerFactory = null) =>
         new(options ?? new UmemSystemOptions(), loggerFactory ?? NullLoggerFactory.Instance);
 
+    /// <summary>
+    /// The node permissions: the minor_perm file and the extra lines; a host that may not chown owns the nodes
+    /// nobody named an owner for (so `umem host` works as an ordinary user), root owns them otherwise.
+    /// </summary>
+    private static NodePermissionPolicy NodePermissionsOf(UmemSystemOptions options, UserDatabase users)
+    {
+        string? file = options.MinorPermFile ??
+            (File.Exists(ResourceControlFiles.SystemMinorPermFile) ? ResourceControlFiles.SystemMinorPermFile : null);
+        var table = file is null ? MinorPermTable.Empty : MinorPermTable.Load(file, users);
+        if (options.NodePermissions.Count > 0)
+            table = table.Concat(MinorPermTable.Parse(string.Join('\n', options.NodePermissions), "--node-perm", users));
+        bool privileged = ProcessHardening.MayChownToAnyone;
+        return new NodePermissionPolicy(table, ProcessHardening.EffectiveUid, ProcessHardening.EffectiveGid, OwnsDriverNodes: !privileged);
+    }
+
     /// <summary>Driver memory (ddi_umem_alloc).</summary>
     public UmemAllocator Allocator { get; }
 
@@ -55,6 +74,17 @@ public sealed class UmemSystem : IAsyncDisposable
 
     /// <summary>The sockets applications connect to.</summary>
     public DeviceHost Devices { get; }
+
+    /// <summary>
+    /// Re-reads the project and zones files (and passwd/group) the system started with, as <c>projmod -A</c>
+    /// applies a changed project file: each file is parsed whole first, so a bad one changes nothing.
+    /// minor_perm lines apply to nodes as they are created, not to published ones.
+    /// </summary>
+    /// <exception cref="ConfigFileException">A file is malformed; the running values stay.</exception>
+    public void ReloadConfiguration()
+    {
+        ResourceControls.ReloadFiles(_options.ProjectFile, _options.ZonesFile, UserDatabase.Load());
+    }
 
     /// <summary>modload: loads a driver assembly; its nodes appear in the device directory.</summary>
     public DriverModule Load(string assemblyPath, ModuleOptions? options = null) => Kernel.ModLoad(assemblyPath, options);

@@ -16,4 +16,10 @@ public sealed class UmemSystemOptions
 
     /// <summary>The zones file; null: /etc/umem/zones, else the shipped default.</summary>
     public string? ZonesFile { get; set; }
+
+    /// <summary>The minor_perm(4) file (who may open which node); null: /etc/umem/minor_perm when it exists.</summary>
+    public string? MinorPermFile { get; set; }
+
+    /// <summary>More minor_perm lines (<c>driver:minor mode [owner [group]]</c>), after the file's.</summary>
+    public IList<string> NodePermissions { get; } = [];
 }

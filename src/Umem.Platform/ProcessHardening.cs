@@ -56,5 +56,21 @@ public static class ProcessHardening
     public static uint EffectiveUid => Interop.geteuid();
 
     /// <summary>This process's effective gid.</summary>
-    internal static uint EffectiveGid => Interop.getegid();
+    public static uint EffectiveGid => Interop.getegid();
+
+    /// <summary>
+    /// Whether this process may give a file to any owner (chown(2) to another uid): root, or CAP_CHOWN in the
+    /// effective set (a dedicated service user granted it by systemd's AmbientCapabilities=).
+    /// </summary>
+    public static unsafe bool MayChownToAnyone
+    {
+        get
+        {
+            if (EffectiveUid == 0) return true;
+            var header = new Interop.__user_cap_header_struct { version = Interop._LINUX_CAPABILITY_VERSION_3 };
+            var data = stackalloc Interop.__user_cap_data_struct[2];
+            if (Interop.capget(&header, data) < 0) throw new ErrnoException(Interop.LastErrno, "capget");
+            return (data[0].effective & (1u << Interop.CAP_CHOWN)) != 0;
+        }
+    }
 }

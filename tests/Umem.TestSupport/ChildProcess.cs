@@ -77,14 +77,15 @@ public sealed class ChildProcess : IDisposable
         {
             psi.FileName = "setpriv";
             string groupArg = groups is { Length: > 0 } ? $"--groups={string.Join(',', groups)}" : "--clear-groups";
-            foreach (var a in new[] { $"--reuid={u}", $"--regid={u}", groupArg, "--", file }) psi.ArgumentList.Add(a);
+            foreach (var a in new[] { $"--reuid={u}", $"--regid={u}", groupArg, "--", OperatingSystem.IsLinux() ? UidStaging.Reachable(file) : file }) psi.ArgumentList.Add(a);
             psi.Environment["HOME"] = "/tmp";
         }
         else
         {
             psi.FileName = file;
         }
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        // A program (or a .dll for dotnet) the other uid could not read where the checkout lies is run from a staged copy.
+        foreach (var a in args) psi.ArgumentList.Add(uid is not null && OperatingSystem.IsLinux() && a.EndsWith(".dll", StringComparison.Ordinal) ? UidStaging.Reachable(a) : a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["DOTNET_NOLOGO"] = "1";
         return new ChildProcess(Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {file}"));

@@ -10,18 +10,19 @@ internal static class AllocCommand
 {
     internal static Command Create()
     {
-        var size = new Option<long>("--size", "-s") { Description = "Bytes to allocate (rounded up to whole pages).", DefaultValueFactory = _ => 1 };
+        var size = CliOptions.Bytes("--size", "Bytes to allocate, or with K, M, G (rounded up to whole pages; default 1).");
+        size.Aliases.Add("-s");
         var pageable = new Option<bool>("--pageable") { Description = "DDI_UMEM_PAGEABLE: do not lock the pages." };
         var nosleep = new Option<bool>("--nosleep") { Description = "DDI_UMEM_NOSLEEP: fail at once if memory is not available." };
         var command = new Command("alloc", "Allocate driver memory with ddi_umem_alloc, show it, and free it.") { size, pageable, nosleep };
         command.SetAction(parse =>
         {
-            long bytes = parse.GetValue(size);
+            long bytes = parse.GetValue(size) ?? 1;
             var flags = (parse.GetValue(pageable) ? UmemFlags.Pageable : 0) | (parse.GetValue(nosleep) ? UmemFlags.NoSleep : 0);
             if (bytes <= 0)
             {
                 Console.Error.WriteLine($"umem alloc: --size must be positive (got {bytes})");
-                return 2;
+                return ExitCodes.Usage;
             }
             using var allocator = new UmemAllocator();
             UmemCookie cookie;
@@ -32,12 +33,12 @@ internal static class AllocCommand
             catch (ErrnoException e)
             {
                 Console.Error.WriteLine($"umem alloc: {e.Message}");
-                return 1;
+                return ExitCodes.Failure;
             }
             catch (ArgumentException e)
             {
                 Console.Error.WriteLine($"umem alloc: {e.Message}");
-                return 2;
+                return ExitCodes.Usage;
             }
             bool zero = !cookie.Span.ContainsAnyExcept((byte)0);
             var table = new Table().AddColumns("field", "value");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Umem.Host;
 using Umem.Host.Hosting;
 using Umem.Kernel.ResourceControls;
@@ -16,31 +17,35 @@ internal static class HostCommand
         var drivers = new Option<string[]>("--driver", "-d") { Description = "A driver assembly to load, or the name of a shipped one (xx). Repeatable.", AllowMultipleArgumentsPerToken = true };
         var projectFile = new Option<string?>("--project-file") { Description = "project(5) file (default /etc/umem/project, else the shipped one)." };
         var zonesFile = new Option<string?>("--zones-file") { Description = "Zones file (default /etc/umem/zones, else the shipped one)." };
-        var maxBytes = new Option<long?>("--max-bytes") { Description = "Driver memory budget in bytes." };
-        var maxLocked = new Option<long?>("--max-locked-bytes") { Description = "Locked driver memory budget in bytes." };
-        var lingerSpin = new Option<int?>("--linger-spin-us")
+        var minorPerm = new Option<string?>("--minor-perm") { Description = "minor_perm(4) file: who may open which node (default /etc/umem/minor_perm when it exists)." };
+        var nodePerm = new Option<string[]>("--node-perm")
         {
-            Description = "Microseconds a connection polls for the client's next request before it sleeps (default 50; 0: sleep at once, spending no CPU on polling).",
+            Description = "A minor_perm line, 'DRIVER:NODE MODE [OWNER [GROUP]]' (NODE may hold '*'), e.g. 'xx:* 0660 - video' ('-': the host's default). Repeatable; after the file's lines.",
         };
+        var maxBytes = CliOptions.Bytes("--max-bytes", "Driver memory budget (bytes, or with K, M, G, T).");
+        var maxLocked = CliOptions.Bytes("--max-locked-bytes", "Locked driver memory budget (bytes, or with K, M, G, T).");
+        var lingerSpin = CliOptions.Int("--linger-spin-us",
+            "Microseconds a connection polls for the client's next request before it sleeps (default 50; 0: sleep at once, spending no CPU on polling).",
+            0, 100_000);
+        var logLevel = CliOptions.Choice<LogLevel>("--log-level", "Least severe log level shown (Trace, Debug, Information, Warning, Error, Critical, None); wins over configuration.");
+        var logFormat = CliOptions.Choice<UmemLogFormat>("--log-format", "Simple (default), Json, or Systemd (the default under systemd: journal priorities).");
         var command = new Command("host", "Run umemd: load drivers and serve their nodes to applications (stops on SIGTERM/Ctrl+C).")
         {
-            devDir, drivers, projectFile, zonesFile, maxBytes, maxLocked, lingerSpin,
+            devDir, drivers, projectFile, zonesFile, minorPerm, nodePerm, maxBytes, maxLocked, lingerSpin, logLevel, logFormat,
         };
         command.SetAction(async (parse, ct) =>
         {
-            var options = new UmemSystemOptions { ProjectFile = parse.GetValue(projectFile), ZonesFile = parse.GetValue(zonesFile) };
+            var options = new UmemSystemOptions
+            {
+                ProjectFile = parse.GetValue(projectFile),
+                ZonesFile = parse.GetValue(zonesFile),
+                MinorPermFile = parse.GetValue(minorPerm),
+            };
+            foreach (string line in parse.GetValue(nodePerm) ?? []) options.NodePermissions.Add(line);
             if (parse.GetValue(devDir) is { } d) options.Host.DeviceDirectory = Path.GetFullPath(d);
             if (parse.GetValue(maxBytes) is { } mb) options.Memory = options.Memory with { MaxBytes = mb };
             if (parse.GetValue(maxLocked) is { } ml) options.Memory = options.Memory with { MaxLockedBytes = ml };
-            if (parse.GetValue(lingerSpin) is { } spin)
-            {
-                if (spin is < 0 or > 100_000)
-                {
-                    Console.Error.WriteLine($"umem host: --linger-spin-us must be between 0 and 100000, not {spin}");
-                    return 2;
-                }
-                options.Host.LingerSpin = TimeSpan.FromMicroseconds(spin);
-            }
+            if (parse.GetValue(lingerSpin) is { } spin) options.Host.LingerSpin = TimeSpan.FromMicroseconds(spin);
             string[] paths;
             try
             {
@@ -49,10 +54,11 @@ internal static class HostCommand
             catch (FileNotFoundException e)
             {
                 Console.Error.WriteLine($"umem host: {e.Message}");
-                return 2;
+                return ExitCodes.Usage;
             }
 
-            var builder = UmemHostingExtensions.CreateUmemHostBuilder();
+            var level = parse.GetValue(logLevel);
+            var builder = UmemHostingExtensions.CreateUmemHostBuilder(format: parse.GetValue(logFormat), minimumLevel: level);
             builder.Services.AddUmemHost(o =>
             {
                 o.System = options;
@@ -70,12 +76,19 @@ internal static class HostCommand
             try
             {
                 await app.RunAsync(ct).ConfigureAwait(false);
-                return 0;
+                return ExitCodes.Success;
             }
-            catch (Exception e) when (e is ConfigFileException or Platform.ErrnoException or ArgumentException)
+            catch (ConfigFileException e)
             {
                 Console.Error.WriteLine($"umem host: {e.Message}");
-                return 1;
+                return ExitCodes.Usage;
+            }
+            catch (Exception e) when (e is Platform.ErrnoException or ArgumentException or IOException or UnauthorizedAccessException)
+            {
+                // A user's mistake or the system's refusal: one line; the stack only for a debugging reader.
+                Console.Error.WriteLine($"umem host: {e.Message}");
+                if (level is LogLevel.Trace or LogLevel.Debug) Console.Error.WriteLine(e);
+                return ExitCodes.Failure;
             }
         });
         return command;

@@ -21,13 +21,13 @@ internal static class DemoCommand
 {
     internal static Command Create()
     {
-        var timeout = new Option<int>("--timeout-ms") { Description = "How long applications wait for each other.", DefaultValueFactory = _ => 30000 };
+        var timeout = CliOptions.Int("--timeout-ms", "How long applications wait for each other (default 30000).", 1, int.MaxValue);
         var report = new Option<string?>("--report") { Description = "Also write the checks as JSON to this file." };
         var command = new Command("demo", "Run the host, the seed's xx driver and several 64- and 32-bit applications sharing its memory.")
         {
             timeout, report,
         };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(timeout), parse.GetValue(report), ct));
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(timeout) ?? 30_000, parse.GetValue(report), ct));
         return command;
     }
 
@@ -36,7 +36,7 @@ internal static class DemoCommand
         if (timeoutMs <= 0)
         {
             Console.Error.WriteLine("umem demo: --timeout-ms must be positive");
-            return 2;
+            return ExitCodes.Usage;
         }
         var checks = new List<DemoCheck>();
         int page = SystemPage.Size;
@@ -167,7 +167,7 @@ internal static class DemoCommand
             await File.WriteAllTextAsync(reportPath, JsonSerializer.Serialize(checks.Select(c => new { c.Name, c.Passed, c.Detail })), ct).ConfigureAwait(false);
         bool all = checks.Count > 0 && checks.All(c => c.Passed);
         AnsiConsole.MarkupLine(all ? $"[green]all {checks.Count} checks held[/]" : $"[red]{checks.Count(c => !c.Passed)} of {checks.Count} checks failed[/]");
-        return all ? 0 : 1;
+        return all ? ExitCodes.Success : ExitCodes.Failure;
     }
 
     /// <summary>How to start this program again as a child (`umem greet ...`).</summary>

@@ -14,8 +14,8 @@ internal static class GreetCommand
     {
         var device = new Argument<string>("device") { Description = "The device node (a socket in the device directory)." };
         var name = new Argument<string>("name") { Description = "Who is greeting." };
-        var expect = new Argument<int>("expect") { Description = "How many greetings (own included) to wait for, 1-64." };
-        var timeout = new Argument<int>("timeout-ms") { Description = "How long to wait for them." };
+        var expect = CliOptions.IntArgument("expect", "How many greetings (own included) to wait for, 1-64.", 1, GreetingBoard.SlotCount);
+        var timeout = CliOptions.IntArgument("timeout-ms", "How long to wait for them.", 0, int.MaxValue);
         var command = new Command("greet", "An application: map a device's first page and greet the others on it (as umem_greet.c).")
         {
             device, name, expect, timeout,
@@ -29,7 +29,7 @@ internal static class GreetCommand
         if (expect is < 1 or > GreetingBoard.SlotCount || timeoutMs < 0)
         {
             Console.Error.WriteLine($"umem greet: expect must be 1-{GreetingBoard.SlotCount} and timeout-ms not negative");
-            return 2;
+            return ExitCodes.Usage;
         }
         try
         {
@@ -42,7 +42,7 @@ internal static class GreetCommand
             if (slot < 0)
             {
                 Console.Error.WriteLine("umem greet: no free slot: ENOSPC");
-                return 1;
+                return ExitCodes.Failure;
             }
             var deadline = Environment.TickCount64 + timeoutMs;
             List<Greeting> seen;
@@ -57,12 +57,12 @@ internal static class GreetCommand
             Console.WriteLine($"self pid={pid} bits={bits} slot={slot} addr=0x{map.Address:x}");
             Console.Out.Flush();
             if (Environment.GetEnvironmentVariable("UMEM_GREET_HOLD") is not null) Console.ReadLine();
-            return seen.Count >= expect ? 0 : 3;
+            return seen.Count >= expect ? ExitCodes.Success : ExitCodes.Failure;
         }
         catch (ErrnoException e)
         {
             Console.Error.WriteLine($"umem greet: {e.Message}");
-            return 1;
+            return ExitCodes.Failure;
         }
     }
 }

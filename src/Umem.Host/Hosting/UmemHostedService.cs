@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Umem.Kernel.ResourceControls;
 using Umem.Platform;
 
 namespace Umem.Host.Hosting;
@@ -12,6 +14,7 @@ namespace Umem.Host.Hosting;
 public sealed partial class UmemHostedService(UmemHostOptions options, ILoggerFactory loggerFactory) : IHostedService
 {
     private readonly ILogger _log = loggerFactory.CreateLogger<UmemHostedService>();
+    private PosixSignalRegistration? _hangup;
 
     /// <summary>The running system; null before start and after stop.</summary>
     public UmemSystem? System { get; private set; }
@@ -35,12 +38,20 @@ public sealed partial class UmemHostedService(UmemHostOptions options, ILoggerFa
         }
         foreach (var node in system.Kernel.Nodes) Serving(_log, system.NodePath(node.Name), node.Access.ToString());
         System = system;
+        // SIGHUP, a daemon's "re-read your configuration": the project and zones files, never a stop.
+        _hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
+        {
+            context.Cancel = true;
+            Reload();
+        });
         return Task.CompletedTask;
     }
 
     /// <inheritdoc/>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _hangup?.Dispose();
+        _hangup = null;
         if (System is not { } system) return;
         System = null;
         await system.Devices.DisconnectAllAsync().ConfigureAwait(false);
@@ -58,6 +69,27 @@ public sealed partial class UmemHostedService(UmemHostOptions options, ILoggerFa
         }
         await system.DisposeAsync().ConfigureAwait(false);
     }
+
+    /// <summary>Re-reads the project and zones files; a bad file is refused whole and the running values stay.</summary>
+    public void Reload()
+    {
+        if (System is not { } system) return;
+        try
+        {
+            system.ReloadConfiguration();
+            Reloaded(_log);
+        }
+        catch (Exception e) when (e is ConfigFileException or IOException or UnauthorizedAccessException)
+        {
+            ReloadRefused(_log, e.Message);
+        }
+    }
+
+    [LoggerMessage(204, LogLevel.Information, "umem host: reloaded the project and zones files")]
+    private static partial void Reloaded(ILogger logger);
+
+    [LoggerMessage(205, LogLevel.Error, "umem host: reload refused, the running values stay: {Reason}")]
+    private static partial void ReloadRefused(ILogger logger, string reason);
 
     [LoggerMessage(200, LogLevel.Information, "umem host: loaded {Module} from {Path}")]
     private static partial void Loaded(ILogger logger, string module, string path);

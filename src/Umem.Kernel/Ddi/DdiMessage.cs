@@ -5,7 +5,8 @@ namespace Umem.Kernel.Ddi;
 /// <param name="Module">The module it concerns.</param>
 /// <param name="Level">Its severity.</param>
 /// <param name="Text">The message.</param>
-public sealed record DdiMessage(DateTimeOffset Time, string Module, CeLevel Level, string Text)
+/// <param name="Exception">What a driver's entry point threw, when that is the message (its stack is for debugging).</param>
+public sealed record DdiMessage(DateTimeOffset Time, string Module, CeLevel Level, string Text, Exception? Exception = null)
 {
     public override string ToString() => Level switch
     {

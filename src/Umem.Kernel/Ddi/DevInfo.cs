@@ -58,7 +58,10 @@ public sealed class DevInfo
     /// <param name="specType">S_IFCHR (or S_IFBLK).</param>
     /// <param name="minorNum">The minor number.</param>
     /// <param name="nodeType">E.g. <see cref="NodeTypes.Pseudo"/>.</param>
-    /// <param name="access">Owner, group and mode; <see cref="NodeAccess.Default"/> (root 0600) when null.</param>
+    /// <param name="access">
+    /// Owner, group and mode; <see cref="NodeAccess.Default"/> (root 0600) when null. The operator's minor_perm entry
+    /// for the node overrides it, and a host that may not chown owns the node itself (<see cref="NodePermissionPolicy"/>).
+    /// </param>
     public DdiResult CreateMinorNode(string name, SpecType specType, uint minorNum, string nodeType, NodeAccess? access = null)
     {
         string? problem =
@@ -70,7 +73,8 @@ public sealed class DevInfo
             Module.Report(CeLevel.Warn, $"ddi_create_minor_node({name}): {problem}");
             return DdiResult.Failure;
         }
-        var node = new MinorNode(Module, this, name, specType, Sunddi.MakeDevice(Major, minorNum), nodeType, access ?? NodeAccess.Default);
+        var node = new MinorNode(Module, this, name, specType, Sunddi.MakeDevice(Major, minorNum), nodeType,
+            Module.Kernel.NodePermissions.Resolve(Module.Name, name, access ?? NodeAccess.Default));
         if (!Module.Kernel.TryAddNode(node, out string? why))
         {
             Module.Report(CeLevel.Warn, $"ddi_create_minor_node({name}): {why}");

@@ -188,5 +188,6 @@ public sealed class DriverModule
     internal void Report(CeLevel level, string text) => Kernel.Emit(new DdiMessage(DateTimeOffset.UtcNow, Name, level, text));
 
     /// <summary>An exception escaped driver code: the full text goes to the log (never kept, so it cannot pin the load context).</summary>
-    internal void ReportException(string entryPoint, Exception e) => Report(CeLevel.Warn, $"{entryPoint} threw: {e}");
+    internal void ReportException(string entryPoint, Exception e) =>
+        Kernel.Emit(new DdiMessage(DateTimeOffset.UtcNow, Name, CeLevel.Warn, $"{entryPoint} threw {e.GetType().Name}: {e.Message}", e));
 }

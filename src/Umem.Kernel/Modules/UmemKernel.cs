@@ -38,12 +38,19 @@ public sealed class UmemKernel : IDisposable
     /// <summary>The first major number handed out (lower ones look like real devices in listings).</summary>
     public const uint FirstMajor = 200;
 
-    /// <summary>A kernel whose drivers allocate from <paramref name="allocator"/> (not owned; dispose it after the kernel).</summary>
-    public UmemKernel(UmemAllocator allocator)
+    /// <summary>
+    /// A kernel whose drivers allocate from <paramref name="allocator"/> (not owned; dispose it after the kernel),
+    /// giving new nodes owners and modes by <paramref name="nodePermissions"/> (default: as their drivers ask).
+    /// </summary>
+    public UmemKernel(UmemAllocator allocator, NodePermissionPolicy? nodePermissions = null)
     {
         ArgumentNullException.ThrowIfNull(allocator);
         Allocator = allocator;
+        NodePermissions = nodePermissions ?? NodePermissionPolicy.DriversDecide;
     }
+
+    /// <summary>Who may open each new node (minor_perm(4)).</summary>
+    public NodePermissionPolicy NodePermissions { get; }
 
     /// <summary>The allocator behind every module's ddi_umem_alloc.</summary>
     public UmemAllocator Allocator { get; }

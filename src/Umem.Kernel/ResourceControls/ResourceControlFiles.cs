@@ -13,6 +13,9 @@ public static class ResourceControlFiles
     /// <summary>The system-wide zones file.</summary>
     public const string SystemZonesFile = "/etc/umem/zones";
 
+    /// <summary>The system-wide minor_perm(4) file (who may open which node); used when it exists.</summary>
+    public const string SystemMinorPermFile = "/etc/umem/minor_perm";
+
     /// <summary>The project file shipped with Umem.</summary>
     public static string ShippedProjectFile => Path.Combine(AppContext.BaseDirectory, "etc", "umem", "project");
 

@@ -39,10 +39,16 @@ public sealed class ResourceControlRegistry : IResourceControlService
     /// </summary>
     public static ResourceControlRegistry Load(string? projectFile = null, string? zonesFile = null, UserDatabase? users = null)
     {
+        var (projects, zones) = ReadFiles(projectFile, zonesFile);
+        return new ResourceControlRegistry(projects, zones, users);
+    }
+
+    private static (ProjectDatabase Projects, ZoneDatabase Zones) ReadFiles(string? projectFile, string? zonesFile)
+    {
         var projects = ProjectDatabase.Load(projectFile ?? ResourceControlFiles.DefaultProjectFile);
         string zonePath = zonesFile ?? ResourceControlFiles.DefaultZonesFile;
         var zones = zonesFile is null && !File.Exists(zonePath) ? ZoneDatabase.GlobalOnly : ZoneDatabase.Load(zonePath);
-        return new ResourceControlRegistry(projects, zones, users);
+        return (projects, zones);
     }
 
     /// <summary>The project database in force.</summary>
@@ -75,14 +81,13 @@ public sealed class ResourceControlRegistry : IResourceControlService
     }
 
     /// <summary>
-    /// Re-reads the files: both are parsed whole first, and a bad one throws <see cref="ConfigFileException"/>
-    /// with nothing changed.
+    /// Re-reads the files, found as <see cref="Load"/> finds them (and <paramref name="users"/>, when given): both
+    /// are parsed whole first, and a bad one throws <see cref="ConfigFileException"/> with nothing changed.
     /// </summary>
-    public void ReloadFiles(string projectFile, string? zonesFile)
+    public void ReloadFiles(string? projectFile, string? zonesFile, UserDatabase? users = null)
     {
-        var projects = ProjectDatabase.Load(projectFile);
-        var zones = zonesFile is null ? ZoneDatabase.GlobalOnly : ZoneDatabase.Load(zonesFile);
-        Reload(projects, zones);
+        var (projects, zones) = ReadFiles(projectFile, zonesFile);
+        Reload(projects, zones, users);
     }
 
     /// <summary>The entity of a project id (one with no values exists for any id).</summary>

@@ -5,6 +5,7 @@ namespace Umem.Platform;
 internal static partial class Interop
 {
     internal const uint _LINUX_CAPABILITY_VERSION_3 = 0x20080522;
+    internal const int CAP_CHOWN = 0;
     internal const int CAP_IPC_LOCK = 14;
 
     /// <summary>struct __user_cap_header_struct (linux/capability.h).</summary>

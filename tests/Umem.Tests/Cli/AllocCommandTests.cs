@@ -41,7 +41,7 @@ public sealed class AllocCommandTests
 
     [Theory]
     [InlineData("0", 2, "--size must be positive")]
-    [InlineData("-5", 2, "--size must be positive")]
+    [InlineData("-5", 2, "--size: '-5' is not a number of bytes")]
     [InlineData("9223372036854775807", 2, "too large")]
     [InlineData("99999999999", 1, "ENOMEM")]
     public void BadSizesGetAClearError(string size, int exitCode, string message)

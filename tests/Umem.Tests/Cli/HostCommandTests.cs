@@ -19,6 +19,6 @@ public sealed class HostCommandTests
         Assert.True(p.WaitForExit(60_000), "umem host did not exit");
         _ = await stdout;
         Assert.Equal(2, p.ExitCode);
-        Assert.Contains("--linger-spin-us must be between 0 and 100000", stderr, StringComparison.Ordinal);
+        Assert.Contains($"--linger-spin-us: '{value}' is not a whole number from 0 to 100000", stderr, StringComparison.Ordinal);
     }
 }
