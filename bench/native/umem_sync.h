@@ -1,7 +1,8 @@
 /*
  * The shared layouts of Umem's doorbell and byte ring (src/Umem.Client/Sync), and the same algorithms in C,
- * for the C peers the tests and benchmarks run against the C# types. Offsets must match the C# ones exactly;
- * tests/Umem.Tests/Sync/LayoutTests.cs compiles this header and compares.
+ * for the C peers the tests and benchmarks run against the C# types, and for the C ring samples
+ * (clients/c/samples). Offsets must match the C# ones exactly; tests/Umem.Tests/Sync/LayoutTests.cs compiles this
+ * header and compares.
  *
  * Memory order: GCC __atomic builtins; an interlocked read-modify-write in C# is __ATOMIC_SEQ_CST here,
  * Volatile.Read/Write are acquire/release, Interlocked.MemoryBarrier is a seq_cst fence.
@@ -227,6 +228,53 @@ static inline int64_t umem_ring_read(struct umem_ring_reader *r, void *dst, int6
         if (committed == r->position && !completed) umem_futex_wait(signal, expected, NULL);
         if (waiters) __atomic_fetch_sub(waiters, 1, __ATOMIC_SEQ_CST);
     }
+}
+
+/* ---- ring writer, broadcast (no control region): the algorithm of SharedRingWriter.Create(ring, length, capacity) ---- */
+struct umem_ring_writer {
+    char *header, *data;
+    int64_t capacity, position;
+};
+
+/* Lays out an empty ring of `capacity` bytes (a power of two) at `ring`, which holds UMEM_RING_HEADER_SIZE + capacity. */
+static inline void umem_ring_writer_create(struct umem_ring_writer *w, void *ring, int64_t capacity)
+{
+    w->header = ring;
+    w->data = (char *)ring + UMEM_RING_HEADER_SIZE;
+    w->capacity = capacity;
+    w->position = 0;
+    memset(ring, 0, UMEM_RING_HEADER_SIZE);
+    *U32(ring, UMEM_RING_VERSION_OFF) = UMEM_RING_VERSION;
+    *I64(ring, UMEM_RING_CAPACITY_OFF) = capacity;
+    *I64(ring, UMEM_RING_DATA_OFFSET_OFF) = UMEM_RING_HEADER_SIZE;
+    __atomic_store_n(U32(ring, UMEM_RING_MAGIC_OFF), UMEM_RING_MAGIC, __ATOMIC_RELEASE); /* last: the header is complete */
+}
+
+/* Claims, copies, commits and signals `n` bytes (at most the capacity; -1 otherwise), waking sleeping readers. */
+static inline int umem_ring_write(struct umem_ring_writer *w, const void *src, int64_t n)
+{
+    if (n < 0 || n > w->capacity) return -1;
+    if (n == 0) return 0;
+    int64_t end = w->position + n;
+    /* The claim before the copy: a reader checks it after copying, so it never returns overwritten bytes. */
+    __atomic_exchange_n(I64(w->header, UMEM_RING_RESERVED_OFF), end, __ATOMIC_SEQ_CST);
+    int64_t off = w->position & (w->capacity - 1);
+    int64_t first = n < w->capacity - off ? n : w->capacity - off;
+    memcpy(w->data + off, src, (size_t)first);
+    if (n > first) memcpy(w->data, (const char *)src + first, (size_t)(n - first));
+    __atomic_store_n(I64(w->header, UMEM_RING_COMMITTED_OFF), end, __ATOMIC_RELEASE);
+    __atomic_fetch_add(U32(w->header, UMEM_RING_SIGNAL_OFF), 1, __ATOMIC_SEQ_CST);
+    w->position = end;
+    umem_futex_wake(U32(w->header, UMEM_RING_SIGNAL_OFF), INT_MAX); /* readers without a control region are not counted */
+    return 0;
+}
+
+/* Ends the stream: readers read what is left, then their reads return 0. */
+static inline void umem_ring_complete(struct umem_ring_writer *w)
+{
+    __atomic_store_n(U32(w->header, UMEM_RING_COMPLETED_OFF), 1u, __ATOMIC_RELEASE);
+    __atomic_fetch_add(U32(w->header, UMEM_RING_SIGNAL_OFF), 1, __ATOMIC_SEQ_CST);
+    umem_futex_wake(U32(w->header, UMEM_RING_SIGNAL_OFF), INT_MAX);
 }
 
 /* The byte the tests write at each stream position, so a reader can check every byte it gets. */

@@ -2,9 +2,11 @@ namespace Umem.Platform;
 
 /// <summary>
 /// A failed system call or DDI operation. The message names the call, its arguments, and the errno by name,
-/// e.g. <c>mmap(len=4096, prot=PROT_READ|PROT_WRITE, fd=7): EACCES (Permission denied)</c>.
+/// e.g. <c>mmap(len=4096, prot=PROT_READ|PROT_WRITE, fd=7): EACCES (Permission denied)</c>. An
+/// <see cref="IOException"/>, as .NET reports a failed file or socket operation, so an application's
+/// <c>catch (IOException)</c> sees a missing node or a refused map; <see cref="Errno"/> keeps the errno.
 /// </summary>
-public class ErrnoException : Exception
+public class ErrnoException : IOException
 {
     public ErrnoException(Errno errno, string call)
         : base($"{call}: {errno.Name()} ({errno.Describe()})")

@@ -119,8 +119,14 @@ public sealed partial class CClientBuildTests
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, program)));
 
     /// <summary>How to start the programs of one build: run.sh, or qemu-i386 explicitly.</summary>
-    private sealed class Runner(string[] prefix, string buildDir)
+    private sealed class Runner(string[] prefix, string buildDir, string[] foreign)
     {
+        /// <summary>What runs a program of this model built elsewhere (run.sh only knows build/): nothing, or qemu-i386.</summary>
+        public string[] Foreign => foreign;
+
+        /// <summary>"-m32" for a 32-bit model, else nothing: the compiler flag of the model.</summary>
+        public string[] CFlags { get; init; } = [];
+
         public static Runner For(string model)
         {
             string c = s_build.Value;
@@ -131,12 +137,20 @@ public sealed partial class CClientBuildTests
             {
                 if (!OnPath("qemu-i386"))
                     Assert.Skip("qemu-i386 is not installed (Debian: apt-get install qemu-user)");
-                return new Runner(["qemu-i386", "-L", "/"], dir);
+                return new Runner(["qemu-i386", "-L", "/"], dir, ["qemu-i386", "-L", "/"]) { CFlags = ["-m32"] };
             }
-            if (model == "32" && ProcessRun.Run("bash", [Path.Combine(c, "run.sh"), "--check", dir]).ExitCode != 0)
+            if (model == "64")
+                return new Runner(["bash", Path.Combine(c, "run.sh")], dir, []);
+            var how = ProcessRun.Run("bash", [Path.Combine(c, "run.sh"), "--check", dir]);
+            if (how.ExitCode != 0)
                 Assert.Skip("this kernel cannot run 32-bit binaries and qemu-i386 is not installed (apt-get install qemu-user)");
-            return new Runner(["bash", Path.Combine(c, "run.sh")], dir);
+            string[] foreign = how.Stdout.Trim() == "native" ? [] : ["qemu-i386", "-L", "/"];
+            return new Runner(["bash", Path.Combine(c, "run.sh")], dir, foreign) { CFlags = ["-m32"] };
         }
+
+        /// <summary>A program of this build as a child process driven through its stdin and stdout.</summary>
+        public ChildProcess Child(string program, params string[] args) =>
+            ChildProcess.Start(prefix[0], [.. prefix.Skip(1), Path.Combine(buildDir, program), .. args]);
 
         public ProcessResult Run(string program, params string[] args)
         {
