@@ -74,6 +74,14 @@ mkdir -p "$work/elsewhere"
 if (cd "$work/elsewhere" && "$tools/umem" demo) >"$work/demo.log" 2>&1 && grep -q "checks held" "$work/demo.log"; then
     ok "umem demo from $work/elsewhere ($(grep -o 'all [0-9]* checks held' "$work/demo.log"))"
     grep -i "skipped" "$work/demo.log" | sed 's/^/    demo: /' # the C part, when this machine cannot build or run it
+    # Where gcc and make are, the installed demo must build its C application from the sources it ships.
+    if command -v gcc >/dev/null && command -v make >/dev/null; then
+        if grep -q "64-bit C application skipped" "$work/demo.log"; then
+            fail "the installed umem demo built and ran its 64-bit C application (gcc and make are here)" "$work/demo.log"
+        else
+            ok "the installed umem demo built and ran its 64-bit C application"
+        fi
+    fi
 else
     fail "umem demo from a directory outside the checkout" "$work/demo.log"
 fi
