@@ -21,7 +21,8 @@ if (parse.Errors.Count > 0)
 }
 try
 {
-    return await parse.InvokeAsync().ConfigureAwait(false);
+    // Ctrl+C and SIGTERM cancel the command's token; a command gets this long to stop its children and clean up.
+    return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(20) }).ConfigureAwait(false);
 }
 catch (Exception e) when (Environment.GetEnvironmentVariable("UMEM_DEBUG") is null)
 {
