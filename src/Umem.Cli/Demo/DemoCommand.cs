@@ -53,7 +53,8 @@ internal static class DemoCommand
         try
         {
             AnsiConsole.MarkupLine("[bold]umem demo[/]: the xx driver of [italic]Writing Device Drivers[/], examples 10-4 and 10-5");
-            var native = NativeClients.Build(NativeClients.FindRepoRoot());
+            var (cDir, cMissing) = NativeClients.FindSources();
+            var native = NativeClients.Build(cDir, cMissing);
             ct.ThrowIfCancellationRequested();
             await using var system = UmemSystem.Start(new UmemSystemOptions { Host = { DeviceDirectory = Path.Combine(tmp, "dev") } });
             var module = system.Load(DriverPaths.Resolve("xx"));
