@@ -26,6 +26,18 @@ public sealed class HostCommandTests
         Assert.Contains(message, stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AMistakeTheSystemRefusesIsOneLineWithoutAStackTrace()
+    {
+        string file = Path.Combine(Directory.CreateTempSubdirectory("umem-cli-").FullName, "not-a-directory");
+        File.WriteAllText(file, "");
+        using var host = Umem.TestSupport.ChildProcess.Start(ChildProcess.DotNet, [TestPaths.CliDll, "host", "--dev-dir", file, "-d", "xx"]);
+        string stdout = string.Join('\n', host.ReadToEnd());
+        Assert.Equal(1, host.WaitForExit());
+        Assert.Contains("is a regular file, not a directory", host.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stdout + host.StandardError, StringComparison.Ordinal);
+    }
+
     private static async Task<(int Exit, string Stderr)> RunHost(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };

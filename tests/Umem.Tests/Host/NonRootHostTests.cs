@@ -68,6 +68,7 @@ public sealed class NonRootHostTests : IDisposable
         Assert.NotEqual(0, host.WaitForExit());
         Assert.Contains("may not give files to", said, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", said, StringComparison.Ordinal); // one line, no stack trace
+        Assert.Empty(Directory.GetFileSystemEntries(_dev)); // a failed start removes what it made
     }
 
     [Fact]
