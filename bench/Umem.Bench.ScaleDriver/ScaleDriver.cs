@@ -12,7 +12,8 @@ namespace Umem.Bench.ScaleDriver;
 /// <summary>
 /// The scale benchmark's driver: node "scale0" over as many one-page cookies as a client asks for
 /// (<see cref="ScaleIoctl.Alloc"/>). Page k of the device is cookie k, whose first four bytes hold k, so a client can
-/// check that it mapped the page it asked for. A mapping of n pages is n devmap handles over n cookies.
+/// check that it mapped the page it asked for. A mapping of n pages is n devmap handles over n cookies. Its second
+/// node, "large0" (minor 1), serves cookies of any size (<see cref="LargeCookies"/>).
 /// </summary>
 public sealed class ScaleDriver : Driver, IDevmap, IIoctl
 {
@@ -21,6 +22,9 @@ public sealed class ScaleDriver : Driver, IDevmap, IIoctl
     // Copy-on-grow: devmap(9E) runs on many connections at once and reads a snapshot without the lock.
     private UmemCookie[] _cookies = [];
     private DevInfo? _dip;
+    private LargeCookies? _large;
+
+    private const uint LargeMinor = 1;
 
     /// <summary>attach(9E): instance 0 only; node "scale0", mode 0666. No memory yet.</summary>
     protected override DdiResult Attach(DevInfo dip, AttachCommand cmd)
@@ -29,6 +33,9 @@ public sealed class ScaleDriver : Driver, IDevmap, IIoctl
         _dip = dip;
         if (dip.CreateMinorNode(ScaleIoctl.NodeName, SpecType.Char, 0, NodeTypes.Pseudo, NodeAccess.FromOctal("0666")) != DdiResult.Success)
             return DdiResult.Failure;
+        if (dip.CreateMinorNode(LargeIoctl.NodeName, SpecType.Char, LargeMinor, NodeTypes.Pseudo, NodeAccess.FromOctal("0666")) != DdiResult.Success)
+            return DdiResult.Failure;
+        _large = new LargeCookies(Context.Allocator);
         dip.ReportDev();
         return DdiResult.Success;
     }
@@ -44,6 +51,7 @@ public sealed class ScaleDriver : Driver, IDevmap, IIoctl
             _cookies = [];
         }
         foreach (var c in cookies) Context.Allocator.Free(c);
+        _large?.FreeAll();
         dip.RemoveMinorNode(null);
         _dip = null;
         return DdiResult.Success;
@@ -53,6 +61,7 @@ public sealed class ScaleDriver : Driver, IDevmap, IIoctl
     public Errno Devmap(DevT dev, DevmapHandle dhp, long off, long len, out long maplen, DataModel model)
     {
         maplen = 0;
+        if (GetMinor(dev) == LargeMinor) return _large!.Devmap(dhp, off, len, out maplen);
         var cookies = Volatile.Read(ref _cookies);
         long page = Btop(off);
         if (off < 0 || page >= cookies.Length) return Errno.ENXIO;
@@ -64,10 +73,11 @@ public sealed class ScaleDriver : Driver, IDevmap, IIoctl
         return Errno.None;
     }
 
-    /// <summary>ioctl(9E): <see cref="ScaleIoctl.Alloc"/> and <see cref="ScaleIoctl.Count"/>.</summary>
+    /// <summary>ioctl(9E): <see cref="ScaleIoctl.Alloc"/> and <see cref="ScaleIoctl.Count"/>; on "large0", <see cref="LargeIoctl"/>.</summary>
     public Errno Ioctl(DevT dev, int cmd, ref IoctlBuffer arg, OpenFlags mode, Cred cred, out int rval)
     {
         rval = 0;
+        if (GetMinor(dev) == LargeMinor) return _large!.Ioctl(unchecked((uint)cmd), ref arg, out rval);
         switch (unchecked((uint)cmd))
         {
             case ScaleIoctl.Count:

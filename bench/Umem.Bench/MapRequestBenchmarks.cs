@@ -129,7 +129,7 @@ public class MapRequestBenchmarks
     /// Starts TestApp in a child process (by path, see <see cref="Scale.ScalePaths.TestApp"/>), with a runtimeconfig
     /// written for the runtime running this process, so that the host runs on the same runtime as the client.
     /// </summary>
-    private static Process StartChild(params string[] args)
+    internal static Process StartChild(params string[] args)
     {
         string app = Scale.ScalePaths.TestApp;
         string config = Path.Combine(Path.GetTempPath(), "umem-bench-testapp.runtimeconfig.json");

@@ -12,9 +12,11 @@ internal static class CommandLineApp
 {
     /// <summary>
     /// Parses <paramref name="args"/> for <paramref name="root"/> and runs the chosen action. Lines begin with
-    /// <paramref name="prefix"/> ("umem", "ring-writer"); the help hint names <paramref name="program"/>.
+    /// <paramref name="prefix"/> ("umem", "ring-writer"); the help hint names <paramref name="program"/>. After
+    /// Ctrl+C or SIGTERM the action has <paramref name="terminationTimeout"/> (System.CommandLine's default if null)
+    /// to finish before the process exits.
     /// </summary>
-    internal static async Task<int> RunAsync(RootCommand root, string[] args, string program, string prefix)
+    internal static async Task<int> RunAsync(RootCommand root, string[] args, string program, string prefix, TimeSpan? terminationTimeout = null)
     {
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -31,7 +33,15 @@ internal static class CommandLineApp
         }
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+            var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            if (terminationTimeout is { } timeout) configuration.ProcessTerminationTimeout = timeout;
+            return await parse.InvokeAsync(configuration).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C or SIGTERM while the action did not handle it: 128 + SIGINT, as a shell reports it.
+            Console.Error.WriteLine($"{prefix}: interrupted");
+            return 130;
         }
         catch (Exception e)
         {

@@ -11,4 +11,5 @@ var root = new RootCommand("Umem: driver memory shared with applications in othe
     AllocCommand.Create(),
 };
 // Parse errors: one line each and where help is, exit 2; failures: one line, exit 1 (src/Shared/CommandLineApp.cs).
-return await CommandLineApp.RunAsync(root, args, "umem", "umem").ConfigureAwait(false);
+// Ctrl+C and SIGTERM cancel the command's token; a command gets 20 s to stop its children and clean up.
+return await CommandLineApp.RunAsync(root, args, "umem", "umem", TimeSpan.FromSeconds(20)).ConfigureAwait(false);

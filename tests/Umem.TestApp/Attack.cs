@@ -163,7 +163,7 @@ internal static unsafe class Attack
     private static void Print(string name, int errno) => Console.WriteLine($"{name} {(errno == 0 ? "OK" : ((Errno)errno).Name())}");
 
     /// <summary>Sends a request and reads the reply into <paramref name="buf"/>; returns the reply's errno.</summary>
-    private static int Exchange(SeqPacketChannel channel, byte[] buf, int length, List<SafeFd> fds)
+    internal static int Exchange(SeqPacketChannel channel, byte[] buf, int length, List<SafeFd> fds)
     {
         channel.Send(buf.AsSpan(0, length));
         var r = channel.Receive(buf, fds);

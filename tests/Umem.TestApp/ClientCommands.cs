@@ -6,7 +6,7 @@ namespace Umem.TestApp;
 
 /// <summary>
 /// An application using the client library, driven line by line: open PATH [r|w|rw] | map OFF LEN r|rw|none [populate] |
-/// fill M OFF LEN BYTE | get M OFF | find M OFF LEN BYTE (first index in the range holding another byte, -1 if none) | unmap M OFF LEN | dispose M | memory M | memget K OFF | ioctl CMD HEX OUTMAX |
+/// fill M OFF LEN BYTE | layout M (memfds and VMAs it is made of) | get M OFF | find M OFF LEN BYTE (first index in the range holding another byte, -1 if none) | unmap M OFF LEN | dispose M | memory M | memget K OFF | ioctl CMD HEX OUTMAX |
 /// register LEN | bfill B OFF LEN BYTE | bdrvfill B OFF LEN BYTE (the driver locks and fills) | bget B OFF | hog FREE (take every fd but FREE) | unhog | nofile [SOFT] (RLIMIT_NOFILE) | close | pid | bits | quit.
 /// </summary>
 internal static class ClientCommands
@@ -31,6 +31,7 @@ internal static class ClientCommands
                     "open" => Open(a, out device),
                     "map" => Index(mappings, device!.Map(L(a[1]), L(a[2]), ParseProt(a[3]), MapKind.Shared, a.Length > 4 && a[4] == "populate" ? MapOptions.Populate : MapOptions.None)),
                     "fill" => Ok(() => mappings[I(a[1])].GetSpan(L(a[2]), I(a[3])).Fill(B(a[4]))),
+                    "layout" => Layout(mappings[I(a[1])]),
                     "get" => "ok " + mappings[I(a[1])].GetSpan(L(a[2]), 1)[0].ToString(CultureInfo.InvariantCulture),
                     "find" => "ok " + mappings[I(a[1])].GetSpan(L(a[2]), I(a[3])).IndexOfAnyExcept(B(a[4])).ToString(CultureInfo.InvariantCulture),
                     "unmap" => Ok(() => mappings[I(a[1])].Unmap(L(a[2]), L(a[3]))),
@@ -65,6 +66,12 @@ internal static class ClientCommands
             if (answer == "bye") break;
         }
         return 0;
+    }
+
+    private static string Layout(UmemMapping m)
+    {
+        var (fds, vmas) = Umem.TestSupport.MappingLayout.Count(m.Address, m.Length);
+        return string.Create(CultureInfo.InvariantCulture, $"ok {fds} {vmas}");
     }
 
     /// <summary>Opens /dev/null until RLIMIT_NOFILE is reached, then closes the <paramref name="free"/> lowest of those fds: exactly that many are free.</summary>

@@ -5,7 +5,9 @@ namespace Umem.TestApp;
 
 /// <summary>
 /// The floor a map request is measured against: a SEQPACKET server that answers every message with 16 bytes and
-/// one memfd (one page, sealed), or without the memfd when its first byte is 1; no protocol, no device behind it.
+/// one memfd (one page, sealed), or without the memfd when its first byte is 1, or with a new sealed memfd of the
+/// size in bytes 8-15 (little-endian) when its first byte is 2 (the raw path of a large allocation); no protocol, no
+/// device behind it.
 /// With a spin time it polls that long before each blocking receive, as the device host lingers (the fair floor
 /// for a host that spins: a request that comes within the spin finds a server that never slept).
 /// </summary>
@@ -31,6 +33,7 @@ internal static class FdServer
                     var r = channel.Receive(buffer, null);
                     if (r.EndOfStream) break;
                     if (buffer[0] == 1) channel.Send(buffer.AsSpan(0, 16)); // a plain round trip
+                    else if (buffer[0] == 2) SendNew(channel, buffer);
                     else channel.Send(buffer.AsSpan(0, 16), [memfd]);
                 }
             }
@@ -39,5 +42,12 @@ internal static class FdServer
                 // The client went away mid-message: wait for the next.
             }
         }
+    }
+
+    /// <summary>memfd_create + ftruncate + seals of the size asked, sent, and closed here.</summary>
+    private static void SendNew(SeqPacketChannel channel, byte[] buffer)
+    {
+        using var fresh = MemFd.CreateSealed("floor-large", System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan(8)));
+        channel.Send(buffer.AsSpan(0, 16), [fresh]);
     }
 }

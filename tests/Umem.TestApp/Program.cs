@@ -10,6 +10,7 @@ using Umem.TestApp;
 //                                a hostile client speaking raw syscalls against a read-only grant (see Attack)
 //   floodhost DIR [NAME=VALUE...] the test device with DeviceHostOptions limits set (see FloodHost)
 //   flood KIND PATH ARGS...      floods the host until a limit refuses it, then holds (see Flood)
+//   grant PATH OFFSET LEN        a raw read-write MMAP: how far each fd received reaches (see Grant)
 //   fdserver PATH [SPIN_US]      answers each message with 16 bytes and a memfd (the benchmarks' floor); with
 //                                SPIN_US, polls that long without sleeping before each blocking receive
 return args.Length == 0 ? Usage() : args[0] switch
@@ -22,6 +23,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "fdserver" when args.Length == 3 => FdServer.Run(args[1], TimeSpan.FromMicroseconds(int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture))),
     "floodhost" when args.Length >= 2 => FloodHost.Run(args[1], args[2..]),
     "flood" when args.Length >= 4 => Flood.Run(args[1], args[2], args[3..]),
+    "grant" when args.Length == 4 => Grant.Run(args[1], long.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), long.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture)),
     "attack" when args.Length >= 5 => Attack.Run(args[1], long.Parse(args[2]), long.Parse(args[3]), int.Parse(args[4]), args[5..]),
     _ => Usage(),
 };

@@ -60,6 +60,9 @@ internal static class HeapCensus
     /// <summary>Bytes of every live object of a census.</summary>
     public static long TotalBytes(Dictionary<string, TypeTotal> census) => census.Values.Sum(t => t.Bytes);
 
+    /// <summary>Every live object of a census.</summary>
+    public static long TotalObjects(Dictionary<string, TypeTotal> census) => census.Values.Sum(t => t.Objects);
+
     /// <summary>
     /// The types whose bytes grew most from <paramref name="before"/> to <paramref name="after"/>, per
     /// <paramref name="units"/> (connections, mappings), largest first, those covering at least 1 byte each.

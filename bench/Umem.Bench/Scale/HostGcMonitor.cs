@@ -23,6 +23,7 @@ internal sealed class HostGcMonitor : IDisposable
     private readonly Lock _gate = new();
     private readonly List<RuntimePause> _pauses = [];
     private readonly List<GcStarted> _starts = [];
+    private readonly Dictionary<int, DateTime> _ends = [];
     private (DateTime At, string Reason)? _suspended;
     private bool _finished;
 
@@ -46,6 +47,10 @@ internal sealed class HostGcMonitor : IDisposable
         _source.Clr.GCStart += e =>
         {
             lock (_gate) _starts.Add(new GcStarted(e.TimeStamp, e.Count, e.Depth, e.Reason.ToString(), e.Type.ToString()));
+        };
+        _source.Clr.GCStop += e =>
+        {
+            lock (_gate) _ends[e.Count] = e.TimeStamp;
         };
         _processing = Task.Run(() => _source.Process());
     }
@@ -74,6 +79,18 @@ internal sealed class HostGcMonitor : IDisposable
         get
         {
             lock (_gate) return [.. _starts];
+        }
+    }
+
+    /// <summary>
+    /// When each GC ended, by number (complete once <see cref="Finish"/> returned). From start to end is the GC's
+    /// own work; a pause adds the wait for every thread to stop, which on a loaded machine can be most of it.
+    /// </summary>
+    public IReadOnlyDictionary<int, DateTime> Ends
+    {
+        get
+        {
+            lock (_gate) return new Dictionary<int, DateTime>(_ends);
         }
     }
 

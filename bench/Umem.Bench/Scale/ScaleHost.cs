@@ -28,7 +28,8 @@ internal sealed class ScaleHost : IDisposable
                 _stdoutTail.Enqueue(e.Data);
                 if (_stdoutTail.Count > 40) _stdoutTail.Dequeue();
             }
-            // `umem host` lists each node's path once its driver is loaded.
+            // `umem host` reports its GC settings, then lists each node's path once its driver is loaded.
+            if (e.Data.StartsWith(GcPrefix, StringComparison.Ordinal)) GcLine = e.Data[GcPrefix.Length..];
             if (e.Data.StartsWith($"umem host: {NodePath} ", StringComparison.Ordinal)) _ready.TrySetResult();
         };
         _process.ErrorDataReceived += (_, e) =>
@@ -39,7 +40,12 @@ internal sealed class ScaleHost : IDisposable
         _process.BeginErrorReadLine();
     }
 
+    private const string GcPrefix = "umem host: GC ";
+
     public int Pid => _process.Id;
+
+    /// <summary>The GC settings the host reported at start (its `umem host: GC ...` line, without the prefix), or null.</summary>
+    public string? GcLine { get; private set; }
 
     /// <summary>The scale driver's node socket.</summary>
     public string NodePath { get; }
@@ -62,8 +68,11 @@ internal sealed class ScaleHost : IDisposable
         }
     }
 
-    /// <summary>Starts the host in <paramref name="devDir"/> and waits until the scale node is published.</summary>
-    public static ScaleHost Start(string devDir, TimeSpan guard)
+    /// <summary>
+    /// Starts the host in <paramref name="devDir"/>, with <paramref name="environment"/> (NAME=VALUE) added to its
+    /// environment, and waits until the scale node is published.
+    /// </summary>
+    public static ScaleHost Start(string devDir, IReadOnlyList<string> environment, TimeSpan guard)
     {
         // Every stream redirected: the host must hold none of this process's own (a test reading them to the end).
         var psi = new ProcessStartInfo(ScalePaths.DotNet)
@@ -76,6 +85,11 @@ internal sealed class ScaleHost : IDisposable
         foreach (string a in new[] { ScalePaths.UmemCli, "host", "--dev-dir", devDir, "-d", ScalePaths.ScaleDriver })
             psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (string setting in environment)
+        {
+            int eq = setting.IndexOf('=', StringComparison.Ordinal);
+            psi.Environment[setting[..eq]] = setting[(eq + 1)..];
+        }
         var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start umem host");
         var host = new ScaleHost(process, Path.Combine(devDir, ScaleDriver.ScaleIoctl.NodeName));
         var exited = process.WaitForExitAsync();

@@ -32,6 +32,12 @@ internal sealed record ScaleOptions
     /// <summary>Where the JSON results go; null: bench/BenchmarkDotNet.Artifacts/scale.json in the repository.</summary>
     public string? JsonPath { get; init; }
 
+    /// <summary>
+    /// NAME=VALUE settings for the host process's environment (<c>--host-env</c>, repeatable): GC settings the
+    /// runtime reads only from the environment (DOTNET_GCgen0size) or that override its runtimeconfig, to compare them.
+    /// </summary>
+    public IReadOnlyList<string> HostEnvironment { get; init; } = [];
+
     /// <summary>True for <c>--quick</c>.</summary>
     public bool Quick { get; init; }
 
@@ -72,10 +78,15 @@ internal sealed record ScaleOptions
                 o = o with { JsonPath = Path.GetFullPath(Value(args, ref i)) };
                 continue;
             }
+            if (a == "--host-env")
+            {
+                o = o with { HostEnvironment = [.. o.HostEnvironment, EnvironmentSetting(Value(args, ref i))] };
+                continue;
+            }
             int n = a switch
             {
                 "--connections" or "--mappings" or "--cookies" or "--workers" or "--samples" or "--few-connections" or "--settle-ms" => Number(a, Value(args, ref i)),
-                _ => throw new ArgumentException($"unknown option \"{a}\" (known: --quick, --connections N, --mappings N, --cookies N, --workers N, --samples N, --few-connections N, --settle-ms N, --json PATH)"),
+                _ => throw new ArgumentException($"unknown option \"{a}\" (known: --quick, --connections N, --mappings N, --cookies N, --workers N, --samples N, --few-connections N, --settle-ms N, --json PATH, --host-env NAME=VALUE)"),
             };
             o = a switch
             {
@@ -106,6 +117,15 @@ internal sealed record ScaleOptions
             throw new ArgumentException($"{WorkerCount} workers need at least as many connections (--connections {Connections}, --few-connections {FewConnections})");
         if ((long)Mappings > (long)WorkerCount * MappingsPerWorker)
             throw new ArgumentException($"{Mappings} mappings over {WorkerCount} workers is more than {MappingsPerWorker} per worker process (vm.max_map_count)");
+    }
+
+    /// <summary>A NAME=VALUE setting for the host's environment; only the runtime's own (DOTNET_*) are taken.</summary>
+    private static string EnvironmentSetting(string text)
+    {
+        int eq = text.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0 || !text.StartsWith("DOTNET_", StringComparison.Ordinal))
+            throw new ArgumentException($"--host-env needs DOTNET_NAME=VALUE (a runtime setting), not \"{text}\"");
+        return text;
     }
 
     private static string Value(IReadOnlyList<string> args, ref int i) =>

@@ -23,6 +23,9 @@ internal sealed class ScaleResults
 
     public GcFigures Gc { get; } = new();
 
+    /// <summary>The host's GC configuration as it reported it at start (`umem host: GC ...`), and the environment the run gave it.</summary>
+    public string HostGc { get; set; } = "";
+
     /// <summary>Seconds each phase took (wall clock).</summary>
     public Dictionary<string, double> PhaseSeconds { get; } = [];
 
@@ -59,6 +62,18 @@ internal sealed record CurvePoint(int Mappings, int Connections, LatencySeries M
     public int PausesDuringSamples { get; init; }
 
     public double LongestPauseMs { get; init; }
+
+    /// <summary>When the level began: the start of the map or unmap burst that reached it (the samples' start for none).</summary>
+    public DateTime LevelFrom { get; init; }
+
+    /// <summary>
+    /// The longest suspension of the host from <see cref="LevelFrom"/> to the samples' end that was not one of the
+    /// full GCs this benchmark induces for its snapshots: what the host's own GC cost at this level, bursts included.
+    /// </summary>
+    public double LongestOwnPauseMs { get; init; }
+
+    /// <summary>The GC that suspension belonged to (number, generation, reason, type).</summary>
+    public string LongestOwnPauseGc { get; init; } = "";
 }
 
 /// <summary>The host at one moment, right after a full blocking GC: its managed heap and what the kernel says.</summary>
@@ -84,6 +99,12 @@ internal sealed class MemoryFigures
 
     /// <summary>Bytes of live objects per mapping (heap walks).</summary>
     public double HostObjectsPerMapping { get; set; }
+
+    /// <summary>Live objects per idle connection (heap walks): what a GC marks for each.</summary>
+    public double HostObjectCountPerIdleConnection { get; set; }
+
+    /// <summary>Live objects per mapping (heap walks).</summary>
+    public double HostObjectCountPerMapping { get; set; }
 
     /// <summary>Managed heap bytes per idle connection (after full GCs; the generations' sizes, free space in them included).</summary>
     public double HostHeapPerIdleConnection { get; set; }
@@ -175,4 +196,30 @@ internal sealed class GcFigures
 
     /// <summary>The ten longest suspensions, with the GC each belonged to.</summary>
     public List<string> LongestPauses { get; } = [];
+
+    /// <summary>Gen2 GCs the host ran by itself (not induced), blocking (NonConcurrentGC) and background.</summary>
+    public int OwnBlockingGen2 { get; set; }
+
+    public int OwnBackgroundGen2 { get; set; }
+
+    /// <summary>Suspensions that were not the benchmark's induced full GCs: the host's own GCs (and other suspensions).</summary>
+    public int OwnPauses { get; set; }
+
+    public double LongestOwnPauseMs { get; set; }
+
+    public double TotalOwnPauseMs { get; set; }
+
+    /// <summary>The longest induced full blocking GC (a snapshot's or a heap census's): what a full mark of the heap costs.</summary>
+    public double LongestInducedPauseMs { get; set; }
+
+    /// <summary>
+    /// The longest of the host's own blocking GCs from its start to its end (GCStart to GCEnd, background GCs left out):
+    /// the GC's own work, without the wait for the threads to stop that a pause also holds.
+    /// </summary>
+    public double LongestOwnBlockingGcMs { get; set; }
+
+    public string LongestOwnBlockingGc { get; set; } = "";
+
+    /// <summary>The ten longest of the host's own suspensions, with their GCs.</summary>
+    public List<string> LongestOwnPauses { get; } = [];
 }

@@ -92,10 +92,11 @@ internal sealed class ScaleRun
         var r = _results;
         Phase("start host and floor", () =>
         {
-            _host = ScaleHost.Start(devDir, s_guard);
+            _host = ScaleHost.Start(devDir, o.HostEnvironment, s_guard);
             _floor = FloorProbe.Start(Path.Combine(Path.GetDirectoryName(devDir)!, "floor"), s_guard);
         });
         r.Fds.HostStarted = ProcMemory.CountFds(HostPid);
+        r.HostGc = string.Join("; ", new[] { Host.GcLine ?? "(the host did not report its GC)" }.Concat(o.HostEnvironment.Select(e => $"env {e}")));
         Phase("attach to the host's GC", () => _gc = HostGcMonitor.Start(HostPid));
 
         _probe = new LatencyProbe(UmemDevice.Open(Host.NodePath), o.Cookies);
@@ -128,14 +129,16 @@ internal sealed class ScaleRun
         Phase("heap census: idle connections", () => censusIdle = HeapCensus.Take(HostPid, s_mapGuard));
         r.Memory.PerIdleConnectionByType.AddRange(HeapCensus.Growth(censusBase, censusIdle, o.Connections, CensusTypes));
         r.Memory.HostObjectsPerIdleConnection = (HeapCensus.TotalBytes(censusIdle) - HeapCensus.TotalBytes(censusBase)) / (double)o.Connections;
+        r.Memory.HostObjectCountPerIdleConnection = (HeapCensus.TotalObjects(censusIdle) - HeapCensus.TotalObjects(censusBase)) / (double)o.Connections;
         r.Memory.ClientsIdle = Sum(All(_workers, w => w.StatsAsync(s_guard)));
 
         // The curve: mappings added level by level, spread over every connection and cookie.
         foreach (int level in o.Levels)
         {
             int[] perWorker = Split(level, o.WorkerCount);
+            var levelFrom = DateTime.Now;
             Phase($"map up to {level}", () => All(_workers, w => w.MapAsync(perWorker[w.Index], s_mapGuard)));
-            var point = Measure(level, o.Connections);
+            var point = Measure(level, o.Connections, levelFrom);
             r.Curve.Add(point);
             if (level == o.ComparisonMappings) r.ConnectionComparison.Add(point);
             output.WriteLine($"scale: {level,7} mappings: Map p50 {point.Map.P50:F1} µs, p99 {point.Map.P99:F1} µs, host heap {point.HostHeap / 1048576.0:F1} MiB");
@@ -147,6 +150,7 @@ internal sealed class ScaleRun
         Phase("heap census: all mappings", () => censusAll = HeapCensus.Take(HostPid, s_mapGuard));
         r.Memory.PerMappingByType.AddRange(HeapCensus.Growth(censusIdle, censusAll, o.Mappings, CensusTypes));
         r.Memory.HostObjectsPerMapping = (HeapCensus.TotalBytes(censusAll) - HeapCensus.TotalBytes(censusIdle)) / (double)o.Mappings;
+        r.Memory.HostObjectCountPerMapping = (HeapCensus.TotalObjects(censusAll) - HeapCensus.TotalObjects(censusIdle)) / (double)o.Mappings;
         r.Memory.ClientsAllMappings = Sum(All(_workers, w => w.StatsAsync(s_guard)));
         Derive(r.Memory, o);
 
@@ -155,8 +159,9 @@ internal sealed class ScaleRun
         foreach (int level in o.Levels.Reverse().Skip(1))
         {
             int[] perWorker = Split(level, o.WorkerCount);
+            var levelFrom = DateTime.Now;
             Phase($"unmap down to {level}", () => All(_workers, w => w.MapAsync(perWorker[w.Index], s_mapGuard)));
-            r.CurveDown.Add(Measure(level, o.Connections));
+            r.CurveDown.Add(Measure(level, o.Connections, levelFrom));
         }
 
         // Everything released by the clients: the fds must come back.
@@ -172,13 +177,14 @@ internal sealed class ScaleRun
         int[] fewShares = Split(o.FewConnections, o.WorkerCount);
         int[] fewMappings = [.. fewShares.Select(c => (int)((long)o.ComparisonMappings * c / o.FewConnections))];
         fewMappings[0] += o.ComparisonMappings - fewMappings.Sum();
+        var fewFrom = DateTime.Now;
         Phase($"few connections: open {o.FewConnections}, map {o.ComparisonMappings}", () =>
         {
             All(_workers, w => w.OpenAsync(fewShares[w.Index], s_guard));
             All(_workers, w => w.MapAsync(fewMappings[w.Index], s_mapGuard));
         });
         r.Fds.FewConnectionsLive = ProcMemory.CountFds(HostPid);
-        r.ConnectionComparison.Insert(0, Measure(o.ComparisonMappings, o.FewConnections));
+        r.ConnectionComparison.Insert(0, Measure(o.ComparisonMappings, o.FewConnections, fewFrom));
 
         // Even workers release everything and exit; odd ones are killed with their connections and mappings live.
         Phase("workers leave", () =>
@@ -197,8 +203,9 @@ internal sealed class ScaleRun
         {
             foreach (int n in o.ProbeLevels)
             {
+                var ownFrom = DateTime.Now;
                 Probe.HoldOwn(n);
-                r.ProbeOwnCurve.Add(Measure(n, 1));
+                r.ProbeOwnCurve.Add(Measure(n, 1, ownFrom));
             }
             Probe.ReleaseOwn();
         });
@@ -222,7 +229,7 @@ internal sealed class ScaleRun
     /// Probe samples at one level (after the processes went quiet), the host's runtime suspensions while they ran,
     /// then a snapshot of the host after a full GC.
     /// </summary>
-    private CurvePoint Measure(int mappings, int connections)
+    private CurvePoint Measure(int mappings, int connections, DateTime levelFrom)
     {
         var quiet = CpuQuiet.Wait(QuietPids, _o.SettleMs);
         Probe.WarmUp(WarmUpRequests);
@@ -245,7 +252,8 @@ internal sealed class ScaleRun
         var floor = LatencySeries.From(floorTicks);
         var snapshot = Snapshot(settle: false);
         return new CurvePoint(mappings, connections, map, mapUnmap, floor, from, to,
-            snapshot.Heap.Total, snapshot.Os.RssAnon, snapshot.Os.Threads, Math.Round(quiet.TotalSeconds, 2));
+            snapshot.Heap.Total, snapshot.Os.RssAnon, snapshot.Os.Threads, Math.Round(quiet.TotalSeconds, 2))
+        { LevelFrom = levelFrom };
     }
 
     /// <summary>
@@ -280,34 +288,63 @@ internal sealed class ScaleRun
         m.ClientVmasPerMapping = (ca.Maps - ci.Maps) / (double)o.Mappings;
     }
 
-    /// <summary>Ends the GC recording (every event delivered), then counts the pauses in each level's samples and sums up.</summary>
+    /// <summary>
+    /// Ends the GC recording (every event delivered), then counts the pauses in each level's samples and sums up,
+    /// keeping the full GCs this benchmark induces (snapshots, heap censuses) apart from the host's own.
+    /// </summary>
     private void SummariseGc()
     {
         _gc!.Finish();
         var all = _gc.Pauses;
+        var collections = _gc.Collections;
+        // The GC a pause belonged to is the last one started before it ended.
+        GcStarted? GcOf(RuntimePause p) => collections.LastOrDefault(c => c.At <= p.At.AddMilliseconds(p.Milliseconds));
+        bool Induced(RuntimePause p) => GcOf(p)?.Reason == "Induced";
+        string Describe(GcStarted? gc) => gc is null ? "" : $"GC #{gc.Number} gen{gc.Generation} {gc.Reason} {gc.Type}";
+        IReadOnlyList<RuntimePause> own = [.. all.Where(p => !Induced(p))];
         foreach (var curve in new[] { _results.Curve, _results.CurveDown, _results.ConnectionComparison, _results.ProbeOwnCurve })
         {
             for (int i = 0; i < curve.Count; i++)
             {
                 var p = curve[i];
                 var inside = all.Where(x => x.At >= p.SamplesFrom && x.At <= p.SamplesTo).ToList();
-                curve[i] = p with { PausesDuringSamples = inside.Count, LongestPauseMs = inside.Count == 0 ? 0 : inside.Max(x => x.Milliseconds) };
+                var level = own.Where(x => x.At >= p.LevelFrom && x.At <= p.SamplesTo).OrderByDescending(x => x.Milliseconds).FirstOrDefault();
+                curve[i] = p with
+                {
+                    PausesDuringSamples = inside.Count,
+                    LongestPauseMs = inside.Count == 0 ? 0 : inside.Max(x => x.Milliseconds),
+                    LongestOwnPauseMs = level?.Milliseconds ?? 0,
+                    LongestOwnPauseGc = level is null ? "" : Describe(GcOf(level)),
+                };
             }
         }
         var g = _results.Gc;
-        var collections = _gc.Collections;
         g.ByGeneration = [.. Enumerable.Range(0, 3).Select(gen => collections.Count(c => c.Generation == gen))];
         g.Induced = collections.Count(c => c.Reason == "Induced");
-        var pauses = all;
-        g.Pauses = pauses.Count;
-        g.LongestPauseMs = pauses.Count == 0 ? 0 : pauses.Max(p => p.Milliseconds);
-        g.TotalPauseMs = pauses.Sum(p => p.Milliseconds);
-        foreach (var p in pauses.OrderByDescending(p => p.Milliseconds).Take(10))
+        g.OwnBlockingGen2 = collections.Count(c => c.Generation == 2 && c.Reason != "Induced" && c.Type == "NonConcurrentGC");
+        g.OwnBackgroundGen2 = collections.Count(c => c.Generation == 2 && c.Reason != "Induced" && c.Type == "BackgroundGC");
+        g.Pauses = all.Count;
+        g.LongestPauseMs = all.Count == 0 ? 0 : all.Max(p => p.Milliseconds);
+        g.TotalPauseMs = all.Sum(p => p.Milliseconds);
+        g.OwnPauses = own.Count;
+        g.LongestOwnPauseMs = own.Count == 0 ? 0 : own.Max(p => p.Milliseconds);
+        g.TotalOwnPauseMs = own.Sum(p => p.Milliseconds);
+        g.LongestInducedPauseMs = all.Where(Induced).Select(p => p.Milliseconds).DefaultIfEmpty(0).Max();
+        var ends = _gc.Ends;
+        var work = collections
+            .Where(c => c.Reason != "Induced" && c.Type != "BackgroundGC" && ends.ContainsKey(c.Number))
+            .Select(c => (Gc: c, Ms: (ends[c.Number] - c.At).TotalMilliseconds))
+            .OrderByDescending(x => x.Ms)
+            .FirstOrDefault();
+        g.LongestOwnBlockingGcMs = work.Gc is null ? 0 : work.Ms;
+        g.LongestOwnBlockingGc = Describe(work.Gc);
+        foreach (var (list, pauses) in new[] { (g.LongestPauses, all), (g.LongestOwnPauses, own) })
         {
-            // The GC a pause belonged to is the last one started before it ended.
-            var gc = collections.LastOrDefault(c => c.At <= p.At.AddMilliseconds(p.Milliseconds));
-            string which = gc is null ? "" : $", GC #{gc.Number} gen{gc.Generation} {gc.Reason} {gc.Type}";
-            g.LongestPauses.Add(FormattableString.Invariant($"{p.Milliseconds:F1} ms ({p.Reason}{which})"));
+            foreach (var p in pauses.OrderByDescending(p => p.Milliseconds).Take(10))
+            {
+                string which = GcOf(p) is { } gc ? $", {Describe(gc)}" : "";
+                list.Add(FormattableString.Invariant($"{p.Milliseconds:F1} ms ({p.Reason}{which})"));
+            }
         }
     }
 

@@ -24,6 +24,8 @@ internal static class HostCommand
         };
         var maxBytes = CliOptions.Bytes("--max-bytes", "Driver memory budget (bytes, or with K, M, G, T).");
         var maxLocked = CliOptions.Bytes("--max-locked-bytes", "Locked driver memory budget (bytes, or with K, M, G, T).");
+        var maxFds = CliOptions.Int("--max-fds", "Memfds (host fds) driver memory may hold at once (default: half the hard RLIMIT_NOFILE).", 1, int.MaxValue);
+        var maxMappings = CliOptions.Int("--max-mappings", "Host mappings (VMAs) driver memory may hold at once (default: half of vm.max_map_count).", 1, int.MaxValue);
         var lingerSpin = CliOptions.Int("--linger-spin-us",
             "Microseconds a connection polls for the client's next request before it sleeps (default 50; 0: sleep at once, spending no CPU on polling).",
             0, 100_000);
@@ -31,7 +33,7 @@ internal static class HostCommand
         var logFormat = CliOptions.Choice<UmemLogFormat>("--log-format", "Simple (default), Json, or Systemd (the default under systemd: journal priorities).");
         var command = new Command("host", "Run umemd: load drivers and serve their nodes to applications (stops on SIGTERM/Ctrl+C).")
         {
-            devDir, drivers, projectFile, zonesFile, minorPerm, nodePerm, maxBytes, maxLocked, lingerSpin, logLevel, logFormat,
+            devDir, drivers, projectFile, zonesFile, minorPerm, nodePerm, maxBytes, maxLocked, maxFds, maxMappings, lingerSpin, logLevel, logFormat,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -45,6 +47,8 @@ internal static class HostCommand
             if (parse.GetValue(devDir) is { } d) options.Host.DeviceDirectory = Path.GetFullPath(d);
             if (parse.GetValue(maxBytes) is { } mb) options.Memory = options.Memory with { MaxBytes = mb };
             if (parse.GetValue(maxLocked) is { } ml) options.Memory = options.Memory with { MaxLockedBytes = ml };
+            if (parse.GetValue(maxFds) is { } mf) options.Memory = options.Memory with { MaxFds = mf };
+            if (parse.GetValue(maxMappings) is { } mm) options.Memory = options.Memory with { MaxMappings = mm };
             if (parse.GetValue(lingerSpin) is { } spin) options.Host.LingerSpin = TimeSpan.FromMicroseconds(spin);
             string[] paths;
             try
@@ -57,6 +61,8 @@ internal static class HostCommand
                 return ExitCodes.Usage;
             }
 
+            HostGc.Apply();
+            Console.WriteLine($"umem host: GC {HostGc.Describe()}");
             var level = parse.GetValue(logLevel);
             var builder = UmemHostingExtensions.CreateUmemHostBuilder(format: parse.GetValue(logFormat), minimumLevel: level);
             builder.Services.AddUmemHost(o =>

@@ -42,10 +42,12 @@ internal static class DemoCommand
         int page = SystemPage.Size;
         string tmp = Directory.CreateTempSubdirectory("umem-demo-").FullName;
         var apps = new List<DemoApp>();
+        bool interrupted = false;
         try
         {
             AnsiConsole.MarkupLine("[bold]umem demo[/]: the xx driver of [italic]Writing Device Drivers[/], examples 10-4 and 10-5");
             var native = NativeClients.Build(NativeClients.FindRepoRoot());
+            ct.ThrowIfCancellationRequested();
             await using var system = UmemSystem.Start(new UmemSystemOptions { Host = { DeviceDirectory = Path.Combine(tmp, "dev") } });
             var module = system.Load(DriverPaths.Resolve("xx"));
             string node = system.NodePath("xx0");
@@ -85,7 +87,7 @@ internal static class DemoCommand
                 {
                     await Task.WhenAll(apps.Select(a => a.Reported)).WaitAsync(waitAll.Token).ConfigureAwait(false);
                 }
-                catch (OperationCanceledException)
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {
                     // reported below as failed checks
                 }
@@ -96,6 +98,7 @@ internal static class DemoCommand
             var board64 = ReadBoard(system.Kernel, DataModel.LP64, page);
             var board32 = ReadBoard(system.Kernel, DataModel.ILP32, page);
 
+            ct.ThrowIfCancellationRequested();
             foreach (var app in apps) await app.ReleaseAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
 
             // Applications' own reports.
@@ -146,6 +149,10 @@ internal static class DemoCommand
 
             Render(apps, mappings, board64, board32, projects, zones, checks, how32, page);
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            interrupted = true;
+        }
         catch (Exception e) when (e is ErrnoException or IOException or InvalidOperationException)
         {
             checks.Add(new("demo ran", false, e.Message));
@@ -153,6 +160,7 @@ internal static class DemoCommand
         }
         finally
         {
+            // Also on Ctrl+C: the applications (and what they started) go with the demo, and so does its directory.
             foreach (var a in apps) a.Dispose();
             try
             {
@@ -161,6 +169,11 @@ internal static class DemoCommand
             catch (IOException)
             {
             }
+        }
+        if (interrupted)
+        {
+            Console.Error.WriteLine("umem demo: interrupted; the applications were stopped and the host's directory removed");
+            return 130; // 128 + SIGINT, as a shell reports it
         }
         if (reportPath is not null)
             await File.WriteAllTextAsync(reportPath, JsonSerializer.Serialize(checks.Select(c => new { c.Name, c.Passed, c.Detail })), ct).ConfigureAwait(false);

@@ -1,6 +1,6 @@
 using System.Globalization;
-using Umem.Kernel.Devices;
 using Umem.Kernel.Memory;
+using Umem.Kernel.Modules;
 using Umem.Platform;
 
 namespace Umem.Kernel.Ddi;
@@ -12,7 +12,8 @@ namespace Umem.Kernel.Ddi;
 /// </summary>
 public sealed class DevmapHandle
 {
-    private readonly MapTarget _target;
+    // The kernel, not the map request: a handle outlives its request, and per mapping nothing else should (issue 13).
+    private readonly UmemKernel _kernel;
 
     // The illumos fields (dh_*), named as there.
     private readonly Prot _prot, _origMaxprot;
@@ -25,8 +26,13 @@ public sealed class DevmapHandle
     internal object? Pvtp;
 
     internal DevmapHandle(MapTarget target, DevT dev, Prot prot, Prot maxprot, long uoff)
+        : this(target.Kernel, dev, prot, maxprot, uoff)
     {
-        _target = target;
+    }
+
+    private DevmapHandle(UmemKernel kernel, DevT dev, Prot prot, Prot maxprot, long uoff)
+    {
+        _kernel = kernel;
         Dev = dev;
         _prot = prot;
         _maxprot = _origMaxprot = maxprot;
@@ -66,9 +72,11 @@ public sealed class DevmapHandle
     /// <summary>dh_roff: the offset into the cookie's memory (rounded down to a page).</summary>
     internal long KernelOffset => _roff;
 
-    internal UmemCookie? Cookie => Hold?.Cookie;
-
-    internal CookieHold? Hold { get; private set; }
+    /// <summary>
+    /// The cookie exported, on which the handle holds one reference of its own from devmap_umem_setup until it is
+    /// freed (a piece split off by a hole unmap takes another), so memory the driver frees stays while mapped.
+    /// </summary>
+    internal UmemCookie? Cookie { get; private set; }
 
     internal DevmapCallbacks? Callbacks { get; private set; }
 
@@ -87,7 +95,7 @@ public sealed class DevmapHandle
         if (cookie is null) return Fail("cookie is NULL");
         // Umem: what C cannot express as a NULL check — a cookie of another allocator, freed, or of a kind that
         // cannot be exported — is refused here instead of being dereferenced.
-        if (!ReferenceEquals(cookie.Owner, _target.Kernel.Allocator))
+        if (!ReferenceEquals(cookie.Owner, _kernel.Allocator))
             return Fail($"{cookie} belongs to another allocator than the host's");
         if (cookie.IsFreed) return Fail($"{cookie} was freed with ddi_umem_free");
         if (cookie.Type is not (UmemCookieType.KmemPageable or UmemCookieType.KmemNonPageable))
@@ -135,10 +143,9 @@ public sealed class DevmapHandle
         if (!cookie.Backing.TryGetExtents(roff, rlen, out _))
             return Fail($"[{roff}, {roff + rlen}) of {cookie} does not fall on its grant units of {cookie.GrantBytes} bytes");
 
-        var hold = CookieHold.TryTake(cookie);
-        if (hold is null) return Fail($"{cookie} was freed with ddi_umem_free");
+        if (!cookie.TryAddReference()) return Fail($"{cookie} was freed with ddi_umem_free");
 
-        Hold = hold;
+        Cookie = cookie;
         _roff = roff;
         _len = rlen;
         _maxprot = maxprot & _origMaxprot;
@@ -161,10 +168,10 @@ public sealed class DevmapHandle
     /// <summary>Cuts the handle to its first <paramref name="bytes"/> (a tail unmap).</summary>
     internal void TruncateTo(long bytes) => _len = bytes;
 
-    /// <summary>The bcopy of a hole split: a new handle sharing this one's cookie hold, callbacks and private data.</summary>
+    /// <summary>The bcopy of a hole split: a new handle with this one's cookie (and a reference of its own on it), callbacks and private data.</summary>
     internal DevmapHandle Split()
     {
-        var copy = new DevmapHandle(_target, Dev, _prot, _origMaxprot, _uoff)
+        var copy = new DevmapHandle(_kernel, Dev, _prot, _origMaxprot, _uoff)
         {
             _maxprot = _maxprot,
             _len = _len,
@@ -175,8 +182,8 @@ public sealed class DevmapHandle
             Pvtp = Pvtp,
             MappingOffset = MappingOffset,
         };
-        Hold!.AddRef();
-        copy.Hold = Hold;
+        Cookie!.AddHeldReference();
+        copy.Cookie = Cookie;
         return copy;
     }
 
@@ -185,8 +192,8 @@ public sealed class DevmapHandle
     {
         if (IsFreed) return;
         IsFreed = true;
-        Hold?.Release();
-        Hold = null;
+        Cookie?.Release();
+        Cookie = null;
         Callbacks = null;
         Pvtp = null;
     }

@@ -22,7 +22,7 @@ public sealed class DeviceFile : IDisposable
     private readonly Lock _gate = new();
     // A set: a file may hold thousands of mappings, and each unmap removes one (a list was O(n) per unmap).
     private readonly HashSet<DeviceMapping> _mappings = [];
-    private readonly StateMachine<FileState> _state;
+    private StateMachine<FileState> _state;
     private int _calls;
 
     internal DeviceFile(long id, MinorNode node, DevT dev, OpenFlags flags, Cred cred, UmemProcess? process)
@@ -33,7 +33,7 @@ public sealed class DeviceFile : IDisposable
         Flags = flags;
         Cred = cred;
         Process = process;
-        _state = new StateMachine<FileState>(FileState.Open, s_transitions, () => $"file {Id} of {Node.Name}");
+        _state = new StateMachine<FileState>(FileState.Open, s_transitions, this, static f => $"file {((DeviceFile)f).Id} of {((DeviceFile)f).Node.Name}");
     }
 
     /// <summary>A number unique in the host (the protocol's <c>handle</c>).</summary>

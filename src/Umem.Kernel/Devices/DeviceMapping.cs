@@ -1,5 +1,6 @@
 using Umem.Kernel.Ddi;
 using Umem.Kernel.Locking;
+using Umem.Kernel.Memory;
 using Umem.Kernel.Modules;
 using Umem.Platform;
 
@@ -19,9 +20,11 @@ public sealed class DeviceMapping : IDisposable
         [MappingState.PartiallyUnmapped] = [MappingState.PartiallyUnmapped, MappingState.Unmapped],
     };
 
-    private readonly Lock _gate = new();
+    // The handles are also the mapping's lock. A host holds hundreds of thousands of mappings, and every object
+    // each keeps is one more for a full GC to mark: a mapping is this object, its handle list and one devmap handle
+    // per region (no Lock, no state-machine object, no closure, no map request kept; issue 13).
     private readonly List<DevmapHandle> _handles;
-    private readonly StateMachine<MappingState> _state;
+    private StateMachine<MappingState> _state;
 
     internal DeviceMapping(long id, DeviceFile file, long offset, long length, Prot prot, MapFlags flags, List<DevmapHandle> handles)
     {
@@ -33,7 +36,7 @@ public sealed class DeviceMapping : IDisposable
         Flags = flags;
         _handles = handles;
         MappedAt = DateTimeOffset.UtcNow;
-        _state = new StateMachine<MappingState>(MappingState.Mapped, s_transitions, () => $"mapping {Id}");
+        _state = new StateMachine<MappingState>(MappingState.Mapped, s_transitions, this, static m => $"mapping {((DeviceMapping)m).Id}");
     }
 
     /// <summary>A number unique in the host (the protocol's <c>mapping</c>).</summary>
@@ -68,7 +71,7 @@ public sealed class DeviceMapping : IDisposable
     {
         get
         {
-            lock (_gate) return _state.State;
+            lock (_handles) return _state.State;
         }
     }
 
@@ -77,7 +80,7 @@ public sealed class DeviceMapping : IDisposable
     {
         get
         {
-            lock (_gate)
+            lock (_handles)
             {
                 int n = 0;
                 foreach (var h in _handles)
@@ -99,7 +102,7 @@ public sealed class DeviceMapping : IDisposable
     /// </summary>
     public IReadOnlyList<MappingSegment> GetSegments()
     {
-        lock (_gate) return BuildSegments();
+        lock (_handles) return BuildSegments();
     }
 
     /// <summary>
@@ -116,16 +119,18 @@ public sealed class DeviceMapping : IDisposable
     public MappingExport Export()
     {
         List<MappingSegment> segments;
-        List<CookieHold> holds = [];
-        lock (_gate)
+        List<UmemCookie> held;
+        lock (_handles)
         {
+            held = new(_handles.Count);
             if (_state.State == MappingState.Unmapped)
                 throw new ErrnoException(Errno.EBADF, $"export(mapping {Id})", "the mapping is unmapped");
             segments = BuildSegments();
+            // The export's own references: its fds stay valid even if the mapping is unmapped while it is sent.
             foreach (var h in _handles)
             {
-                h.Hold!.AddRef();
-                holds.Add(h.Hold);
+                h.Cookie!.AddHeldReference();
+                held.Add(h.Cookie);
             }
         }
 
@@ -133,7 +138,7 @@ public sealed class DeviceMapping : IDisposable
         var owned = new List<SafeFd>();
         try
         {
-            foreach (var h in holds) h.Cookie.Backing.MarkGranted();
+            foreach (var c in held) c.Backing.MarkGranted();
             // smmap_common: a shared mapping of a file not open for writing has no PROT_WRITE in its maxprot. A
             // private mapping's writes are the receiver's own copies, so it never needs a writable descriptor.
             bool sharedWritable = Flags == MapFlags.Shared && (File.Flags & OpenFlags.Write) != 0;
@@ -155,10 +160,10 @@ public sealed class DeviceMapping : IDisposable
         catch
         {
             foreach (var fd in owned) fd.Dispose();
-            foreach (var h in holds) h.Release();
+            foreach (var c in held) c.Release();
             throw;
         }
-        return new MappingExport(Id, exported, owned, holds);
+        return new MappingExport(Id, exported, owned, held);
     }
 
     /// <summary>
@@ -184,7 +189,7 @@ public sealed class DeviceMapping : IDisposable
     /// <summary>A snapshot for pmap-style listings.</summary>
     public MappingInfo GetInfo()
     {
-        lock (_gate)
+        lock (_handles)
         {
             var regions = _handles.Select(h => new RegionInfo(h.MappingOffset, h.Length, h.Offset,
                 h.Cookie?.Id ?? 0, h.KernelOffset, h.MaxProt & ~Prot.User)).ToArray();
@@ -197,7 +202,7 @@ public sealed class DeviceMapping : IDisposable
     {
         get
         {
-            lock (_gate) return [.. _handles];
+            lock (_handles) return [.. _handles];
         }
     }
 
@@ -206,7 +211,7 @@ public sealed class DeviceMapping : IDisposable
         var module = File.Module;
         bool nowEmpty;
         using (UmemProcess.EnterIfAny(File.Process)) // the unmap callbacks run for the mapping's process
-            lock (_gate)
+            lock (_handles)
             {
                 if (_state.State == MappingState.Unmapped) return false;
                 long a = offset, b = offset + length;

@@ -1,3 +1,4 @@
+using Umem.Kernel.Memory;
 using Umem.Platform;
 
 namespace Umem.Kernel.Devices;
@@ -10,15 +11,15 @@ namespace Umem.Kernel.Devices;
 public sealed class MappingExport : IDisposable
 {
     private readonly List<SafeFd> _owned;
-    private readonly List<CookieHold> _holds;
+    private readonly List<UmemCookie> _held;
     private int _disposed;
 
-    internal MappingExport(long mappingId, IReadOnlyList<ExportedSegment> segments, List<SafeFd> owned, List<CookieHold> holds)
+    internal MappingExport(long mappingId, IReadOnlyList<ExportedSegment> segments, List<SafeFd> owned, List<UmemCookie> held)
     {
         MappingId = mappingId;
         Segments = segments;
         _owned = owned;
-        _holds = holds;
+        _held = held;
     }
 
     /// <summary>The mapping exported.</summary>
@@ -31,6 +32,6 @@ public sealed class MappingExport : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         foreach (var fd in _owned) fd.Dispose();
-        foreach (var h in _holds) h.Release();
+        foreach (var c in _held) c.Release();
     }
 }

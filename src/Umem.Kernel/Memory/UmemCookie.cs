@@ -102,6 +102,24 @@ public sealed class UmemCookie
         }
     }
 
+    /// <summary>
+    /// One more reference, taken by a holder of one for a piece of its own: a devmap handle split by a hole unmap,
+    /// an export in flight. Unlike <see cref="TryAddReference"/> it succeeds after the driver's free: the holder's
+    /// reference keeps the memory alive until both are released.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No export reference is held.</exception>
+    internal void AddHeldReference()
+    {
+        int s = Volatile.Read(ref _state);
+        while (true)
+        {
+            if (s < ExportFloor(s)) throw new InvalidOperationException($"{this}: a held reference was added with no export reference held");
+            int seen = Interlocked.CompareExchange(ref _state, s + OneReference, s);
+            if (seen == s) return;
+            s = seen;
+        }
+    }
+
     /// <summary>Drops an export's reference; after the driver's free, the last one returns the memory.</summary>
     /// <exception cref="InvalidOperationException">No export reference is held (more releases than additions).</exception>
     internal void Release()
@@ -109,9 +127,7 @@ public sealed class UmemCookie
         int s = Volatile.Read(ref _state);
         while (true)
         {
-            // Before the free, the driver's own reference must stay: only exports may be released here.
-            int floor = (s & FreedBit) != 0 ? OneReference : 2 * OneReference;
-            if (s < floor)
+            if (s < ExportFloor(s))
                 throw new InvalidOperationException($"{this}: released more references than were added");
             int seen = Interlocked.CompareExchange(ref _state, s - OneReference, s);
             if (seen == s) break;
@@ -132,6 +148,12 @@ public sealed class UmemCookie
             s = seen;
         }
     }
+
+    /// <summary>
+    /// The least state that holds an export reference: before the free, the driver's own reference and one more;
+    /// after it, one (only exports are ever released or shared through these paths).
+    /// </summary>
+    private static int ExportFloor(int s) => (s & FreedBit) != 0 ? OneReference : 2 * OneReference;
 
     private void ThrowIfFreed()
     {

@@ -18,7 +18,7 @@ public sealed class DriverModule
     };
 
     private readonly Lock _gate = new();
-    private readonly StateMachine<ModuleState> _state;
+    private StateMachine<ModuleState> _state;
     private readonly List<DevInfo> _instances = [];
     private readonly HashSet<DeviceFile> _files = [];
     private Driver? _driver;

@@ -28,7 +28,10 @@ public sealed class UmemKernel : IDisposable
     private readonly Dictionary<string, MinorNode> _nodesByName = new(StringComparer.Ordinal);
     private readonly Dictionary<DevT, MinorNode> _nodesByDev = [];
     private readonly HashSet<MinorNode> _unpublished = [];
-    private readonly ConcurrentDictionary<long, DeviceMapping> _mappings = new();
+    // A dictionary under a lock rather than a ConcurrentDictionary, whose every entry is an object of its own: the
+    // GC traces one more object per mapping for it (issue 13). Each use holds the lock for one lookup or update.
+    private readonly Lock _mappingsGate = new();
+    private readonly Dictionary<long, DeviceMapping> _mappings = [];
     private readonly ConcurrentDictionary<long, DeviceFile> _files = new();
     private long _nextId;
     private int _nextModuleId;
@@ -230,10 +233,13 @@ public sealed class UmemKernel : IDisposable
     }
 
     /// <summary>Every live mapping in the host (a pmap-style view).</summary>
-    public IReadOnlyList<MappingInfo> GetMappings() => [.. _mappings.Values.OrderBy(m => m.Id).Select(m => m.GetInfo())];
+    public IReadOnlyList<MappingInfo> GetMappings() => [.. LiveMappings().OrderBy(m => m.Id).Select(m => m.GetInfo())];
 
     /// <summary>The live mapping with id <paramref name="id"/>, or null.</summary>
-    public DeviceMapping? FindMapping(long id) => _mappings.GetValueOrDefault(id);
+    public DeviceMapping? FindMapping(long id)
+    {
+        lock (_mappingsGate) return _mappings.GetValueOrDefault(id);
+    }
 
     /// <summary>The open file with id <paramref name="id"/>, or null.</summary>
     public DeviceFile? FindFile(long id) => _files.GetValueOrDefault(id);
@@ -282,19 +288,27 @@ public sealed class UmemKernel : IDisposable
 
     internal void Register(DeviceMapping mapping)
     {
-        _mappings[mapping.Id] = mapping;
+        lock (_mappingsGate) _mappings[mapping.Id] = mapping;
         mapping.Node.CountMapping(1);
     }
 
     internal void Unregister(DeviceMapping mapping)
     {
-        if (_mappings.TryRemove(mapping.Id, out _)) mapping.Node.CountMapping(-1);
+        bool removed;
+        lock (_mappingsGate) removed = _mappings.Remove(mapping.Id);
+        if (removed) mapping.Node.CountMapping(-1);
     }
 
     internal void Unregister(DeviceFile file) => _files.TryRemove(file.Id, out _);
 
     internal IReadOnlyList<MappingInfo> MappingsOf(DriverModule module) =>
-        [.. _mappings.Values.Where(m => m.File.Module == module).OrderBy(m => m.Id).Select(m => m.GetInfo())];
+        [.. LiveMappings().Where(m => m.File.Module == module).OrderBy(m => m.Id).Select(m => m.GetInfo())];
+
+    /// <summary>A snapshot of the live mappings (their info is read outside the table's lock: each takes its own).</summary>
+    private DeviceMapping[] LiveMappings()
+    {
+        lock (_mappingsGate) return [.. _mappings.Values];
+    }
 
     internal IReadOnlyList<MinorNode> NodesOf(DriverModule module)
     {

@@ -58,6 +58,33 @@ public sealed class CookiePinningTests
         Assert.Equal(0, t.Allocator.GetStatistics().TotalBytes);
     }
 
+    /// <summary>
+    /// An export of a mapping whose cookie the driver already freed takes references of its own (the mapping's handle
+    /// holds one, so another may be added after the free): the memory outlives the mapping until the export goes.
+    /// </summary>
+    [Fact]
+    public void AnExportAfterTheFreeHoldsTheMemoryOfItsOwn()
+    {
+        using var t = new TestKernel();
+        var driver = t.Load("pin", new ScriptedDriver("pin0") { Pages = 2 });
+        using var file = t.Kernel.Open("pin0", OpenFlags.Read | OpenFlags.Write, Creds.Root64);
+        var mapping = file.Map(0, 2 * Page, Prot.Read | Prot.Write, MapFlags.Shared);
+        var cookie = driver.Cookie!;
+        driver.Ctx.Allocator.Free(cookie);
+        Assert.Equal(1, cookie.References); // the handle's
+        var export = mapping.Export();
+        Assert.Equal(2, cookie.References); // and the export's
+        mapping.Dispose();
+        Assert.Equal(1, cookie.References);
+        Assert.Equal(2 * Page, t.Allocator.GetStatistics().TotalBytes);
+        using (var client = ClientMap.Map(export.Segments[1], write: true))
+            ClientMap.Span(client)[0] = 7;
+        export.Dispose();
+        Assert.Equal(0, t.Allocator.GetStatistics().TotalBytes);
+        // Nothing held any more: a further reference may not be taken from nothing.
+        Assert.Throws<InvalidOperationException>(cookie.AddHeldReference);
+    }
+
     [Fact]
     public void AFreedCookieCannotBeExportedAgain()
     {

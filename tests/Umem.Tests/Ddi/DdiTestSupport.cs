@@ -19,6 +19,8 @@ internal static class TestDriverPaths
 
     internal static string Lockmem => Find("lockmem", "Umem.Drivers.Lockmem.dll");
 
+    internal static string Scale => Find("scale", "Umem.Bench.ScaleDriver.dll");
+
     private static string Find(string dir, string file)
     {
         string path = Path.Combine(AppContext.BaseDirectory, "drivers", dir, file);

@@ -23,11 +23,20 @@ internal sealed class CliHost : IDisposable
     internal string StandardError => _process.StandardError;
 
     /// <summary>Starts the host with <paramref name="drivers"/> (paths or shipped names) and waits until <paramref name="nodes"/> are published.</summary>
-    internal static CliHost Start(string[] drivers, params string[] nodes)
+    internal static CliHost Start(string[] drivers, params string[] nodes) => Start(drivers, [], null, nodes);
+
+    /// <summary>
+    /// The same with more `umem host` options (<paramref name="hostOptions"/>), and under prlimit(1) with
+    /// RLIMIT_NOFILE <paramref name="nofile"/> ("SOFT:HARD") when given.
+    /// </summary>
+    internal static CliHost Start(string[] drivers, string[] hostOptions, string? nofile, params string[] nodes)
     {
         string dir = TestHost.NewDirectory();
-        var process = ChildProcess.Start(ChildProcess.DotNet,
-            [TestPaths.CliDll, "host", "--dev-dir", Path.Combine(dir, "dev"), .. drivers.SelectMany(d => new[] { "-d", d })]);
+        string[] command = [ChildProcess.DotNet, TestPaths.CliDll, "host", "--dev-dir", Path.Combine(dir, "dev"), .. hostOptions,
+            .. drivers.SelectMany(d => new[] { "-d", d })];
+        var process = nofile is null
+            ? ChildProcess.Start(command[0], command[1..])
+            : ChildProcess.Start("prlimit", [$"--nofile={nofile}", "--", .. command]);
         var host = new CliHost(process, dir);
         try
         {
