@@ -54,8 +54,7 @@ internal sealed partial class ClientConnection
         error = hello.Negotiate(out ushort version);
         if (error != Errno.None) return Fail(h, error, fatal: true);
         _state = State.Ready;
-        _helloTimer?.Dispose();
-        _helloTimer = null;
+        _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan); // the idle timer's now (UpdateIdleTimer)
         return Send(new HelloReply(version, (uint)SystemPage.Size, Wire.MaxMessage, Wire.MaxFds).Write(_send, h.Seq));
     }
 
@@ -64,6 +63,7 @@ internal sealed partial class ClientConnection
         var error = OpenRequest.TryRead(msg, out var req);
         if (error != Errno.None) return Fail(h, error);
         if (_opens.Count >= _options.MaxOpensPerConnection) return OverLimit(h, Errno.EMFILE, "opens per connection", _options.MaxOpensPerConnection);
+        if (!_account!.TryCharge(UidHolding.Opens, 1, _options.MaxOpensPerUid)) return OverLimit(h, Errno.EMFILE, "opens per uid", _options.MaxOpensPerUid);
         DeviceFile file;
         try
         {
@@ -72,6 +72,7 @@ internal sealed partial class ClientConnection
         }
         catch (Exception e)
         {
+            _account.Release(UidHolding.Opens, 1);
             return KernelError(h, e, "open");
         }
         _opens.Add((ulong)file.Id, file);
@@ -83,6 +84,7 @@ internal sealed partial class ClientConnection
         var error = IdRequest.TryRead(msg, MessageType.Close, out var req);
         if (error != Errno.None) return Fail(h, error);
         if (!_opens.Remove(req.Id, out var file)) return Fail(h, Errno.EBADF);
+        _account!.Release(UidHolding.Opens, 1);
         try
         {
             // close(2): close(9E) runs now, or after the file's last mapping is gone.
@@ -102,6 +104,8 @@ internal sealed partial class ClientConnection
         if (!_opens.TryGetValue(req.Handle, out var file)) return Fail(h, Errno.EBADF);
         if (_mappings.Count >= _options.MaxMappingsPerConnection)
             return OverLimit(h, Errno.ENOMEM, "mappings per connection", _options.MaxMappingsPerConnection);
+        if (!_account!.TryCharge(UidHolding.Mappings, 1, _options.MaxMappingsPerUid))
+            return OverLimit(h, Errno.ENOMEM, "mappings per uid", _options.MaxMappingsPerUid);
         DeviceMapping mapping;
         try
         {
@@ -109,14 +113,17 @@ internal sealed partial class ClientConnection
         }
         catch (Exception e)
         {
+            _account.Release(UidHolding.Mappings, 1);
             return KernelError(h, e, "mmap");
         }
-        // The reply must describe every segment at once: a mapping that cannot be described is refused (E2BIG).
-        int count = mapping.SegmentCount;
-        if (count > Wire.MaxSegments)
+        // The reply must describe every segment at once (E2BIG beyond), and the host must have room outside its
+        // reserve for their descriptors (ENFILE: at most one per segment, held while the reply is being sent).
+        int fds = mapping.SegmentCount;
+        string? limit = null;
+        if (fds > Wire.MaxSegments || !_fdReserve.TryTake(_session!.Cred.Uid, fds, out limit))
         {
-            CallQuietly(mapping.Dispose, "munmap");
-            return OverLimit(h, Errno.E2BIG, "segments per mapping", Wire.MaxSegments);
+            Unmapped(mapping);
+            return limit is null ? OverLimit(h, Errno.E2BIG, "segments per mapping", Wire.MaxSegments) : OverLimit(h, Errno.ENFILE, limit, _fdReserve.Reserve);
         }
         MappingExport export;
         try
@@ -125,14 +132,30 @@ internal sealed partial class ClientConnection
         }
         catch (Exception e)
         {
-            CallQuietly(mapping.Dispose, "munmap"); // nothing left the host: the kernel is as it was
+            _fdReserve.Return(fds);
+            Unmapped(mapping);
             return KernelError(h, e, "mmap");
         }
-        using (export) // the client has its own copies of the descriptors once they are sent
+        try
         {
-            _mappings.Add((ulong)mapping.Id, mapping);
-            return SendMapping(h, (ulong)mapping.Id, export);
+            using (export) // the client has its own copies of the descriptors once they are sent
+            {
+                _mappings.Add((ulong)mapping.Id, mapping);
+                return SendMapping(h, (ulong)mapping.Id, export);
+            }
         }
+        finally
+        {
+            _fdReserve.Return(fds);
+        }
+    }
+
+    /// <summary>A new mapping that never left the host is undone before the refusal is answered: the driver sees its
+    /// unmap, and the kernel and the uid's account are as they were.</summary>
+    private void Unmapped(DeviceMapping mapping)
+    {
+        CallQuietly(mapping.Dispose, "munmap");
+        _account!.Release(UidHolding.Mappings, 1);
     }
 
     /// <summary>The MMAP reply: the segments, and their fds in batches of at most Wire.MaxFds per message.</summary>
@@ -192,7 +215,7 @@ internal sealed partial class ClientConnection
         {
             return Fail(h, e.Errno, fatal: h.NoReply);
         }
-        if (mapping.State == MappingState.Unmapped) _mappings.Remove(req.Mapping);
+        if (mapping.State == MappingState.Unmapped && _mappings.Remove(req.Mapping)) _account!.Release(UidHolding.Mappings, 1);
         return h.NoReply || Send(Reply.WriteEmpty(_send, h.Type, h.Seq));
     }
 
@@ -226,15 +249,20 @@ internal sealed partial class ClientConnection
             return OverLimit(h, Errno.ENOMEM, "buffers per connection", _options.MaxBuffersPerConnection);
         if ((long)req.Length > _options.MaxRegisteredBytesPerConnection - _registeredBytes)
             return OverLimit(h, Errno.ENOMEM, "registered bytes per connection", _options.MaxRegisteredBytesPerConnection);
+        long length = (long)req.Length;
+        if (!_account!.TryCharge(UidHolding.RegisteredBytes, length, _options.MaxRegisteredBytesPerUid))
+            return OverLimit(h, Errno.ENOMEM, "registered bytes per uid", _options.MaxRegisteredBytesPerUid);
         RegisteredBuffer buffer;
         try
         {
-            buffer = process.RegisterBuffer(req.Address, (long)req.Length, fd);
+            buffer = process.RegisterBuffer(req.Address, length, fd);
         }
         catch (Exception e)
         {
+            _account.Release(UidHolding.RegisteredBytes, length);
             return KernelError(h, e, "register");
         }
+        _account.Release(UidHolding.RegisteredBytes, length - buffer.Length); // what the kernel took is what is held
         _registeredBytes += buffer.Length;
         return Send(new RegisterReply((ulong)buffer.Id).Write(_send, h.Seq));
     }
@@ -247,6 +275,7 @@ internal sealed partial class ClientConnection
         var buffer = process.FindBuffer((long)req.Id);
         if (buffer is null) return Fail(h, Errno.EBADF);
         _registeredBytes -= buffer.Length;
+        _account!.Release(UidHolding.RegisteredBytes, buffer.Length);
         // The buffer is gone even when a driver's cleanup callback threw (logged).
         CallQuietly(() => process.UnregisterBuffer(buffer.Id), "unregister");
         return Send(Reply.WriteEmpty(_send, h.Type, h.Seq));

@@ -44,7 +44,10 @@ internal sealed partial class ClientConnection
     private readonly MessageBuffers.Pool _bufferPool;
     private readonly LogRateLimit _logLimit;
     private readonly ConnectionAdmission _admission;
-    private uint? _admittedUid;
+    private readonly DescriptorReserve _fdReserve;
+    private UidAccount? _account;
+    private bool _socketCounted;
+    private bool _idleArmed;
     // Borrowed from the pool for one message (ReceiveOne): set while a message is handled, empty otherwise.
     private byte[] _receive = [];
     private byte[] _send = [];
@@ -59,12 +62,14 @@ internal sealed partial class ClientConnection
     private readonly Queue<PendingReply> _outbox = new();
     private State _state;
     private ClientSession? _session;
-    private Timer? _helloTimer;
+    // The HELLO timer, then the idle timer (armed only while the connection holds nothing).
+    private Timer? _timer;
 
     internal ClientConnection(Socket socket, MinorNode node, UmemKernel kernel, ResourceControlRegistry controls, DeviceHostOptions options,
         EpollReadiness readiness, LingerSlots lingerSlots, MessageBuffers.Pool bufferPool, LogRateLimit logLimit,
-        ConnectionAdmission admission, ILogger log)
+        ConnectionAdmission admission, DescriptorReserve fdReserve, ILogger log)
     {
+        _fdReserve = fdReserve;
         _logLimit = logLimit;
         _admission = admission;
         _bufferPool = bufferPool;
@@ -90,7 +95,7 @@ internal sealed partial class ClientConnection
         {
             // A client that never says HELLO is dropped: the loop then reads end of stream. The timer runs from
             // the accept, so identifying the peer is bounded by it too.
-            _helloTimer = new Timer(static c => ((SeqPacketChannel)c!).Shutdown(), _channel, _options.HelloTimeout, Timeout.InfiniteTimeSpan);
+            _timer = new Timer(static c => ((ClientConnection)c!).OnTimer(), this, _options.HelloTimeout, Timeout.InfiniteTimeSpan);
             if (!Identify()) return;
             while (_state != State.Closed)
             {
@@ -118,12 +123,13 @@ internal sealed partial class ClientConnection
         finally
         {
             _state = State.Closed;
-            _helloTimer?.Dispose();
-            while (_outbox.TryDequeue(out var pending)) pending.Dispose();
+            _timer?.Dispose();
+            while (_outbox.TryDequeue(out var pending)) DisposePending(pending);
             Release();
             _readiness.Dispose();
             _channel.Dispose();
-            if (_admittedUid is { } uid) _admission.Exit(uid);
+            if (_socketCounted) _fdReserve.Return(1);
+            if (_account is { } account) _admission.Exit(account);
         }
     }
     /// <summary>
@@ -175,6 +181,7 @@ internal sealed partial class ClientConnection
         try
         {
             if (r.EndOfStream || !Handle(r)) _state = State.Closed;
+            else if (_state == State.Ready) UpdateIdleTimer();
         }
         finally
         {
@@ -199,13 +206,17 @@ internal sealed partial class ClientConnection
             Log.ConnectionLost(_log, null, e.Message);
             return false;
         }
-        if (!_admission.TryEnter(peerCredentials.Uid, out string? limit))
+        // Refused before anything is read of the peer: its descriptor is closed at once. The socket is the
+        // descriptor a connection holds; root's is taken from the reserve when it must.
+        string? limit = null;
+        _account = _admission.TryEnter(peerCredentials.Uid, out limit);
+        if (_account is not null && !(_socketCounted = _fdReserve.TryTake(peerCredentials.Uid, 1, out limit)))
+            limit = $"{_fdReserve.Reserve} {limit}";
+        if (!_socketCounted)
         {
-            // Refused before anything is read of the peer: its descriptor is closed at once.
             if (_logLimit.TryWrite(out long dropped)) Log.ConnectionRefused(_log, peerCredentials.Pid, peerCredentials.Uid, _node.Name, limit!, dropped);
             return false;
         }
-        _admittedUid = peerCredentials.Uid;
         try
         {
             // From the kernel only, through the peer's pidfd (a reused pid is never taken for it); nothing a client
@@ -248,6 +259,7 @@ internal sealed partial class ClientConnection
                 throw;
             }
             _outbox.Enqueue(new PendingReply(_send.AsSpan(0, length).ToArray(), copies));
+            _fdReserve.Add(copies.Length); // held until the client takes the reply
             return true;
         }
         catch (ErrnoException e)
@@ -269,7 +281,7 @@ internal sealed partial class ClientConnection
         {
             if (_channel.TrySend(pending.Message, pending.Fds))
             {
-                _outbox.Dequeue().Dispose();
+                DisposePending(_outbox.Dequeue());
                 continue;
             }
             long left = deadline - Environment.TickCount64;
@@ -327,12 +339,44 @@ internal sealed partial class ClientConnection
     {
         if (_session is null) return;
         int mappings = _mappings.Count, buffers = _session.Process.Buffers.Count, opens = _opens.Count;
+        _account!.Release(UidHolding.Mappings, mappings);
+        _account.Release(UidHolding.Opens, opens);
+        _account.Release(UidHolding.RegisteredBytes, _registeredBytes);
+        _registeredBytes = 0;
         foreach (var mapping in _mappings.Values) CallQuietly(mapping.Dispose, "munmap");
         _mappings.Clear();
         foreach (var file in _opens.Values) CallQuietly(file.Dispose, "close");
         _opens.Clear();
         CallQuietly(_session.Process.Dispose, "exit");
         Log.Disconnected(_log, _session, mappings, buffers, opens);
+    }
+
+    private void DisposePending(PendingReply pending)
+    {
+        _fdReserve.Return(pending.Fds.Length);
+        pending.Dispose();
+    }
+
+    /// <summary>
+    /// Arms the idle timer while the connection holds nothing (after HELLO, and after each request that left it
+    /// with nothing), and disarms it once it holds something: what it holds is bounded by the limits, and closing it
+    /// would take the client's mappings away.
+    /// </summary>
+    private void UpdateIdleTimer()
+    {
+        if (_options.IdleTimeout <= TimeSpan.Zero) return;
+        bool empty = _opens.Count == 0 && _mappings.Count == 0 && _session!.Process.Buffers.Count == 0;
+        if (empty) _timer?.Change(_options.IdleTimeout, Timeout.InfiniteTimeSpan); // each message restarts it
+        else if (_idleArmed) _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _idleArmed = empty;
+    }
+
+    /// <summary>The HELLO timeout (no HELLO yet) or the idle timeout (HELLO said, nothing held, nothing sent).</summary>
+    private void OnTimer()
+    {
+        if (_state == State.Ready && !Volatile.Read(ref _idleArmed)) return; // it took something meanwhile
+        if (_state == State.Ready && _logLimit.TryWrite(out long dropped)) Log.Idle(_log, _session, _options.IdleTimeout, dropped);
+        _channel.Shutdown(); // the loop reads end of stream and releases the connection
     }
 
     /// <summary>A reply waiting for room in the client's queue, with its own descriptors.</summary>

@@ -2,39 +2,46 @@ namespace Umem.Host;
 
 /// <summary>
 /// How many connections the host serves at once, in all and per uid, so that one user cannot use up the host's
-/// descriptors (each connection holds one) and deny everyone else. Root is never refused: it is the reserve an
-/// administrator can always reach the host with.
+/// descriptors (each connection holds one) and deny everyone else, and each uid's <see cref="UidAccount"/> of what its
+/// connections hold. Root is never refused: it is the reserve an administrator can always reach the host with.
 /// </summary>
 internal sealed class ConnectionAdmission(int maxConnections, int maxPerUid)
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<uint, int> _perUid = [];
+    private readonly Dictionary<uint, UidAccount> _perUid = [];
     private int _total;
 
-    /// <summary>Counts a connection of <paramref name="uid"/> in; false (with the limit reached) when it is over one.</summary>
-    internal bool TryEnter(uint uid, out string? limit)
+    /// <summary>Counts a connection of <paramref name="uid"/> in and returns its uid's account; null (with the limit reached) when it is over one.</summary>
+    internal UidAccount? TryEnter(uint uid, out string? limit)
     {
         lock (_gate)
         {
-            int mine = _perUid.GetValueOrDefault(uid);
+            var account = _perUid.GetValueOrDefault(uid);
+            int mine = account?.Connections ?? 0;
             limit = uid == 0 ? null : _total >= maxConnections ? $"{maxConnections} connections in all"
                 : mine >= maxPerUid ? $"{maxPerUid} connections per uid" : null;
-            if (limit is not null) return false;
-            _perUid[uid] = mine + 1;
+            if (limit is not null) return null;
+            if (account is null) _perUid[uid] = account = new UidAccount(uid);
+            account.Connections++;
             _total++;
-            return true;
+            return account;
         }
     }
 
-    /// <summary>A connection counted in by <see cref="TryEnter"/> has ended.</summary>
-    internal void Exit(uint uid)
+    /// <summary>A connection counted in by <see cref="TryEnter"/> has ended (and given back all it held).</summary>
+    internal void Exit(UidAccount account)
     {
         lock (_gate)
         {
-            int left = _perUid[uid] - 1;
-            if (left == 0) _perUid.Remove(uid);
-            else _perUid[uid] = left;
+            // The account goes with the uid's last connection: it holds nothing then.
+            if (--account.Connections == 0) _perUid.Remove(account.Uid);
             _total--;
         }
+    }
+
+    /// <summary>The account of <paramref name="uid"/> while it has connections (null otherwise).</summary>
+    internal UidAccount? Find(uint uid)
+    {
+        lock (_gate) return _perUid.GetValueOrDefault(uid);
     }
 }

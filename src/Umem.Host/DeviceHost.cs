@@ -32,6 +32,7 @@ public sealed class DeviceHost : IAsyncDisposable
     private readonly MessageBuffers.Pool _bufferPool = new();
     private readonly LogRateLimit _logLimit = new(20);
     private readonly ConnectionAdmission _admission;
+    private readonly DescriptorReserve _fdReserve;
     private long _connectionsClosed;
     private bool _disposed;
 
@@ -52,6 +53,7 @@ public sealed class DeviceHost : IAsyncDisposable
         _log = (ILogger?)logger ?? NullLogger.Instance;
         _admission = new ConnectionAdmission(_options.MaxConnections, _options.MaxConnectionsPerUid);
         Harden();
+        _fdReserve = new DescriptorReserve(_options.FdReserve); // the soft limit as raised
         DeviceDirectoryGuard.Prepare(_options.DeviceDirectory);
         _readiness = new EpollReadiness();
         Log.Started(_log, _options.DeviceDirectory, ProcessHardening.EffectiveUid);
@@ -72,6 +74,12 @@ public sealed class DeviceHost : IAsyncDisposable
 
     /// <summary>Connections that have ended and been released since the host started.</summary>
     public long ConnectionsClosed => Interlocked.Read(ref _connectionsClosed);
+
+    /// <summary>What the connections of <paramref name="uid"/> hold together now (0 when it has none).</summary>
+    internal long HeldByUid(uint uid, UidHolding holding) => _admission.Find(uid)?.Held(holding) ?? 0;
+
+    /// <summary>The descriptors the host counts as held for clients now, and its reserve.</summary>
+    internal DescriptorReserve FdReserve => _fdReserve;
 
     /// <summary>The sessions of the connections being served now.</summary>
     public IReadOnlyList<ClientSession> Sessions
@@ -152,7 +160,7 @@ public sealed class DeviceHost : IAsyncDisposable
 
     internal void StartConnection(Socket socket, MinorNode node)
     {
-        var connection = new ClientConnection(socket, node, _kernel, _controls, _options, _readiness, _lingerSlots, _bufferPool, _logLimit, _admission, _log);
+        var connection = new ClientConnection(socket, node, _kernel, _controls, _options, _readiness, _lingerSlots, _bufferPool, _logLimit, _admission, _fdReserve, _log);
         lock (_gate)
         {
             if (_disposed)

@@ -67,6 +67,32 @@ public sealed class DeviceHostOptions
     /// </summary>
     public long MaxRegisteredBytesPerConnection { get; set; } = 16L << 30;
 
+    /// <summary>
+    /// Opens all connections of one uid other than root may hold at once (EMFILE beyond): without it a uid's
+    /// <see cref="MaxConnectionsPerUid"/> connections would multiply <see cref="MaxOpensPerConnection"/>.
+    /// </summary>
+    public int MaxOpensPerUid { get; set; } = 16384;
+
+    /// <summary>Mappings all connections of one uid other than root may hold at once (ENOMEM beyond).</summary>
+    public int MaxMappingsPerUid { get; set; } = 262144;
+
+    /// <summary>Bytes all connections of one uid other than root may have registered at once (ENOMEM beyond). Default 64 GiB.</summary>
+    public long MaxRegisteredBytesPerUid { get; set; } = 64L << 30;
+
+    /// <summary>
+    /// Descriptors of the host's soft RLIMIT_NOFILE kept for the listener, the host's own work and root clients: a
+    /// connection or a mapping of another uid that would leave fewer free is refused (the connection closed at
+    /// accept; MMAP ENFILE). Zero: 5 % of the limit, at least 64.
+    /// </summary>
+    public int FdReserve { get; set; }
+
+    /// <summary>
+    /// A connection past HELLO that holds nothing (no open file, mapping or registered buffer) and sends nothing for
+    /// this long is closed. A connection holding something is never closed for idleness (the limits bound what it
+    /// holds). Zero: off.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>The default device directory for this process's uid.</summary>
     public static string DefaultDeviceDirectory()
     {
@@ -76,6 +102,41 @@ public sealed class DeviceHostOptions
         return string.IsNullOrEmpty(xdg)
             ? Path.Combine(Path.GetTempPath(), $"umem-{uid}", "dev")
             : Path.Combine(xdg, "umem", "dev");
+    }
+
+    /// <summary>
+    /// Sets one limit or timeout by its property name (<c>umem host --set NAME=VALUE</c>): integers as they are,
+    /// times in milliseconds. Unknown names and malformed values are ArgumentException naming them.
+    /// </summary>
+    public void Set(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        bool isTime = name is nameof(SendTimeout) or nameof(HelloTimeout) or nameof(IdleTimeout) or nameof(Linger) or nameof(LingerSpin);
+        if (!long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n)
+            || (!isTime && name != nameof(MaxRegisteredBytesPerConnection) && name != nameof(MaxRegisteredBytesPerUid) && n > int.MaxValue))
+            throw new ArgumentException($"{name}: \"{value}\" is not a non-negative {(isTime ? "number of milliseconds" : "integer")} in range", nameof(value));
+        var ms = TimeSpan.FromMilliseconds(n);
+        int i = (int)Math.Min(n, int.MaxValue);
+        switch (name)
+        {
+            case nameof(SendTimeout): SendTimeout = ms; break;
+            case nameof(HelloTimeout): HelloTimeout = ms; break;
+            case nameof(IdleTimeout): IdleTimeout = ms; break;
+            case nameof(Linger): Linger = ms; break;
+            case nameof(LingerSpin): LingerSpin = ms; break;
+            case nameof(MaxConnections): MaxConnections = i; break;
+            case nameof(MaxConnectionsPerUid): MaxConnectionsPerUid = i; break;
+            case nameof(MaxOpensPerConnection): MaxOpensPerConnection = i; break;
+            case nameof(MaxMappingsPerConnection): MaxMappingsPerConnection = i; break;
+            case nameof(MaxBuffersPerConnection): MaxBuffersPerConnection = i; break;
+            case nameof(MaxRegisteredBytesPerConnection): MaxRegisteredBytesPerConnection = n; break;
+            case nameof(MaxOpensPerUid): MaxOpensPerUid = i; break;
+            case nameof(MaxMappingsPerUid): MaxMappingsPerUid = i; break;
+            case nameof(MaxRegisteredBytesPerUid): MaxRegisteredBytesPerUid = n; break;
+            case nameof(FdReserve): FdReserve = i; break;
+            default: throw new ArgumentException($"no host setting is called \"{name}\"", nameof(name));
+        }
     }
 
     internal void Validate()
@@ -94,5 +155,10 @@ public sealed class DeviceHostOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMappingsPerConnection, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBuffersPerConnection, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRegisteredBytesPerConnection, SystemPage.Size);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxOpensPerUid, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMappingsPerUid, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxRegisteredBytesPerUid, SystemPage.Size);
+        ArgumentOutOfRangeException.ThrowIfNegative(FdReserve);
+        if (IdleTimeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(IdleTimeout), IdleTimeout, "must be zero (off) or positive");
     }
 }

@@ -40,6 +40,9 @@ internal static partial class Log
     [LoggerMessage(19, LogLevel.Warning, "umemd: {Session}: dropped: it left a reply unread for {Timeout} ({Dropped} similar lines dropped before this one)")]
     internal static partial void SlowReader(ILogger logger, ClientSession? session, TimeSpan timeout, long dropped);
 
+    [LoggerMessage(20, LogLevel.Warning, "umemd: {Session}: closed: it held nothing and sent nothing for {Timeout} ({Dropped} similar lines dropped before this one)")]
+    internal static partial void Idle(ILogger logger, ClientSession? session, TimeSpan timeout, long dropped);
+
     [LoggerMessage(18, LogLevel.Warning, "umemd: connection of pid {Pid} uid {Uid} on {Node} refused: the limit of {Limit} is reached ({Dropped} similar lines dropped before this one)")]
     internal static partial void ConnectionRefused(ILogger logger, int pid, uint uid, string node, string limit, long dropped);
 

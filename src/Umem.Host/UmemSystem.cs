@@ -50,7 +50,8 @@ public sealed class UmemSystem : IAsyncDisposable
 
     /// <summary>
     /// The node permissions: the minor_perm file and the extra lines; a host that may not chown owns the nodes
-    /// nobody named an owner for (so `umem host` works as an ordinary user), root owns them otherwise.
+    /// nobody named an owner for (so `umem host` works as an ordinary user); a privileged one gives them the owner
+    /// their driver asked for.
     /// </summary>
     private static NodePermissionPolicy NodePermissionsOf(UmemSystemOptions options, UserDatabase users)
     {

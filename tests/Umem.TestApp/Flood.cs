@@ -20,6 +20,8 @@ namespace Umem.TestApp;
 /// bytes (registered, bytes, errno).</item>
 /// <item><c>slow PATH CONNS REQS</c>: on CONNS connections, REQS 60,000-byte IOCTL echoes each, never reading a
 /// reply (sent: requests the host took).</item>
+/// <item><c>burn PATH MS</c>: the control: spins one thread for MS ms without talking to the host, so the bystander's
+/// figures show what sharing the CPU with an attacker costs by itself (spun: loop iterations).</item>
 /// </list>
 /// </summary>
 internal static class Flood
@@ -153,6 +155,14 @@ internal static class Flood
                         }
                     }
                     Console.WriteLine($"sent {sent}");
+                    break;
+                }
+            case "burn":
+                {
+                    var time = System.Diagnostics.Stopwatch.StartNew();
+                    long spun = 0;
+                    while (time.ElapsedMilliseconds < I(a[0])) spun++;
+                    Console.WriteLine($"spun {spun}");
                     break;
                 }
             default:

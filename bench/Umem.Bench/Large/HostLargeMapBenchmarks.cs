@@ -40,7 +40,7 @@ public class HostLargeMapBenchmarks
     {
         _size = Pages * (long)SystemPage.Size;
         _dir = Directory.CreateTempSubdirectory("umem-bench-large-").FullName;
-        _host = ScaleHost.Start(Path.Combine(_dir, "dev"), [], TimeSpan.FromMinutes(2));   // no extra host environment
+        _host = ScaleHost.Start(Path.Combine(_dir, "dev"), [], TimeSpan.FromMinutes(2));
         _fdServer = MapRequestBenchmarks.StartChild("fdserver", Path.Combine(_dir, "floor"));
         _device = UmemDevice.Open(Path.Combine(_dir, "dev", ScaleDriver.LargeIoctl.NodeName));
         _floor = SeqPacketChannel.Connect(Path.Combine(_dir, "floor"));

@@ -31,9 +31,14 @@ internal static class HostCommand
             0, 100_000);
         var logLevel = CliOptions.Choice<LogLevel>("--log-level", "Least severe log level shown (Trace, Debug, Information, Warning, Error, Critical, None); wins over configuration.");
         var logFormat = CliOptions.Choice<UmemLogFormat>("--log-format", "Simple (default), Json, or Systemd (the default under systemd: journal priorities).");
+        var settings = new Option<string[]>("--set")
+        {
+            Description = "A limit or timeout of the device host, NAME=VALUE (e.g. MaxOpensPerUid=4096, IdleTimeout=60000: times in ms; docs/design.md lists them). Repeatable.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("host", "Run umemd: load drivers and serve their nodes to applications (stops on SIGTERM/Ctrl+C).")
         {
-            devDir, drivers, projectFile, zonesFile, minorPerm, nodePerm, maxBytes, maxLocked, maxFds, maxMappings, lingerSpin, logLevel, logFormat,
+            devDir, drivers, projectFile, zonesFile, minorPerm, nodePerm, maxBytes, maxLocked, maxFds, maxMappings, lingerSpin, logLevel, logFormat, settings,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -53,9 +58,15 @@ internal static class HostCommand
             string[] paths;
             try
             {
+                foreach (string setting in parse.GetValue(settings) ?? [])
+                {
+                    string[] kv = setting.Split('=', 2);
+                    if (kv.Length != 2) throw new ArgumentException($"--set wants NAME=VALUE, not \"{setting}\"");
+                    options.Host.Set(kv[0], kv[1]);
+                }
                 paths = [.. (parse.GetValue(drivers) ?? []).Select(DriverPaths.Resolve)];
             }
-            catch (FileNotFoundException e)
+            catch (Exception e) when (e is FileNotFoundException or ArgumentException)
             {
                 Console.Error.WriteLine($"umem host: {e.Message}");
                 return ExitCodes.Usage;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Spectre.Console;
 using Umem.Cli.Commands;
@@ -38,6 +39,12 @@ internal static class DemoCommand
             Console.Error.WriteLine("umem demo: --timeout-ms must be positive");
             return ExitCodes.Usage;
         }
+        // Ctrl+C and SIGTERM: stop at the next step and clean up (the applications, the directory), whatever moment
+        // the signal lands, rather than leave it to the command line's handler.
+        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        ct = interrupt.Token;
         var checks = new List<DemoCheck>();
         int page = SystemPage.Size;
         string tmp = Directory.CreateTempSubdirectory("umem-demo-").FullName;
@@ -46,7 +53,8 @@ internal static class DemoCommand
         try
         {
             AnsiConsole.MarkupLine("[bold]umem demo[/]: the xx driver of [italic]Writing Device Drivers[/], examples 10-4 and 10-5");
-            var native = NativeClients.Build(NativeClients.FindRepoRoot());
+            var (cDir, cMissing) = NativeClients.FindSources();
+            var native = NativeClients.Build(cDir, cMissing);
             ct.ThrowIfCancellationRequested();
             await using var system = UmemSystem.Start(new UmemSystemOptions { Host = { DeviceDirectory = Path.Combine(tmp, "dev") } });
             var module = system.Load(DriverPaths.Resolve("xx"));
@@ -180,6 +188,12 @@ internal static class DemoCommand
         bool all = checks.Count > 0 && checks.All(c => c.Passed);
         AnsiConsole.MarkupLine(all ? $"[green]all {checks.Count} checks held[/]" : $"[red]{checks.Count(c => !c.Passed)} of {checks.Count} checks failed[/]");
         return all ? ExitCodes.Success : ExitCodes.Failure;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            interrupt.Cancel();
+        }
     }
 
     /// <summary>How to start this program again as a child (`umem greet ...`).</summary>

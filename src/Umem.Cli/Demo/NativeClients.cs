@@ -5,11 +5,14 @@ namespace Umem.Cli.Demo;
 /// <summary>The C client's greeter, built with the project's own script (clients/c/build.sh) in 64 and 32 bits.</summary>
 internal sealed record NativeClients(string? Greet64, string? Greet32, string RunScript, string? Problem64, string? Problem32)
 {
-    internal static NativeClients Build(string? repoRoot)
+    /// <summary>Builds the C clients in <paramref name="dir"/> (a clients/c directory); <paramref name="missing"/> says why there is none.</summary>
+    internal static NativeClients Build(string? dir, string? missing = null)
     {
-        if (repoRoot is null)
-            return new(null, null, "", "the C client sources (clients/c) are not beside this build of umem", "the C client sources are not here");
-        string dir = Path.Combine(repoRoot, "clients", "c");
+        if (dir is null)
+        {
+            string why = missing ?? "the C client sources (clients/c) are not beside this build of umem";
+            return new(null, null, "", why, why);
+        }
         string run = Path.Combine(dir, "run.sh");
         var (code, output) = Run("bash", Path.Combine(dir, "build.sh"), "64", "32");
         string g64 = Path.Combine(dir, "build", "64", "umem_greet");
@@ -37,14 +40,54 @@ internal sealed record NativeClients(string? Greet64, string? Greet32, string Ru
         return how.Trim();
     }
 
-    internal static string? FindRepoRoot()
+    /// <summary>
+    /// Where to build the C clients: clients/c of the checkout this umem was built in, or else (an installed
+    /// dotnet tool) a copy of the sources the tool ships, in the user's cache: the tool's own directory may be
+    /// shared and read-only, and build.sh writes beside itself.
+    /// </summary>
+    internal static (string? Dir, string? Missing) FindSources()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
         {
             if (File.Exists(Path.Combine(d.FullName, "Umem.slnx")) && Directory.Exists(Path.Combine(d.FullName, "clients", "c")))
-                return d.FullName;
+                return (Path.Combine(d.FullName, "clients", "c"), null);
         }
-        return null;
+        string shipped = Path.Combine(AppContext.BaseDirectory, "clients", "c");
+        if (!File.Exists(Path.Combine(shipped, "build.sh"))) return (null, null);
+        string? cache = CacheDirectory();
+        if (cache is null) return (null, "neither XDG_CACHE_HOME nor HOME is set, so there is no directory to build the C clients in");
+        // clients/c/Makefile finds bench/native/ two levels up: the copy keeps that layout.
+        string root = Path.Combine(cache, "umem", typeof(NativeClients).Assembly.GetName().Version?.ToString() ?? "0");
+        string dest = Path.Combine(root, "clients", "c");
+        try
+        {
+            CopyTree(shipped, dest);
+            string headers = Path.Combine(AppContext.BaseDirectory, "bench", "native");
+            if (Directory.Exists(headers)) CopyTree(headers, Path.Combine(root, "bench", "native"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, $"cannot copy the C client sources to {dest}: {e.Message}");
+        }
+        return (dest, null);
+    }
+
+    private static string? CacheDirectory()
+    {
+        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        if (!string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg)) return xdg;
+        string? home = Environment.GetEnvironmentVariable("HOME");
+        return string.IsNullOrEmpty(home) ? null : Path.Combine(home, ".cache");
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        foreach (string file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
+        }
     }
 
     private static (int Code, string Output) Run(string file, params string[] args)

@@ -55,6 +55,21 @@ internal sealed class FloodHostProcess(ChildProcess process, string dir, int pid
         }
     }
 
+    /// <summary>CPU time the host has used (utime + stime of /proc/PID/stat), in milliseconds.</summary>
+    internal double CpuMs
+    {
+        get
+        {
+            string stat = File.ReadAllText($"/proc/{Pid}/stat");
+            string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // fields from the 3rd (state) on
+            long ticks = long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture);
+            return ticks * 1000.0 / 100; // USER_HZ is 100 on Linux
+        }
+    }
+
+    /// <summary>The host's threads now (Threads of /proc/PID/status).</summary>
+    internal int Threads => int.Parse(File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith("Threads:", StringComparison.Ordinal))["Threads:".Length..].Trim(), CultureInfo.InvariantCulture);
+
     /// <summary>Starts <c>floodhost</c> with NAME=VALUE <paramref name="settings"/> and waits until its node is served.</summary>
     internal static FloodHostProcess Start(params string[] settings)
     {

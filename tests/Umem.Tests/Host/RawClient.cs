@@ -40,7 +40,7 @@ internal sealed class RawClient : IDisposable
     }
 
     /// <summary>Sends raw bytes and reads nothing (a request with the no-reply bit).</summary>
-    internal void SendOnly(byte[] message) => _channel.Send(message, default);
+    internal void SendOnly(byte[] message, params SafeFd[] fds) => _channel.Send(message, fds);
 
     internal int Receive()
     {
