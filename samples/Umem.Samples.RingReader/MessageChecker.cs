@@ -32,7 +32,7 @@ internal sealed class MessageChecker
         {
             var rest = span[consumed..];
             int length = (int)BinaryPrimitives.ReadUInt32LittleEndian(rest[4..]);
-            if (length < 0 || length > (1 << 20))
+            if (length < 0 || length > RingMessage.MaxPayload)
             {
                 Fail($"message at byte {Bytes - span.Length + consumed} claims {length} payload bytes");
                 _pending.Clear();   // the stream cannot be resynchronised

@@ -11,6 +11,9 @@ internal static class RingMessage
     /// <summary>Bytes around the payload: sequence, length, checksum.</summary>
     internal const int Overhead = 12;
 
+    /// <summary>The largest payload a message may claim; a larger length is a corrupt stream.</summary>
+    internal const int MaxPayload = 1 << 20;
+
     /// <summary>The payload length of message <paramref name="seq"/>: 1..<paramref name="maxPayload"/>, varying.</summary>
     internal static int PayloadLength(long seq, int maxPayload) => 1 + (int)((seq * 37) % maxPayload);
 
@@ -48,6 +51,17 @@ internal static class RingMessage
 
     /// <summary>The ring driver's area: its 1 MiB capacity and the bytes to map (header and data, whole pages).</summary>
     internal const int Capacity = 1 << 20;
+
+    /// <summary>
+    /// The bytes <paramref name="messages"/> messages of up to <paramref name="maxPayload"/> take, counted only until
+    /// they exceed <paramref name="limit"/> (a huge count need not be walked to know it does not fit).
+    /// </summary>
+    internal static long StreamLength(long messages, int maxPayload, long limit)
+    {
+        long total = 0;
+        for (long s = 0; s < messages && total <= limit; s++) total += Overhead + PayloadLength(s, maxPayload);
+        return total;
+    }
 
     /// <summary>SharedRing's header before the data.</summary>
     internal static long MapLength(int pageSize) => (Umem.Client.Sync.SharedRing.RingLength(Capacity) + pageSize - 1) / pageSize * pageSize;

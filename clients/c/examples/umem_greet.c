@@ -7,7 +7,8 @@
  * With UMEM_GREET_HOLD set in the environment it keeps its mapping until a line arrives on stdin.
  * prints "seen pid=<pid> bits=<32|64> greeting=<text>" per ready slot, then
  *        "self pid=<pid> bits=<bits> slot=<n> addr=<hex>"
- * exit:  0 when EXPECT slots were ready, 3 on timeout, 1 on error (errno name on stderr)
+ * exit:  0 when EXPECT slots were ready; 1 on timeout (fewer seen, said on stderr) or error (errno name on
+ *        stderr); 2 for bad arguments (named on stderr) - the convention of docs/operating.md, "Exit status"
  */
 #define _GNU_SOURCE
 #include "../umem.h"
@@ -56,22 +57,29 @@ static int count_ready(struct slot *slots)
     return n;
 }
 
-static long parse(const char *s, long min, long max)
+/* Argument `name` as a whole number in [min, max], or -1 with the reason on stderr. */
+static long parse(const char *name, const char *s, long min, long max)
 {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    return errno == 0 && end != s && *end == '\0' && v >= min && v <= max ? v : -1;
+    if (errno == 0 && end != s && *end == '\0' && v >= min && v <= max)
+        return v;
+    fprintf(stderr, "umem_greet: %s '%s': not a whole number from %ld to %ld\n", name, s, min, max);
+    return -1;
 }
 
 int main(int argc, char **argv)
 {
-    long expect = argc == 5 ? parse(argv[3], 1, SLOTS) : -1;
-    long timeout = argc == 5 ? parse(argv[4], 0, 86400000) : -1;
-    if (expect < 0 || timeout < 0) {
-        fprintf(stderr, "usage: umem_greet DEVICE NAME EXPECT(1-%d) TIMEOUT_MS\n", SLOTS);
-        return fail("arguments", EINVAL);
+    if (argc != 5) {
+        fprintf(stderr, "umem_greet: %d arguments, expected 4\nusage: umem_greet DEVICE NAME EXPECT(1-%d) TIMEOUT_MS\n",
+                argc - 1, SLOTS);
+        return 2;
     }
+    long expect = parse("EXPECT", argv[3], 1, SLOTS);
+    long timeout = expect < 0 ? -1 : parse("TIMEOUT_MS", argv[4], 0, 86400000);
+    if (expect < 0 || timeout < 0)
+        return 2;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     umem_dev *dev = NULL;
     void *addr = NULL;
@@ -126,5 +134,8 @@ int main(int argc, char **argv)
         }
     }
     umem_close(dev);
-    return seen >= expect ? 0 : 3;
+    if (seen >= expect)
+        return 0;
+    fprintf(stderr, "umem_greet: saw %d of %ld greetings in %ld ms\n", seen, expect, timeout);
+    return 1;
 }

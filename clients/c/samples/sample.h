@@ -1,6 +1,7 @@
 /*
- * sample.h - what the C samples share: argument parsing, little-endian fields and the exit codes of the C# samples
- * (0 done, 1 failure, 3 wrong data, 4 a write was allowed, 64 usage).
+ * sample.h - what the C samples share: argument parsing, little-endian fields and the exit status of `umem` and the
+ * C# samples (docs/operating.md, "Exit status"): 0 done, 1 failure (a call refused, a check that did not hold),
+ * 2 usage (the line names the option or argument).
  */
 #ifndef UMEM_SAMPLE_H
 #define UMEM_SAMPLE_H
@@ -12,10 +13,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <string.h>
+
 #define EXIT_FAILED 1
-#define EXIT_WRONG_DATA 3
-#define EXIT_WRITE_ALLOWED 4
-#define EXIT_USAGE 64
+#define EXIT_USAGE 2
 
 /* A whole decimal number in [min, max]; 0 on success, -1 (nothing stored) otherwise. */
 static inline int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *value)
@@ -50,7 +51,31 @@ static inline int option_u64(const char *prog, int argc, char **argv, int *i, ui
 /* An argument no option of the program takes. */
 static inline int unknown_argument(const char *prog, const char *arg)
 {
-    fprintf(stderr, "%s: unknown argument '%s'\n", prog, arg);
+    fprintf(stderr, "%s: unknown %s '%s'\n", prog, arg[0] == '-' ? "option" : "argument", arg);
+    return -1;
+}
+
+/* Whether argv[i] asks for help (--help, -h, -?), as the C# samples' System.CommandLine does. */
+static inline int is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "-?") == 0;
+}
+
+/* NODE, the one argument that is not an option, wherever it stands: 0 and *node set, or -1 with the reason. */
+static inline int node_argument(const char *prog, const char *arg, const char **node)
+{
+    if (arg[0] == '-' || *node != NULL)
+        return unknown_argument(prog, arg);
+    *node = arg;
+    return 0;
+}
+
+/* After the arguments: NODE was given, or -1 with the reason. */
+static inline int node_given(const char *prog, const char *node)
+{
+    if (node != NULL)
+        return 0;
+    fprintf(stderr, "%s: NODE is missing\n", prog);
     return -1;
 }
 

@@ -5,7 +5,8 @@
  * memory with the node (umem_register), asks the driver to lock all of it N times (ddi_umem_lock(9F) from the
  * driver's ioctl(9E); overlapping locks are each charged in full), prints the project's locked memory, unlocks and
  * prints it again. With --hold it stops after locking, prints "holding", and unlocks only when a line (or EOF)
- * arrives on stdin. Every report is "stage=S usage=U limit=L". Exit codes: 0 done, 1 failure, 64 usage.
+ * arrives on stdin. Every report is "stage=S usage=U limit=L". Exit codes (docs/operating.md): 0 done, 1 failure,
+ * 2 usage.
  */
 #include "sample.h"
 #include "umem.h"
@@ -23,12 +24,12 @@
 
 #define PROG "umem_lock_demo"
 
-static int usage(void)
+static int usage(FILE *to, int code)
 {
-    fprintf(stderr, "usage: umem_lock_demo NODE [--length BYTES] [--locks N] [--longterm] [--hold]\n"
-                    "       BYTES: a positive multiple of the page size (%zu)\n",
+    fprintf(to, "usage: umem_lock_demo NODE [--length BYTES] [--locks N] [--longterm] [--hold]\n"
+                "       BYTES: a positive multiple of the page size (%zu)\n",
             page_size());
-    return EXIT_USAGE;
+    return code;
 }
 
 static int report(umem_dev *dev, const char *stage)
@@ -102,13 +103,14 @@ static int demo(umem_dev *dev, size_t length, uint32_t locks, int longterm, int 
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argv[1][0] == '-')
-        return usage();
+    const char *node = NULL;
     uint64_t length = 1 << 20, locks = 1;
     int longterm = 0, hold = 0;
-    for (int i = 2; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         int bad;
-        if (strcmp(argv[i], "--length") == 0) {
+        if (is_help(argv[i]))
+            return usage(stdout, 0);
+        else if (strcmp(argv[i], "--length") == 0) {
             bad = option_u64(PROG, argc, argv, &i, 1, SIZE_MAX, &length);
             if (!bad && length % page_size() != 0) {
                 fprintf(stderr, PROG ": --length %" PRIu64 ": not a multiple of the page size (%zu)\n", length, page_size());
@@ -123,14 +125,16 @@ int main(int argc, char **argv)
             hold = 1;
             bad = 0;
         } else
-            bad = unknown_argument(PROG, argv[i]);
+            bad = node_argument(PROG, argv[i], &node);
         if (bad)
-            return usage();
+            return usage(stderr, EXIT_USAGE);
     }
+    if (node_given(PROG, node) != 0)
+        return usage(stderr, EXIT_USAGE);
     umem_dev *dev;
-    int rc = umem_open(argv[1], O_RDWR, &dev);
+    int rc = umem_open(node, O_RDWR, &dev);
     if (rc < 0) {
-        fprintf(stderr, "umem_lock_demo: open %s: %s\n", argv[1], umem_errname(rc));
+        fprintf(stderr, "umem_lock_demo: open %s: %s\n", node, umem_errname(rc));
         return EXIT_FAILED;
     }
     int code = demo(dev, (size_t)length, (uint32_t)locks, longterm, hold);

@@ -7,7 +7,7 @@
  * payload, checksum; ring_message.h) and prints "messages=N bytes=B fnv=H errors=E". With --try-write it instead
  * asks for write access two ways and prints what was refused: "write mprotect=ERRNO mmap=ERRNO" (the OS's answer
  * on the mapping, then the host's to a writable map).
- * Exit codes: 0 done (or writes refused), 1 failure, 3 wrong data, 4 a write was allowed, 64 usage.
+ * Exit codes (docs/operating.md): 0 done (or writes refused), 1 failure (wrong data, a write allowed), 2 usage.
  */
 #include "umem_sync.h" /* first: it defines _GNU_SOURCE for syscall(2) */
 
@@ -113,7 +113,10 @@ static int try_write(umem_dev *dev, void *area, size_t length)
     if (rc == 0)
         umem_munmap(dev, writable, length);
     printf("write mprotect=%s mmap=%s\n", mprot, mmap_result);
-    return strcmp(mprot, "allowed") != 0 && rc != 0 ? 0 : EXIT_WRITE_ALLOWED;
+    if (strcmp(mprot, "allowed") != 0 && rc != 0)
+        return 0;
+    fprintf(stderr, "umem_ring_reader: a read-only grant was given write access\n");
+    return EXIT_FAILED;
 }
 
 static int read_ring(void *area, size_t length)
@@ -157,30 +160,46 @@ static int read_ring(void *area, size_t length)
            check.bytes, check.fnv, check.errors);
     if (check.errors != 0)
         fprintf(stderr, "umem_ring_reader: %s\n", check.first_error);
-    return check.errors == 0 ? 0 : EXIT_WRONG_DATA;
+    return check.errors == 0 ? 0 : EXIT_FAILED;
+}
+
+#define PROG "umem_ring_reader"
+
+static int usage(FILE *to, int code)
+{
+    fprintf(to, "usage: umem_ring_reader NODE [--try-write]\n");
+    return code;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 3 || argv[1][0] == '-' || (argc == 3 && strcmp(argv[2], "--try-write") != 0)) {
-        fprintf(stderr, "usage: umem_ring_reader NODE [--try-write]\n");
-        return EXIT_USAGE;
+    const char *node = NULL;
+    int write_test = 0;
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i]))
+            return usage(stdout, 0);
+        if (strcmp(argv[i], "--try-write") == 0)
+            write_test = 1;
+        else if (node_argument(PROG, argv[i], &node) != 0)
+            return usage(stderr, EXIT_USAGE);
     }
+    if (node_given(PROG, node) != 0)
+        return usage(stderr, EXIT_USAGE);
     umem_dev *dev;
     void *area;
     size_t length = ring_map_length();
-    int rc = umem_open(argv[1], O_RDONLY, &dev);
+    int rc = umem_open(node, O_RDONLY, &dev);
     if (rc < 0) {
-        fprintf(stderr, "umem_ring_reader: open %s: %s\n", argv[1], umem_errname(rc));
+        fprintf(stderr, "umem_ring_reader: open %s: %s\n", node, umem_errname(rc));
         return EXIT_FAILED;
     }
     rc = umem_mmap(dev, 0, length, PROT_READ, MAP_SHARED, &area, NULL);
     if (rc < 0) {
-        fprintf(stderr, "umem_ring_reader: mmap %zu bytes of %s: %s\n", length, argv[1], umem_errname(rc));
+        fprintf(stderr, "umem_ring_reader: mmap %zu bytes of %s: %s\n", length, node, umem_errname(rc));
         umem_close(dev);
         return EXIT_FAILED;
     }
-    int code = argc == 3 ? try_write(dev, area, length) : read_ring(area, length);
+    int code = write_test ? try_write(dev, area, length) : read_ring(area, length);
     umem_close(dev);
     return code;
 }

@@ -5,7 +5,8 @@
  * (re)creates the ring in it (the layout of docs/sync.md, broadcast: no control region) and writes N checksummed
  * messages (ring_message.h), then completes the ring. Prints "ready capacity=C" once the ring exists; with --wait it
  * then starts writing only when a line arrives on stdin, so readers can attach first. Ends with
- * "messages=N bytes=B fnv=H". Exit codes: 0 done, 1 failure, 64 usage.
+ * "messages=N bytes=B fnv=H". Exit codes (docs/operating.md): 0 done, 1 failure, 2 usage (a stream longer than the
+ * ring included).
  */
 #include "umem_sync.h" /* first: it defines _GNU_SOURCE for syscall(2) */
 
@@ -18,22 +19,22 @@
 
 #define PROG "umem_ring_writer"
 
-static int usage(void)
+static int usage(FILE *to, int code)
 {
-    fprintf(stderr, "usage: umem_ring_writer NODE [--messages N] [--max-payload BYTES] [--wait]\n");
-    return EXIT_USAGE;
+    fprintf(to, "usage: umem_ring_writer NODE [--messages N] [--max-payload BYTES] [--wait]\n");
+    return code;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argv[1][0] == '-')
-        return usage();
-    const char *node = argv[1];
+    const char *node = NULL;
     uint64_t messages = 1000, max_payload = 1000;
     int wait = 0;
-    for (int i = 2; i < argc; i++) {
+    for (int i = 1; i < argc; i++) {
         int bad;
-        if (strcmp(argv[i], "--messages") == 0)
+        if (is_help(argv[i]))
+            return usage(stdout, 0);
+        else if (strcmp(argv[i], "--messages") == 0)
             bad = option_u64(PROG, argc, argv, &i, 0, UINT32_MAX, &messages);
         else if (strcmp(argv[i], "--max-payload") == 0)
             bad = option_u64(PROG, argc, argv, &i, 1, RING_MAX_PAYLOAD, &max_payload);
@@ -41,21 +42,23 @@ int main(int argc, char **argv)
             wait = 1;
             bad = 0;
         } else
-            bad = unknown_argument(PROG, argv[i]);
+            bad = node_argument(PROG, argv[i], &node);
         if (bad)
-            return usage();
+            return usage(stderr, EXIT_USAGE);
     }
+    if (node_given(PROG, node) != 0)
+        return usage(stderr, EXIT_USAGE);
 
     uint64_t total = 0;
-    for (uint64_t s = 0; s < messages; s++)
+    for (uint64_t s = 0; s < messages && total <= RING_CAPACITY; s++) /* past the ring, the rest need not be counted */
         total += RING_OVERHEAD + ring_payload_length(s, (uint32_t)max_payload);
     if (total > RING_CAPACITY) {
         /* Readers map the ring read-only and cannot say how far they have read: a longer stream would overwrite
          * bytes a slow reader has not seen yet. */
         fprintf(stderr,
-                "umem_ring_writer: %" PRIu64 " messages of up to %" PRIu64 " bytes need %" PRIu64
-                " bytes, more than the ring's %d; readers are read-only and cannot hold the writer back\n",
-                messages, max_payload, total, RING_CAPACITY);
+                "umem_ring_writer: --messages %" PRIu64 " with --max-payload %" PRIu64
+                ": more than the ring's %d bytes; readers are read-only and cannot hold the writer back\n",
+                messages, max_payload, RING_CAPACITY);
         return EXIT_USAGE;
     }
 

@@ -79,7 +79,7 @@ public sealed partial class CClientBuildTests
     {
         await using var umem = SampleSystem.Start(TestDriverPaths.Ring);
         using var writer = Runner.For("64").Child("umem_ring_writer", umem.System.NodePath("ring0"), "--messages", "5000", "--max-payload", "1000");
-        Assert.Equal(64, writer.WaitForExit());
+        Assert.Equal(2, writer.WaitForExit());   // asked wrongly: --messages with --max-payload exceed the ring
         Assert.Contains("cannot hold the writer back", writer.StandardError, StringComparison.Ordinal);
     }
 
@@ -124,19 +124,46 @@ public sealed partial class CClientBuildTests
         ulong ProjectUsage() => system.ResourceControls.ProjectEntities.Aggregate(0ul, (sum, p) => sum + p.LockedMemory.Usage);
     }
 
-    [Fact]
-    public void TheCSamplesNameABadArgument()
+    /// <summary>C program, its arguments ({node} for a node path that does not exist), what the usage error names.</summary>
+    public static TheoryData<string, string[], string> CMistakes => new()
     {
-        var runner = Runner.For("64");
-        using var demo = runner.Child("umem_lock_demo", "/nonexistent", "--length", "1000");
-        Assert.Equal(64, demo.WaitForExit());
-        Assert.Contains("--length 1000: not a multiple of the page size", demo.StandardError, StringComparison.Ordinal);
-        using var writer = runner.Child("umem_ring_writer", "/nonexistent", "--messages", "many");
-        Assert.Equal(64, writer.WaitForExit());
-        Assert.Contains("--messages many: not a whole number", writer.StandardError, StringComparison.Ordinal);
-        using var reader = runner.Child("umem_ring_reader", Path.Combine(Path.GetTempPath(), $"umem-missing-{Guid.NewGuid():N}"));
-        Assert.Equal(1, reader.WaitForExit());
-        Assert.Contains("ENOENT", reader.StandardError, StringComparison.Ordinal);
+        { "umem_ring_writer", ["{node}", "--messages", "many"], "--messages many: not a whole number" },
+        { "umem_ring_writer", ["{node}", "--messages", "5000", "--max-payload", "1000"], "--messages 5000 with --max-payload 1000: more than the ring's" },
+        { "umem_ring_writer", ["--wiat"], "unknown option '--wiat'" },
+        { "umem_ring_reader", ["{node}", "--try-wrte"], "unknown option '--try-wrte'" },
+        { "umem_ring_reader", [], "NODE is missing" },
+        { "umem_lock_demo", ["{node}", "--length", "1000"], "--length 1000: not a multiple of the page size" },
+        { "umem_lock_demo", ["{node}", "--locks", "0"], "--locks 0: not a whole number from 1 to" },
+        { "umem_greet", ["{node}", "me", "65", "10"], "EXPECT '65': not a whole number from 1 to 64" },
+        { "umem_greet", ["{node}", "me"], "2 arguments, expected 4" },
+    };
+
+    /// <summary>The C samples and example with the arguments that reach the node.</summary>
+    public static TheoryData<string, string[]> COpens => new()
+    {
+        { "umem_ring_writer", [] }, { "umem_ring_reader", [] }, { "umem_ring_reader", ["--try-write"] },
+        { "umem_lock_demo", [] }, { "umem_greet", ["me", "1", "10"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(CMistakes))]
+    public void ACUsageMistakeExits2NamingTheOption(string program, string[] args, string named)
+    {
+        using var app = Runner.For("64").Child(program, [.. args.Select(a => a == "{node}" ? SampleUsageTests.MissingNode() : a)]);
+        Assert.Equal(2, app.WaitForExit());
+        Assert.Contains(named, app.StandardError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(COpens))]
+    public void ACMissingNodeExits1NamingENOENT(string program, string[] args)
+    {
+        string node = SampleUsageTests.MissingNode();
+        using var app = Runner.For("64").Child(program, [node, .. args]);
+        Assert.Equal(1, app.WaitForExit());
+        string line = Assert.Single(app.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(node, line, StringComparison.Ordinal);
+        Assert.Contains("ENOENT", line, StringComparison.Ordinal);
     }
 
     /// <summary>How to start a ring sample ("writer" or "reader") of one kind: the C# sample, or the C one of a model.</summary>
