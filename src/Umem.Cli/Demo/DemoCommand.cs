@@ -60,7 +60,8 @@ internal static class DemoCommand
             var module = system.Load(DriverPaths.Resolve("xx"));
             string node = system.NodePath("xx0");
             checks.Add(new("xx loaded, xx0 published", File.Exists(node), node));
-            AnsiConsole.MarkupLine($"host pid {Environment.ProcessId}: loaded [green]{module.Name}[/], serving [green]{node}[/]");
+            // Plain, not through Spectre: a path is never wrapped (Spectre folds redirected output at 80 columns).
+            Console.WriteLine($"host pid {Environment.ProcessId}: loaded {module.Name}, serving {node}");
 
             // Who runs: two C# and one C application in 64 bits; two C applications in 32 bits where possible.
             var plan = new List<(string Label, string Lang, int Bits, string File, string[] Args)>();
