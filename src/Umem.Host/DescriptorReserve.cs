@@ -11,13 +11,13 @@ namespace Umem.Host;
 /// <remarks>
 /// What the host holds for clients (connection sockets, the descriptors of replies in flight) is counted exactly as
 /// it is taken and given back. Everything else (the runtime, listeners, the allocator's memfds, which it bounds by
-/// its own budget) changes slowly and is sampled from /proc/self/fd: at start, and again only when a check comes
-/// within twice the reserve of the limit and the last sample is older than <see cref="ResampleAfterMs"/>, so the
-/// directory is never read on a request's path while there is room.
+/// its own budget) changes slowly and is sampled from /proc/self/fd: at start, at most once a second while there is
+/// room, and every <see cref="ResampleAfterMs"/> when a check comes within twice the reserve of the limit.
 /// </remarks>
 internal sealed class DescriptorReserve
 {
     private const long ResampleAfterMs = 100;
+    private const long StaleAfterMs = 1000;
     private readonly Lock _gate = new();
     private readonly long _limit;
     private long _held;
@@ -72,8 +72,10 @@ internal sealed class DescriptorReserve
     private bool HasRoom(long count)
     {
         long free = _limit - Interlocked.Read(ref _held) - _other - count;
-        if (free >= 2L * Reserve) return true;
-        if (Environment.TickCount64 - _sampledAt >= ResampleAfterMs)
+        long age = Environment.TickCount64 - _sampledAt;
+        // Far from the limit a sample up to a second old will do (the drivers' memfds grow meanwhile); near it, 100 ms.
+        if (free >= 2L * Reserve && age < StaleAfterMs) return true;
+        if (age >= ResampleAfterMs)
         {
             Sample();
             free = _limit - Interlocked.Read(ref _held) - _other - count;
