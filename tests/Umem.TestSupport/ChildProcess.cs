@@ -67,7 +67,8 @@ public sealed class ChildProcess : IDisposable
     {
         var psi = new ProcessStartInfo
         {
-            WorkingDirectory = workingDirectory ?? "",
+            // Another uid may not reach the test's own directory (a checkout in a 0700 home): it starts in "/".
+            WorkingDirectory = workingDirectory ?? (uid is null ? "" : "/"),
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
