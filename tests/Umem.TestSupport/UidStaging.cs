@@ -5,7 +5,7 @@ namespace Umem.TestSupport;
 /// <summary>
 /// Makes the programs a test runs as another uid reachable by that uid, wherever the checkout lies: a build
 /// folder inside a 0700 directory (a clone under /root, a private home) is copied once to a world-readable
-/// staging folder under the temp directory, removed when the test process exits.
+/// staging folder in <see cref="TestTemp.Root"/>, removed when the test process exits.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class UidStaging
@@ -63,20 +63,10 @@ public static class UidStaging
 
     private static string CreateRoot()
     {
-        // Under /tmp, which every user can search (TMPDIR may be private); only this process writes in it.
-        string root = Path.Combine("/tmp", $"umem-stage-{Environment.ProcessId}");
+        // Inside the test run's temporary directory (sticky and searchable by all, removed at exit).
+        TestTemp.Install();
+        string root = Path.Combine(TestTemp.Root, "stage");
         Directory.CreateDirectory(root, ReadableDirectory);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort at exit.
-            }
-        };
         return root;
     }
 }
