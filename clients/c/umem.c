@@ -20,6 +20,7 @@
 #define _FILE_OFFSET_BITS 64 /* fd_offset is 64-bit; so is off_t in 32-bit builds */
 
 #include "umem.h"
+#include "umem_internal.h"
 #include "umem_wire.h"
 
 #include <errno.h>
@@ -684,16 +685,36 @@ int umem_close(umem_dev *d)
         return 0;
     struct umem_msg m;
     int err = call(d, umem_enc_close(d->msg, sizeof d->msg, next_seq(d), d->handle), -1, UMEM_CLOSE, &m);
-    fail(d, 0);
-    for (size_t i = 0; i < d->nmaps; i++) {
+    for (size_t i = 0; i < d->nmaps; i++)
         for (size_t j = 0; j < d->maps[i].nlive; j++)
             munmap(d->maps[i].base + d->maps[i].live[j].start, d->maps[i].live[j].end - d->maps[i].live[j].start);
-        free(d->maps[i].live);
-    }
     for (size_t i = 0; i < d->nbufs; i++)
         munmap(d->bufs[i].addr, d->bufs[i].length);
+    umem_abandon(d); /* what is left: the connection and the records */
+    return err == -ENOTCONN ? 0 : err;
+}
+
+size_t umem_mapped_bytes(const umem_dev *d, uint64_t mapping)
+{
+    for (size_t i = 0; d != NULL && i < d->nmaps; i++) {
+        if (d->maps[i].id != mapping)
+            continue;
+        size_t n = 0;
+        for (size_t j = 0; j < d->maps[i].nlive; j++)
+            n += d->maps[i].live[j].end - d->maps[i].live[j].start;
+        return n;
+    }
+    return 0;
+}
+
+void umem_abandon(umem_dev *d)
+{
+    if (d == NULL)
+        return;
+    fail(d, 0);
+    for (size_t i = 0; i < d->nmaps; i++)
+        free(d->maps[i].live);
     free(d->maps);
     free(d->bufs);
     free(d);
-    return err == -ENOTCONN ? 0 : err;
 }
