@@ -7,6 +7,7 @@
  * and "# P passed, F failed"; exits 0 only if every check held, 2 on a usage mistake.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,6 +26,18 @@ static void check(int cond, const char *what)
         passed++;
     else
         failed++;
+}
+
+/* Open fds of this process (the entries of /proc/self/fd, less the one listing them). */
+static int open_fds(void)
+{
+    DIR *dir = opendir("/proc/self/fd");
+    int n = 0;
+    for (struct dirent *e; dir != NULL && (e = readdir(dir)) != NULL;)
+        n += e->d_name[0] != '.';
+    if (dir != NULL)
+        closedir(dir);
+    return n - 1;
 }
 
 /* A call that must fail with `want`. */
@@ -46,6 +59,7 @@ int main(int argc, char **argv)
     long size = strtol(argv[2], NULL, 0);
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     printf("# sizeof(void *) = %zu\n", sizeof(void *));
+    int fds_before = open_fds();
 
     int fd = open(node, O_RDWR | O_CLOEXEC);
     check(fd >= 0, "open O_RDWR");
@@ -100,6 +114,7 @@ int main(int argc, char **argv)
     int null = open("/dev/null", O_RDONLY);
     check(null >= 0 && fstat(null, &st) == 0 && S_ISCHR(st.st_mode) && read(null, &st, 1) == 0 && close(null) == 0,
           "an ordinary fd passes through");
+    check(open_fds() == fds_before, "no fd left open");
     printf("1..%d\n# %d passed, %d failed\n", passed + failed, passed, failed);
     return failed == 0 ? 0 : 1;
 }
