@@ -1,7 +1,7 @@
 /*
  * fdops.c - the calls on a device fd other than open and mmap: close (the last close of an open is close(9E)),
  * dup and F_DUPFD (one more fd of the same open), fcntl's status flags, fstat (a character device), ioctl(2) (the
- * driver's ioctl(9E)), and read/write, which a driver without those entry points refuses (nodev(9F): ENXIO).
+ * driver's ioctl(9E)), and read/write (read(9E)/write(9E); a driver without them refuses: nodev(9F), ENXIO).
  * Each first looks at the fd's slot; an fd that is not a device's passes straight to libc.
  */
 #include "preload.h"
@@ -224,41 +224,62 @@ EXPORT int ioctl(int fd, unsigned long req, ...)
     return pd != NULL ? r : REAL(ioctl)(fd, req, arg);
 }
 
-/* read/write on a device: the driver has no read(9E)/write(9E) here (nodev: ENXIO). -1 and errno EBADF if not one. */
-static int nodev(int fd)
+/*
+ * read/write/pread/pwrite on a device fd: the driver's read(9E)/write(9E) (protocol version 2), at most 60000 bytes
+ * a call (a short count, as read(2) and write(2) may return). An open without the access is EBADF, as for a file.
+ * Returns 1 with *r set when fd is a device fd, else 0 (pass the call to libc).
+ */
+static int device_io(int fd, void *buf, size_t n, int64_t off, int positional, int writing, ssize_t *r)
 {
     preload_lock();
-    int dev = preload_get(fd) != NULL;
+    struct pdev *pd = preload_get(fd);
+    if (pd != NULL) {
+        int acc = pd->oflags & O_ACCMODE, flags = (pd->oflags & O_NONBLOCK) != 0 ? UMEM_NONBLOCK : 0;
+        size_t done = 0;
+        int err = (writing ? acc == O_RDONLY : acc == O_WRONLY) ? -EBADF
+                  : positional && off < 0                       ? -EINVAL /* pread(2)'s; -1 is "no offset" below */
+                                                                : preload_connect(pd, fd);
+        if (err == 0)
+            err = INSIDE(writing ? umem_write(pd->dev, buf, n, positional ? off : -1, flags, &done)
+                                 : umem_read(pd->dev, buf, n, positional ? off : -1, flags, &done));
+        *r = err != 0 ? preload_fail(err) : (ssize_t)done;
+    }
     preload_unlock();
-    return dev ? preload_fail(-ENXIO) : 0;
+    return pd != NULL;
 }
 
 EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-    return preload_peek(fd) != NULL && nodev(fd) ? -1 : REAL(read)(fd, buf, n);
+    ssize_t r;
+    return preload_peek(fd) != NULL && device_io(fd, buf, n, -1, 0, 0, &r) ? r : REAL(read)(fd, buf, n);
 }
 
 EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-    return preload_peek(fd) != NULL && nodev(fd) ? -1 : REAL(write)(fd, buf, n);
+    ssize_t r;
+    return preload_peek(fd) != NULL && device_io(fd, (void *)buf, n, -1, 0, 1, &r) ? r : REAL(write)(fd, buf, n);
 }
 
 EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
-    return preload_peek(fd) != NULL && nodev(fd) ? -1 : REAL(pread)(fd, buf, n, off);
+    ssize_t r;
+    return preload_peek(fd) != NULL && device_io(fd, buf, n, off, 1, 0, &r) ? r : REAL(pread)(fd, buf, n, off);
 }
 
 EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
 {
-    return preload_peek(fd) != NULL && nodev(fd) ? -1 : REAL(pread64)(fd, buf, n, off);
+    ssize_t r;
+    return preload_peek(fd) != NULL && device_io(fd, buf, n, off, 1, 0, &r) ? r : REAL(pread64)(fd, buf, n, off);
 }
 
 EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-    return preload_peek(fd) != NULL && nodev(fd) ? -1 : REAL(pwrite)(fd, buf, n, off);
+    ssize_t r;
+    return preload_peek(fd) != NULL && device_io(fd, (void *)buf, n, off, 1, 1, &r) ? r : REAL(pwrite)(fd, buf, n, off);
 }
 
 EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
 {
-    return preload_peek(fd) != NULL && nodev(fd) ? -1 : REAL(pwrite64)(fd, buf, n, off);
+    ssize_t r;
+    return preload_peek(fd) != NULL && device_io(fd, (void *)buf, n, off, 1, 1, &r) ? r : REAL(pwrite64)(fd, buf, n, off);
 }

@@ -53,6 +53,7 @@ struct real_fns {
     ssize_t (*pread64)(int, void *, size_t, off64_t);
     ssize_t (*pwrite)(int, const void *, size_t, off_t);
     ssize_t (*pwrite64)(int, const void *, size_t, off64_t);
+    int (*execve)(const char *, char *const[], char *const[]);
 };
 
 extern struct real_fns real;
@@ -104,6 +105,12 @@ int preload_connect(struct pdev *pd, int fd);
 
 /* Under the lock: the device fd `fd` is closed by libc (close, dup2 onto it...): drop its slot and reference. */
 void preload_closed(int fd);
+
+/* The environment variable that carries device fds across execve(2) (exec.c): "fd:oflags:ino,...". */
+#define PRELOAD_ENV "UMEM_PRELOAD_FDS"
+
+/* At load: the device fds an execve left us (PRELOAD_ENV), each checked and connected on first use. */
+void preload_adopt(const char *list);
 
 /* Sets errno from a negative result and returns -1; passes a non-negative one. */
 int preload_fail(int err);

@@ -157,7 +157,7 @@ __attribute__((constructor)) static void init(void)
     static const char *const names[] = {
         "openat", "openat64", "close", "close_range", "closefrom", "dup", "dup2", "dup3", "fcntl", "fcntl64",
         "ioctl", "fstat", "fstat64", "fstatat", "fstatat64", "mmap", "mmap64", "munmap", "mprotect", "mremap",
-        "read", "write", "pread", "pread64", "pwrite", "pwrite64",
+        "read", "write", "pread", "pread64", "pwrite", "pwrite64", "execve",
     };
     _Static_assert(sizeof names / sizeof names[0] == sizeof real / sizeof(void *), "one name per real function");
     void **slots = (void **)&real;
@@ -165,4 +165,7 @@ __attribute__((constructor)) static void init(void)
         if (slots[i] == NULL) /* one this libc lacks (close_range before 2.34) stays NULL: nobody can call it */
             __atomic_store_n(&slots[i], dlsym(RTLD_NEXT, names[i]), __ATOMIC_RELEASE);
     pthread_atfork(prepare, parent, child);
+    const char *inherited = getenv(PRELOAD_ENV);
+    if (inherited != NULL)
+        preload_adopt(inherited);
 }

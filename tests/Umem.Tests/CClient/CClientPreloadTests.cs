@@ -1,5 +1,7 @@
 using System.Text;
 using Umem.Client;
+using Umem.Host;
+using Umem.TestDrivers;
 using Umem.Tests.Host;
 
 namespace Umem.Tests.CClient;
@@ -66,5 +68,41 @@ public sealed partial class CClientBuildTests
         Assert.Equal("from python", Encoding.ASCII.GetString(page.GetSpan(0, 11)));
         Eventually.WaitUntil(() => host.LiveMappings == 1 && host.Driver.LiveOpens == 1,
             "the host to keep only the C# client's open and mapping once python is gone");
+    }
+
+    [Fact]
+    public async Task CatDdAndAShellRedirectionReadAndWriteANodeThroughThePreload()
+    {
+        var runner = Runner.For("64");
+        string dir = TestHost.NewDirectory();
+        try
+        {
+            await using var system = UmemSystem.Start(new UmemSystemOptions { Host = new DeviceHostOptions { DeviceDirectory = Path.Combine(dir, "dev") } });
+            var driver = new MessageDriver();
+            system.Kernel.ModLoad("msg", () => driver);
+            string node = system.NodePath(MessageDriver.NodeName);
+
+            using (var csharp = UmemDevice.Open(node))
+                Assert.Equal(6, csharp.Write("hello\n"u8)); // write(9E) through the C# client
+            var cat = runner.RunPreloadedCommand("cat", node);
+            Assert.True(cat.ExitCode == 0, cat.ToString());
+            Assert.Equal("hello\n", cat.Stdout); // read(9E) until it returns 0 (end of file)
+
+            // The shell opens the node for cat's output (bash's own printf writes through stdio, which the preload cannot see).
+            var sh = runner.RunPreloadedCommand("bash", "-c", $"printf 'from the shell' | cat > '{node}' && dd if='{node}' bs=4 status=none");
+            Assert.True(sh.ExitCode == 0, sh.ToString());
+            Assert.Equal("from the shell", sh.Stdout);
+            Assert.Equal(0, driver.Count);
+
+            using var reader = UmemDevice.Open(node, FileAccess.Read);
+            var buffer = new byte[8];
+            Assert.Equal(0, reader.Read(buffer));
+            Assert.Equal(Umem.Platform.Errno.EAGAIN, Assert.Throws<Umem.Platform.ErrnoException>(() => reader.Read(buffer, nonBlock: true)).Errno);
+            Assert.Equal(Umem.Platform.Errno.EBADF, Assert.Throws<Umem.Platform.ErrnoException>(() => reader.Write("x"u8)).Errno);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }

@@ -92,7 +92,9 @@ int main(int argc, char **argv)
         fails(mprotect(r, page, PROT_READ | PROT_WRITE) != 0, EACCES, "mprotect of the read-only map to writable");
         check(munmap(r, page) == 0, "munmap of the read-only map");
     }
-    fails(write(ro, "x", 1) < 0, ENXIO, "write without write(9E)");
+    fails(write(ro, "x", 1) < 0, EBADF, "write on a read-only open");
+    char c;
+    fails(read(fd, &c, 1) < 0, ENXIO, "read of a driver without read(9E) (nodev)");
     check(close(ro) == 0, "close O_RDONLY");
 
     int d = dup(fd);
