@@ -105,4 +105,18 @@ public sealed partial class CClientBuildTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task ThreadsOpenMapAndCloseTheNodeAtOnceThroughThePreload()
+    {
+        var runner = Runner.For("64");
+        await using var host = TestHost.Start();
+        // 8 threads x 100 rounds of open, mmap, write, munmap, dup, close, between calls on ordinary fds.
+        var r = runner.RunPreloaded("plain_threads", host.Path, "8", "100");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        Assert.Contains("# 8 threads x 100 rounds: 0 failures", r.Stdout, StringComparison.Ordinal);
+        for (int t = 0; t < 8; t++) // each thread's last round is in its cell
+            Assert.Equal(99UL, System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(host.Driver.Kernel(t * 64, 8)));
+        Eventually.WaitUntil(() => host.LiveMappings == 0 && host.Driver.LiveOpens == 0, "the host to hold nothing of the program");
+    }
 }
