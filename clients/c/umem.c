@@ -716,6 +716,47 @@ int umem_unregister(umem_dev *d, uint64_t buffer)
     return -EBADF;
 }
 
+int umem_fork_prepare(umem_dev *d, uint64_t mapping, uint8_t token[UMEM_FORK_TOKEN_SIZE])
+{
+    if (d == NULL || token == NULL || umem_mapped_bytes(d, mapping) == 0)
+        return -EINVAL;
+    if (d->version < 3)
+        return -ENOTSUP;
+    struct umem_msg m;
+    int err = call(d, umem_enc_dup_prepare(d->msg, sizeof d->msg, next_seq(d), mapping), -1, UMEM_DUP_PREPARE, &m);
+    if (err == 0)
+        memcpy(token, m.u.dup_prepare_reply.token, UMEM_FORK_TOKEN_SIZE);
+    return err;
+}
+
+int umem_inherit(umem_dev *d, const uint8_t token[UMEM_FORK_TOKEN_SIZE], void *addr, size_t length,
+                 uint64_t *mappingp)
+{
+    if (d == NULL || token == NULL || length == 0 || (uintptr_t)addr % d->page_size != 0 ||
+        length % d->page_size != 0 || find_mapping(d, (uintptr_t)addr, length) != NULL)
+        return -EINVAL;
+    if (d->version < 3)
+        return -ENOTSUP;
+    struct range *live = malloc(sizeof *live);
+    if (live == NULL || reserve((void **)&d->maps, &d->maps_cap, d->nmaps + 1, sizeof *d->maps) != 0) {
+        free(live);
+        return -ENOMEM;
+    }
+    struct umem_msg m;
+    int err = call(d, umem_enc_inherit(d->msg, sizeof d->msg, next_seq(d), d->handle, token), -1, UMEM_INHERIT, &m);
+    if (err == 0 && m.u.inherit_reply.length != length)
+        err = fail(d, -EBADMSG); /* the host's mapping is not the one at addr */
+    if (err != 0) {
+        free(live);
+        return err;
+    }
+    live[0] = (struct range){ 0, length };
+    d->maps[d->nmaps++] = (struct mapping){ addr, length, m.u.inherit_reply.mapping, live, 1 };
+    if (mappingp != NULL)
+        *mappingp = m.u.inherit_reply.mapping;
+    return 0;
+}
+
 int umem_close(umem_dev *d)
 {
     if (d == NULL)

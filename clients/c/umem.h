@@ -35,7 +35,7 @@ extern "C" {
 typedef struct umem_dev umem_dev;
 
 /*
- * Connects to the device node at `path` (a socket), agrees on protocol version 1 or 2 (HELLO) and opens the
+ * Connects to the device node at `path` (a socket), agrees on protocol version 1, 2 or 3 (HELLO) and opens the
  * device (OPEN, as open(2)): `oflags` is O_RDONLY, O_WRONLY or O_RDWR. On success *devp is the device.
  */
 UMEM_API int umem_open(const char *path, int oflags, umem_dev **devp);
@@ -103,6 +103,28 @@ UMEM_API int umem_register(umem_dev *dev, size_t length, void **addrp, uint64_t 
 
 /* Unregisters a buffer (UNREGISTER) and unmaps it; -EBADF for an unknown id. */
 UMEM_API int umem_unregister(umem_dev *dev, uint64_t buffer);
+
+/* The size of a fork token (umem_fork_prepare). */
+#define UMEM_FORK_TOKEN_SIZE 16
+
+/*
+ * Before fork(2) (protocol version 3; -ENOTSUP from an older host): a one-time token for `mapping` (an id from
+ * umem_mmap) that the child passes to umem_inherit to make its copy of the mapping its own (DUP_PREPARE). The
+ * token is a secret: fork copies it to the child; give it to nobody else. It expires after the host's lifetime
+ * for tokens (10 s by default). -EINVAL for a mapping `dev` does not hold.
+ */
+UMEM_API int umem_fork_prepare(umem_dev *dev, uint64_t mapping, uint8_t token[UMEM_FORK_TOKEN_SIZE]);
+
+/*
+ * In the forked child, on a device it opened itself after the fork (INHERIT): the mapping it inherited at
+ * [addr, addr+length) (the parent's addr and length) becomes its own. The driver's devmap_dup(9E) runs, the host
+ * charges the child, the mapping outlives the parent, and umem_munmap on `dev` unmaps it as if umem_mmap had made
+ * it. Nothing is mapped: the child already maps the pages. -ENOENT (unknown or used token), -ETIMEDOUT (expired),
+ * -EPERM (not a child of the process that prepared it), -EACCES (`dev` was opened with less access than the
+ * parent's open), or the driver's errno.
+ */
+UMEM_API int umem_inherit(umem_dev *dev, const uint8_t token[UMEM_FORK_TOKEN_SIZE], void *addr, size_t length,
+                          uint64_t *mappingp);
 
 /* The name of an errno value ("ENXIO" for ENXIO or -ENXIO), or "E?" for one it does not know. */
 UMEM_API const char *umem_errname(int err);

@@ -94,6 +94,21 @@ int umem_enc_close(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle)
     return enc_u64(buf, cap, UMEM_CLOSE, seq, handle);
 }
 
+int umem_enc_dup_prepare(uint8_t *buf, size_t cap, uint32_t seq, uint64_t mapping)
+{
+    return enc_u64(buf, cap, UMEM_DUP_PREPARE, seq, mapping);
+}
+
+int umem_enc_inherit(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, const uint8_t token[UMEM_TOKEN_SIZE])
+{
+    int n = header(buf, cap, UMEM_INHERIT, seq, 16 + 8 + UMEM_TOKEN_SIZE);
+    if (n > 0) {
+        umem_put64(buf + 16, handle);
+        memcpy(buf + 24, token, UMEM_TOKEN_SIZE);
+    }
+    return n;
+}
+
 int umem_enc_mmap(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, uint64_t offset, uint64_t length,
                   uint32_t prot, uint32_t flags)
 {
@@ -202,6 +217,24 @@ int umem_enc_hello_reply(uint8_t *buf, size_t cap, uint32_t seq, uint16_t versio
         umem_put32(buf + 24, page_size);
         umem_put32(buf + 28, max_message);
         umem_put32(buf + 32, max_fds);
+    }
+    return n;
+}
+
+int umem_enc_dup_prepare_reply(uint8_t *buf, size_t cap, uint32_t seq, const uint8_t token[UMEM_TOKEN_SIZE])
+{
+    int n = reply(buf, cap, UMEM_DUP_PREPARE, seq, UMEM_TOKEN_SIZE, 0);
+    if (n > 0)
+        memcpy(buf + 20, token, UMEM_TOKEN_SIZE);
+    return n;
+}
+
+int umem_enc_inherit_reply(uint8_t *buf, size_t cap, uint32_t seq, uint64_t mapping, uint64_t length)
+{
+    int n = reply(buf, cap, UMEM_INHERIT, seq, 16, 0);
+    if (n > 0) {
+        umem_put64(buf + 20, mapping);
+        umem_put64(buf + 28, length);
     }
     return n;
 }
@@ -327,10 +360,18 @@ static int decode_request(const uint8_t *b, size_t len, struct umem_msg *m)
         return 0;
     case UMEM_CLOSE:
     case UMEM_UNREGISTER:
+    case UMEM_DUP_PREPARE:
         if (len != 24)
             return -EBADMSG;
-        m->u.close.handle = umem_get64(b + 16); /* same place as unregister.buffer */
+        m->u.close.handle = umem_get64(b + 16); /* same place as unregister.buffer and dup_prepare.mapping */
         m->u.unregister.buffer = m->u.close.handle;
+        m->u.dup_prepare.mapping = m->u.close.handle;
+        return 0;
+    case UMEM_INHERIT:
+        if (len != 24 + UMEM_TOKEN_SIZE)
+            return -EBADMSG;
+        m->u.inherit.handle = umem_get64(b + 16);
+        m->u.inherit.token = b + 24;
         return 0;
     case UMEM_MMAP:
         if (len != 48)
@@ -384,7 +425,7 @@ static int decode_request(const uint8_t *b, size_t len, struct umem_msg *m)
 static int decode_reply(const uint8_t *b, size_t len, struct umem_msg *m)
 {
     uint16_t type = (uint16_t)(m->type & ~UMEM_REPLY_FLAG);
-    if (type < UMEM_HELLO || type > UMEM_WRITE)
+    if (type < UMEM_HELLO || type > UMEM_INHERIT)
         return -EPROTO;
     if (len < 20)
         return -EBADMSG;
@@ -450,6 +491,17 @@ static int decode_reply(const uint8_t *b, size_t len, struct umem_msg *m)
                        len == 28 + (type == UMEM_READ ? (size_t)m->u.io_reply.count : 0)
                    ? 0
                    : -EBADMSG;
+    case UMEM_DUP_PREPARE:
+        if (len != 20 + UMEM_TOKEN_SIZE)
+            return -EBADMSG;
+        m->u.dup_prepare_reply.token = b + 20;
+        return 0;
+    case UMEM_INHERIT:
+        if (len != 36)
+            return -EBADMSG;
+        m->u.inherit_reply.mapping = umem_get64(b + 20);
+        m->u.inherit_reply.length = umem_get64(b + 28);
+        return 0;
     default:
         return -EPROTO;
     }

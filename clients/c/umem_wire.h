@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define UMEM_MAGIC 0x4D454D55u /* "UMEM" in memory order */
-#define UMEM_VERSION 2        /* the highest protocol version spoken (HELLO negotiates); 2 adds READ and WRITE */
+#define UMEM_VERSION 3        /* the highest protocol version spoken (HELLO negotiates); 2 adds READ and WRITE, 3 DUP_PREPARE and INHERIT */
 #define UMEM_MIN_VERSION 1
 #define UMEM_HEADER_VERSION 1 /* the header's layout, in every message of every version so far */
 #define UMEM_HEADER_SIZE 16
@@ -44,7 +44,11 @@ enum umem_type {
     UMEM_MMAP_MORE = 9, /* host to client only */
     UMEM_READ = 10,     /* version 2 */
     UMEM_WRITE = 11,    /* version 2 */
+    UMEM_DUP_PREPARE = 12, /* version 3 */
+    UMEM_INHERIT = 13,     /* version 3 */
 };
+
+#define UMEM_TOKEN_SIZE 16 /* a DUP_PREPARE token */
 
 /* One MMAP reply segment (32 bytes on the wire). */
 struct umem_segment {
@@ -80,6 +84,10 @@ struct umem_msg {
         struct { uint64_t buffer; } register_reply, unregister;
         struct { uint64_t handle, offset; uint32_t length, flags; const uint8_t *data; } io; /* READ, WRITE */
         struct { uint32_t count; const uint8_t *data; } io_reply; /* data: a READ reply's count bytes */
+        struct { uint64_t mapping; } dup_prepare;
+        struct { const uint8_t *token; } dup_prepare_reply; /* UMEM_TOKEN_SIZE bytes */
+        struct { uint64_t handle; const uint8_t *token; } inherit;
+        struct { uint64_t mapping, length; } inherit_reply;
     } u;
 };
 
@@ -108,6 +116,9 @@ int umem_enc_unregister(uint8_t *buf, size_t cap, uint32_t seq, uint64_t buffer)
 /* READ (data NULL, length the room) or WRITE (length bytes of data), version 2. */
 int umem_enc_io(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, uint64_t handle, uint64_t offset,
                 uint32_t length, uint32_t flags, const void *data);
+/* DUP_PREPARE of a mapping and INHERIT of a token through an open handle, version 3. */
+int umem_enc_dup_prepare(uint8_t *buf, size_t cap, uint32_t seq, uint64_t mapping);
+int umem_enc_inherit(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, const uint8_t token[UMEM_TOKEN_SIZE]);
 
 /* Replies (host to client). `type` is the request type; the reply bit is added. */
 int umem_enc_error(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, int32_t error);
@@ -122,6 +133,8 @@ int umem_enc_ioctl_reply(uint8_t *buf, size_t cap, uint32_t seq, int32_t rval, c
 int umem_enc_register_reply(uint8_t *buf, size_t cap, uint32_t seq, uint64_t buffer);
 /* READ (count bytes of data follow) or WRITE (data NULL) reply, version 2. */
 int umem_enc_io_reply(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, uint32_t count, const void *data);
+int umem_enc_dup_prepare_reply(uint8_t *buf, size_t cap, uint32_t seq, const uint8_t token[UMEM_TOKEN_SIZE]);
+int umem_enc_inherit_reply(uint8_t *buf, size_t cap, uint32_t seq, uint64_t mapping, uint64_t length);
 
 /*
  * Decodes and validates one whole message of `len` bytes (a request or a reply): magic, version, type,

@@ -356,6 +356,37 @@ internal sealed class UmemConnection
         }
     }
 
+    /// <summary>DUP_PREPARE (version 3): a one-time token for <paramref name="mapping"/>, for a child about to be forked.</summary>
+    internal InheritToken DupPrepare(ulong mapping, in CallInfo call)
+    {
+        RequireForkVersion(call);
+        lock (_gate)
+        {
+            uint seq = NextSeq();
+            Send(new IdRequest(MessageType.DupPrepare, mapping).Write(SendBuffer, seq), default, call);
+            Check(DupPrepareReply.TryRead(ReceiveReply(MessageType.DupPrepare, seq, null, call), out var r), call);
+            return r.Token;
+        }
+    }
+
+    /// <summary>INHERIT (version 3): the token's mapping becomes this connection's, through open <paramref name="handle"/>.</summary>
+    internal InheritReply Inherit(ulong handle, InheritToken token, in CallInfo call)
+    {
+        RequireForkVersion(call);
+        lock (_gate)
+        {
+            uint seq = NextSeq();
+            Send(new InheritRequest(handle, token).Write(SendBuffer, seq), default, call);
+            Check(InheritReply.TryRead(ReceiveReply(MessageType.Inherit, seq, null, call), out var r), call);
+            return r;
+        }
+    }
+
+    private void RequireForkVersion(in CallInfo call)
+    {
+        if (Version < 3) throw new ErrnoException(Errno.EOPNOTSUPP, call.ToString(), $"the host speaks protocol version {Version}; DUP_PREPARE and INHERIT need 3");
+    }
+
     internal ulong Register(ulong address, ulong length, SafeFd memfd, in CallInfo call)
     {
         lock (_gate)

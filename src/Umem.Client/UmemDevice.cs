@@ -151,6 +151,44 @@ public sealed class UmemDevice : IDisposable
         }
     }
 
+    /// <summary>
+    /// DUP_PREPARE (protocol version 3): before a fork(2), a one-time token for <paramref name="mapping"/> that the
+    /// child redeems with <see cref="InheritFrom"/> on a device of its own to make its inherited copy of the mapping
+    /// its own (the driver's devmap_dup(9E) runs, and the host charges the child). The token is a secret: pass it
+    /// only to the child (fork copies it). It expires after the host's InheritTokenLifetime.
+    /// </summary>
+    public InheritToken PrepareFork(UmemMapping mapping)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        ThrowIfDisposed();
+        if (!ReferenceEquals(mapping.Connection, _connection))
+            throw new ArgumentException("the mapping was made through another device", nameof(mapping));
+        return _connection.DupPrepare(mapping.Id, new CallInfo("dup_prepare({0}, mapping {1})", Path, (long)mapping.Id));
+    }
+
+    /// <summary>
+    /// INHERIT (protocol version 3): in the forked child, takes over the mapping <paramref name="token"/> stands for
+    /// through this open. The child already maps the pages (fork copied the mapping), so nothing is mapped here:
+    /// the result names the host's record, which goes when it is disposed or the device's connection ends.
+    /// </summary>
+    /// <exception cref="ErrnoException">ENOENT (unknown or used token), ETIMEDOUT (expired), EPERM (not a child of
+    /// the process that prepared it), EACCES (this open grants less than the parent's), or devmap_dup(9E)'s errno.</exception>
+    public UmemInheritedMapping InheritFrom(InheritToken token)
+    {
+        ThrowIfDisposed();
+        ObjectDisposedException.ThrowIf(!_connection.TryAddReference(), this);
+        try
+        {
+            var r = _connection.Inherit(_handle, token, new CallInfo("inherit({0})", Path));
+            return new UmemInheritedMapping(_connection, r.Mapping, (long)r.Length);
+        }
+        catch
+        {
+            _connection.Release();
+            throw;
+        }
+    }
+
     /// <summary>CLOSE (close(9E) runs once the node's mappings are gone); the connection closes with the last mapping or buffer.</summary>
     public void Dispose()
     {

@@ -137,5 +137,11 @@ public sealed unsafe class UmemMapping : IDisposable
     }
 
     /// <inheritdoc/>
+    /// <summary>The host's id of the mapping.</summary>
+    internal ulong Id => _id;
+
+    /// <summary>The connection the mapping was made on.</summary>
+    internal UmemConnection Connection => _connection;
+
     public override string ToString() => $"mapping {_id} of {_connection.Path} at 0x{Address:x} ({Length} bytes, {Protection})";
 }

@@ -26,7 +26,8 @@ internal sealed partial class ClientConnection
             return Fail(raw with { RawType = (ushort)(raw.RawType & ~Wire.ReplyBit) }, headerError, fatal: true);
         }
         bool known = h.Type is >= MessageType.Hello and <= MessageType.Unregister
-            || (h.Type is MessageType.Read or MessageType.Write && _version >= 2);
+            || (h.Type is MessageType.Read or MessageType.Write && _version >= 2)
+            || (h.Type is MessageType.DupPrepare or MessageType.Inherit && _version >= 3);
         if (h.IsReply || !known || (h.NoReply && h.Type != MessageType.Munmap))
             return Fail(h with { RawType = (ushort)h.Type }, Errno.EPROTO, fatal: true);
         if (_state == State.AwaitingHello && h.Type != MessageType.Hello)
@@ -45,6 +46,8 @@ internal sealed partial class ClientConnection
             MessageType.Register => Register(msg, h),
             MessageType.Unregister => Unregister(msg, h),
             MessageType.Read or MessageType.Write => ReadOrWrite(msg, h),
+            MessageType.DupPrepare => DupPrepare(msg, h),
+            MessageType.Inherit => Inherit(msg, h),
             _ => Fail(h, Errno.EPROTO, fatal: true),
         };
     }

@@ -45,6 +45,7 @@ internal sealed partial class ClientConnection
     private readonly LogRateLimit _logLimit;
     private readonly ConnectionAdmission _admission;
     private readonly DescriptorReserve _fdReserve;
+    private readonly InheritTokens _tokens;
     private UidAccount? _account;
     private bool _socketCounted;
     private bool _idleArmed;
@@ -68,8 +69,9 @@ internal sealed partial class ClientConnection
 
     internal ClientConnection(Socket socket, MinorNode node, UmemKernel kernel, ResourceControlRegistry controls, DeviceHostOptions options,
         EpollReadiness readiness, LingerSlots lingerSlots, MessageBuffers.Pool bufferPool, LogRateLimit logLimit,
-        ConnectionAdmission admission, DescriptorReserve fdReserve, ILogger log)
+        ConnectionAdmission admission, DescriptorReserve fdReserve, InheritTokens tokens, ILogger log)
     {
+        _tokens = tokens;
         _fdReserve = fdReserve;
         _logLimit = logLimit;
         _admission = admission;
@@ -197,6 +199,7 @@ internal sealed partial class ClientConnection
         Kernel.Cred cred;
         string? problem;
         long lockLimit;
+        ProcessStat? stat;
         PeerCredentials peerCredentials;
         try
         {
@@ -228,6 +231,7 @@ internal sealed partial class ClientConnection
             problem = peer.Problem;
             cred = _controls.CreateCred(peer.Pid, peer.Uid, peer.Gid, peer.Model) with { Groups = peer.Groups };
             lockLimit = peer.LockedMemoryLimit ?? long.MaxValue;
+            stat = peer.Stat;
         }
         catch (ErrnoException e)
         {
@@ -238,7 +242,7 @@ internal sealed partial class ClientConnection
         {
             _admission.Identification.Leave();
         }
-        _session = new ClientSession(new UmemProcess(_controls, cred) { LockedMemoryLimit = lockLimit }, _node);
+        _session = new ClientSession(new UmemProcess(_controls, cred) { LockedMemoryLimit = lockLimit }, _node) { Stat = stat };
         Log.Connected(_log, _session);
         if (problem is not null) Log.UnknownDataModel(_log, _session, problem);
         if (cred.Uid == 0 || cred.Uid == ProcessHardening.EffectiveUid) Log.TrustedClient(_log, _session);
@@ -350,7 +354,9 @@ internal sealed partial class ClientConnection
         _account.Release(UidHolding.Opens, opens);
         _account.Release(UidHolding.RegisteredBytes, _registeredBytes);
         _registeredBytes = 0;
-        foreach (var mapping in _mappings.Values) CallQuietly(mapping.Dispose, "munmap");
+        // A mapping a forked child has yet to inherit stays (InheritTokens) until its tokens are redeemed or expire.
+        foreach (var mapping in _mappings.Values)
+            if (!_tokens.Adopt(mapping)) CallQuietly(mapping.Dispose, "munmap");
         _mappings.Clear();
         foreach (var file in _opens.Values) CallQuietly(file.Dispose, "close");
         _opens.Clear();

@@ -1,6 +1,7 @@
 using Umem.Kernel;
 using Umem.Kernel.Locking;
 using Umem.Kernel.Modules;
+using Umem.Platform;
 
 namespace Umem.Host;
 
@@ -27,6 +28,9 @@ public sealed class ClientSession
 
     /// <summary>The client's credentials (SO_PEERCRED and /proc; never from a message).</summary>
     public Cred Cred => Process.Cred;
+
+    /// <summary>The client process's parent and start time when it connected (a forked child's proof, INHERIT); null when unreadable.</summary>
+    public ProcessStat? Stat { get; init; }
 
     /// <summary>The node the client connected to.</summary>
     public MinorNode Node { get; }

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Umem.Kernel.Devices;
 using Umem.Kernel.Modules;
 using Umem.Kernel.ResourceControls;
 using Umem.Platform;
@@ -33,6 +34,7 @@ public sealed class DeviceHost : IAsyncDisposable
     private readonly LogRateLimit _logLimit = new(20);
     private readonly ConnectionAdmission _admission;
     private readonly DescriptorReserve _fdReserve;
+    private readonly InheritTokens _tokens;
     private long _connectionsClosed;
     private bool _disposed;
 
@@ -54,6 +56,7 @@ public sealed class DeviceHost : IAsyncDisposable
         _admission = new ConnectionAdmission(_options.MaxConnections, _options.MaxConnectionsPerUid);
         Harden();
         _fdReserve = new DescriptorReserve(_options.FdReserve); // the soft limit as raised
+        _tokens = new InheritTokens(_options.InheritTokenLifetime, _options.MaxInheritTokensPerUid, UnmapOrphan);
         DeviceDirectoryGuard.Prepare(_options.DeviceDirectory);
         _readiness = new EpollReadiness();
         Log.Started(_log, _options.DeviceDirectory, ProcessHardening.EffectiveUid);
@@ -140,6 +143,22 @@ public sealed class DeviceHost : IAsyncDisposable
             }
         }
         await Task.WhenAll(tasks).ConfigureAwait(false);
+        _tokens.Drop(name); // mappings kept for a forked child go with the node's connections
+    }
+
+    /// <summary>DUP_PREPARE tokens pending and the mappings kept for them past their connection (tests and diagnostics).</summary>
+    internal (int Pending, int Orphans) InheritState => (_tokens.Pending, _tokens.Orphans);
+
+    private void UnmapOrphan(DeviceMapping mapping)
+    {
+        try
+        {
+            mapping.Dispose();
+        }
+        catch (Exception e)
+        {
+            Log.KernelFailed(_log, null, "munmap", e);
+        }
     }
 
     /// <summary>Stops accepting, removes the sockets, ends every connection and waits until all are released.</summary>
@@ -155,12 +174,13 @@ public sealed class DeviceHost : IAsyncDisposable
         }
         foreach (var l in listeners) l.Dispose();
         await DisconnectAllAsync().ConfigureAwait(false);
+        _tokens.Dispose();
         _readiness.Dispose();
     }
 
     internal void StartConnection(Socket socket, MinorNode node)
     {
-        var connection = new ClientConnection(socket, node, _kernel, _controls, _options, _readiness, _lingerSlots, _bufferPool, _logLimit, _admission, _fdReserve, _log);
+        var connection = new ClientConnection(socket, node, _kernel, _controls, _options, _readiness, _lingerSlots, _bufferPool, _logLimit, _admission, _fdReserve, _tokens, _log);
         lock (_gate)
         {
             if (_disposed)

@@ -73,6 +73,12 @@ public sealed class DeviceHostOptions
     /// </summary>
     public int MaxOpensPerUid { get; set; } = 16384;
 
+    /// <summary>How long a DUP_PREPARE token may be redeemed by the forked child (INHERIT; ETIMEDOUT after).</summary>
+    public TimeSpan InheritTokenLifetime { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>DUP_PREPARE tokens one uid may have pending at once (ENOMEM beyond); each may keep a mapping past its connection's end until it expires.</summary>
+    public int MaxInheritTokensPerUid { get; set; } = 16384;
+
     /// <summary>Mappings all connections of one uid other than root may hold at once (ENOMEM beyond).</summary>
     public int MaxMappingsPerUid { get; set; } = 262144;
 

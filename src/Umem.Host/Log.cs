@@ -67,6 +67,12 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Warning, "umemd: {Setting} failed: {Reason}")]
     internal static partial void HardeningFailed(ILogger logger, string setting, string reason);
 
+    [LoggerMessage(30, LogLevel.Warning, "umemd: {Session}: INHERIT refused with {Error}: {Reason} ({Dropped} similar lines dropped before this one)")]
+    internal static partial void InheritRefused(ILogger logger, ClientSession? session, Errno error, string reason, long dropped);
+
+    [LoggerMessage(31, LogLevel.Information, "umemd: {Session} inherited mapping {Parent} as mapping {Mapping} ({Length} bytes)")]
+    internal static partial void Inherited(ILogger logger, ClientSession? session, long parent, long mapping, long length);
+
     /// <summary>cmn_err(9F) at the level its CE_ level says: CE_CONT and CE_NOTE Information, CE_WARN Warning, CE_PANIC Error.</summary>
     internal static void KernelMessage(ILogger logger, Kernel.Ddi.DdiMessage message)
     {

@@ -18,8 +18,9 @@ namespace Umem.Host;
 /// project entry says otherwise, what it may have the host lock for it. Null when unlimited or unreadable (then
 /// <paramref name="Problem"/> says so).
 /// </param>
+/// <param name="Stat">Its parent and start time (/proc/PID/stat), for INHERIT; null when unreadable.</param>
 public sealed record IdentifiedPeer(int Pid, uint Uid, uint Gid, IReadOnlyList<uint> Groups, DataModel Model, string? Problem,
-    long? LockedMemoryLimit = null)
+    long? LockedMemoryLimit = null, ProcessStat? Stat = null)
 {
     /// <summary>The kernel credential (project and zone left at 0).</summary>
     public Cred ToCred() => new(Pid, Uid, Gid, Model);
@@ -96,6 +97,7 @@ public static class PeerIdentity
         uint[] groups = [];
         DataModel? model = null;
         long? lockLimit = 0; // unreadable: nothing may be locked for it unless a project entry allows it
+        ProcessStat? stat = null; // unreadable: it cannot inherit a mapping (INHERIT)
         try
         {
             using var proc = ProcessDirectory.Open(peer.Pid);
@@ -115,6 +117,14 @@ public static class PeerIdentity
             {
                 problems.Add($"RLIMIT_MEMLOCK unknown, taken as 0: {e.Message}");
             }
+            try
+            {
+                stat = ProcessStat.Read(proc);
+            }
+            catch (ErrnoException e)
+            {
+                problems.Add($"parent and start time unknown: {e.Message}");
+            }
             model = DetectDataModel(proc, out string? problem);
             if (problem is not null) problems.Add(problem);
         }
@@ -126,7 +136,7 @@ public static class PeerIdentity
             throw new ErrnoException(Errno.ESRCH, $"identify pid {peer.Pid}", "the process that connected exited before it could be identified");
         if (model is null) problems.Add("data model taken as LP64");
         return new IdentifiedPeer(peer.Pid, peer.Uid, peer.Gid, groups, model ?? DataModel.LP64,
-            problems.Count == 0 ? null : string.Join("; ", problems), lockLimit);
+            problems.Count == 0 ? null : string.Join("; ", problems), lockLimit, stat);
     }
 
     /// <summary>

@@ -35,4 +35,10 @@ public enum MessageType : ushort
 
     /// <summary>Version 2: write(2)/pwrite(2): the driver's write(9E).</summary>
     Write = 11,
+
+    /// <summary>Version 3: a one-time token for a mapping a forked child will inherit.</summary>
+    DupPrepare = 12,
+
+    /// <summary>Version 3: a forked child makes an inherited mapping its own (devmap_dup(9E)).</summary>
+    Inherit = 13,
 }

@@ -58,7 +58,7 @@ public readonly record struct OpenReply(ulong Handle)
 }
 
 /// <summary>
-/// A request whose payload is one u64 id: CLOSE (<c>u64 handle</c>) and UNREGISTER (<c>u64 buffer</c>).
+/// A request whose payload is one u64 id: CLOSE (<c>u64 handle</c>), UNREGISTER (<c>u64 buffer</c>) and DUP_PREPARE (<c>u64 mapping</c>).
 /// </summary>
 public readonly record struct IdRequest(MessageType Type, ulong Id)
 {
@@ -68,14 +68,14 @@ public readonly record struct IdRequest(MessageType Type, ulong Id)
     /// <summary>Encodes the request; returns its length.</summary>
     public int Write(Span<byte> destination, uint seq)
     {
-        if (Type is not (MessageType.Close or MessageType.Unregister))
+        if (Type is not (MessageType.Close or MessageType.Unregister or MessageType.DupPrepare))
             throw new InvalidOperationException($"{Type} is not a request with a single id");
         MessageHeader.Write(destination[..Size], Type, reply: false, Size, seq);
         BinaryPrimitives.WriteUInt64LittleEndian(destination[Wire.HeaderSize..], Id);
         return Size;
     }
 
-    /// <summary>Decodes a CLOSE or UNREGISTER whose header is valid (wrong size: EBADMSG).</summary>
+    /// <summary>Decodes a CLOSE, UNREGISTER or DUP_PREPARE whose header is valid (wrong size: EBADMSG).</summary>
     public static Errno TryRead(ReadOnlySpan<byte> message, MessageType type, out IdRequest request)
     {
         request = default;

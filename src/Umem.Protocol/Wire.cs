@@ -1,13 +1,13 @@
 namespace Umem.Protocol;
 
-/// <summary>Constants of the Umem wire protocol, versions 1 and 2 (docs/protocol.md).</summary>
+/// <summary>Constants of the Umem wire protocol, versions 1 to 3 (docs/protocol.md).</summary>
 public static class Wire
 {
     /// <summary><c>"UMEM"</c> in memory order, read as a little-endian u32.</summary>
     public const uint Magic = 0x4D454D55;
 
-    /// <summary>The highest protocol version this implementation speaks (HELLO negotiates; 2 adds READ and WRITE).</summary>
-    public const ushort Version = 2;
+    /// <summary>The highest protocol version this implementation speaks (HELLO negotiates; 2 adds READ and WRITE, 3 DUP_PREPARE and INHERIT).</summary>
+    public const ushort Version = 3;
 
     /// <summary>The lowest protocol version this implementation speaks.</summary>
     public const ushort MinVersion = 1;

@@ -7,7 +7,7 @@ namespace Umem.TestApp;
 /// <summary>
 /// An application using the client library, driven line by line: open PATH [r|w|rw] | map OFF LEN r|rw|none [populate] |
 /// fill M OFF LEN BYTE | layout M (memfds and VMAs it is made of) | get M OFF | find M OFF LEN BYTE (first index in the range holding another byte, -1 if none) | unmap M OFF LEN | dispose M | memory M | memget K OFF | ioctl CMD HEX OUTMAX |
-/// register LEN | bfill B OFF LEN BYTE | bdrvfill B OFF LEN BYTE (the driver locks and fills) | bget B OFF | hog FREE (take every fd but FREE) | unhog | nofile [SOFT] (RLIMIT_NOFILE) | close | pid | bits | quit.
+/// register LEN | bfill B OFF LEN BYTE | bdrvfill B OFF LEN BYTE (the driver locks and fills) | bget B OFF | hog FREE (take every fd but FREE) | unhog | nofile [SOFT] (RLIMIT_NOFILE) | inherit HEX (INHERIT of a DUP_PREPARE token: "ok ID") | close | pid | bits | quit.
 /// </summary>
 internal static class ClientCommands
 {
@@ -17,6 +17,7 @@ internal static class ClientCommands
         var mappings = new List<UmemMapping>();
         var memories = new List<Memory<byte>>();
         var buffers = new List<UmemBuffer>();
+        var inherited = new InheritedList();
         var hogged = new List<Microsoft.Win32.SafeHandles.SafeFileHandle>();
         string? line;
         while ((line = input.ReadLine()) is not null)
@@ -43,6 +44,7 @@ internal static class ClientCommands
                     "bfill" => Ok(() => buffers[I(a[1])].Span.Slice(I(a[2]), I(a[3])).Fill(B(a[4]))),
                     "bdrvfill" => DriverFill(device!, buffers[I(a[1])], L(a[2]), I(a[3]), B(a[4])),
                     "bget" => "ok " + buffers[I(a[1])].Span[I(a[2])].ToString(CultureInfo.InvariantCulture),
+                    "inherit" => "ok " + inherited.Add(device!.InheritFrom(Umem.Protocol.InheritToken.FromHex(a[1]))).ToString(CultureInfo.InvariantCulture),
                     "close" => Ok(() => device!.Dispose()),
                     "pid" => "ok " + Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
                     "bits" => "ok " + (IntPtr.Size * 8).ToString(CultureInfo.InvariantCulture),
@@ -169,4 +171,16 @@ internal static class ClientCommands
     private static int I(string s) => int.Parse(s, CultureInfo.InvariantCulture);
 
     private static byte B(string s) => byte.Parse(s, CultureInfo.InvariantCulture);
+
+    /// <summary>Inherited mappings, kept alive until the app exits; Add answers the host's mapping id.</summary>
+    private sealed class InheritedList
+    {
+        private readonly List<UmemInheritedMapping> _items = [];
+
+        internal long Add(UmemInheritedMapping m)
+        {
+            _items.Add(m);
+            return m.Id;
+        }
+    }
 }

@@ -17,6 +17,9 @@ namespace Umem.TestDrivers;
 /// <param name="Case">"whole", "head", "tail" or "hole".</param>
 public sealed record UnmapEvent(int Pid, long Offset, long Length, string Case);
 
+/// <summary>One devmap_dup(9E) call: the inheriting process (curproc), the copy's device offset and length, and what the driver returned.</summary>
+public sealed record DupEvent(int Pid, long Offset, long Length, Errno Result);
+
 /// <summary>
 /// The DDI driver the host's tests run against (loaded with modload into a real kernel, as the host serves every
 /// driver): one node "test0" over <c>maxprot.Length</c> pages of ddi_umem_alloc memory, each page with its own
@@ -73,6 +76,12 @@ public sealed class TestDeviceDriver : Driver, IDevmap, IIoctl
     /// <summary>Every devmap_unmap(9E) call, in order (when events are recorded).</summary>
     public ConcurrentQueue<UnmapEvent> Unmaps { get; } = new();
 
+    /// <summary>Every devmap_dup(9E) call, in order (when events are recorded).</summary>
+    public ConcurrentQueue<DupEvent> Dups { get; } = new();
+
+    /// <summary>What devmap_dup(9E) returns (Errno.None: it succeeds).</summary>
+    public Errno DupResult { get; set; }
+
     /// <summary>Files open on the node now.</summary>
     public long LiveOpens => Interlocked.Read(ref _opens);
 
@@ -124,7 +133,7 @@ public sealed class TestDeviceDriver : Driver, IDevmap, IIoctl
         long last = first + 1;
         while (last < end && _maxProt[last] == _maxProt[first]) last++;
         Prot maxprot = (Prot)_maxProt[first] | Prot.User;
-        if (DevmapUmemSetup(dhp, null, _callbacks ??= new DevmapCallbacks { Map = OnMap, Unmap = OnUnmap }, _cookie, Ptob(first), Ptob(last - first), maxprot, DevmapFlags.Defaults, null) != DdiResult.Success)
+        if (DevmapUmemSetup(dhp, null, _callbacks ??= new DevmapCallbacks { Map = OnMap, Unmap = OnUnmap, Dup = OnDup }, _cookie, Ptob(first), Ptob(last - first), maxprot, DevmapFlags.Defaults, null) != DdiResult.Success)
             return Errno.ENXIO;
         maplen = Ptob(last - first);
         return Errno.None;
@@ -212,6 +221,15 @@ public sealed class TestDeviceDriver : Driver, IDevmap, IIoctl
     {
         Interlocked.Increment(ref _regions);
         pvtp = null;
+        return Errno.None;
+    }
+
+    private Errno OnDup(DevmapHandle dhp, object? pvtp, DevmapHandle newDhp, out object? newPvtp)
+    {
+        newPvtp = null;
+        if (_recordEvents) Dups.Enqueue(new DupEvent(UmemProcess.Current?.Cred.Pid ?? 0, newDhp.Offset, newDhp.Length, DupResult));
+        if (DupResult != Errno.None) return DupResult;
+        Interlocked.Increment(ref _regions); // the copy is a region of its own until its devmap_unmap
         return Errno.None;
     }
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -20,6 +21,9 @@ struct record {
     struct pdev *pd; /* a reference, dropped with the record */
     uint64_t id;
     int no_write; /* MAP_SHARED of an open without write access: mprotect may not add PROT_WRITE */
+    int owned;    /* the host knows it on pd->dev (0: a forked child's copy of its parent's that it did not inherit) */
+    int has_token;
+    uint8_t token[UMEM_FORK_TOKEN_SIZE]; /* from DUP_PREPARE, during a fork */
 };
 
 static struct record *records;
@@ -76,7 +80,7 @@ static void *map_device(struct pdev *pd, int fd, void *addr, size_t len, int pro
     if (err != 0)
         return (void *)(intptr_t)preload_fail(err);
     pd->refs++;
-    records[nrecords++] = (struct record){ (uintptr_t)p, length, pd, id, shared && acc != O_RDWR };
+    records[nrecords++] = (struct record){ (uintptr_t)p, length, pd, id, shared && acc != O_RDWR, 1, 0, { 0 } };
     atomic_store(&live, (int)nrecords);
     return p;
 }
@@ -106,8 +110,8 @@ EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t
 
 /*
  * Tells the host about every device mapping [addr, addr+len) overlaps (the driver's unmap callback runs for each
- * still-mapped piece) and forgets the mappings nothing is left of. A forked child's inherited records only go:
- * its host side is the parent's. Under the lock.
+ * still-mapped piece) and forgets the mappings nothing is left of. A forked child's records of mappings it did not
+ * inherit only go: their host side is the parent's. Under the lock.
  */
 static void unmap_devices(uintptr_t a, size_t len)
 {
@@ -118,7 +122,7 @@ static void unmap_devices(uintptr_t a, size_t len)
             i++;
             continue;
         }
-        if (r->pd->dev != NULL) {
+        if (r->owned && r->pd->dev != NULL) {
             INSIDE(umem_munmap(r->pd->dev, (void *)s, e - s)); /* EINVAL: nothing of it was mapped any more */
             if (umem_mapped_bytes(r->pd->dev, r->id) > 0) {
                 i++;
@@ -190,4 +194,54 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
             return (void *)(intptr_t)preload_fail((flags & MREMAP_FIXED) != 0 ? -EINVAL : -EFAULT);
     }
     return REAL(mremap)(old, old_len, new_len, flags, new_addr);
+}
+
+void preload_fork_prepare(struct pdev *opens)
+{
+    if (nrecords == 0)
+        return;
+    for (struct pdev *pd = opens; pd != NULL; pd = pd->next)
+        pd->fork_fd = -1;
+    /* The child reconnects through a device fd of the open: find one (an open whose fds are all closed has none). */
+    for (int fd = 0; fd < PRELOAD_MAX_FD; fd++) {
+        struct pdev *pd = preload_peek(fd);
+        if (pd != NULL && pd->fork_fd < 0)
+            pd->fork_fd = fd;
+    }
+    for (size_t i = 0; i < nrecords; i++) {
+        struct record *r = &records[i];
+        r->has_token = r->owned && r->pd->dev != NULL && r->pd->fork_fd >= 0 &&
+                       INSIDE(umem_fork_prepare(r->pd->dev, r->id, r->token)) == 0;
+    }
+}
+
+/* Tokens are secrets: wiped once used or not needed. */
+static void forget_tokens(void)
+{
+    for (size_t i = 0; i < nrecords; i++) {
+        records[i].has_token = 0;
+        memset(records[i].token, 0, sizeof records[i].token);
+    }
+}
+
+void preload_fork_parent(void)
+{
+    forget_tokens(); /* unredeemed ones expire in the host */
+}
+
+void preload_fork_child(void)
+{
+    int saved = errno; /* fork(2) returns 0 with the caller's errno as it was */
+    for (size_t i = 0; i < nrecords; i++) {
+        struct record *r = &records[i];
+        r->owned = 0;
+        uint64_t id;
+        if (r->has_token && preload_connect(r->pd, r->pd->fork_fd) == 0 &&
+            INSIDE(umem_inherit(r->pd->dev, r->token, (void *)r->base, r->length, &id)) == 0) {
+            r->id = id;
+            r->owned = 1;
+        }
+    }
+    forget_tokens();
+    errno = saved;
 }

@@ -68,6 +68,7 @@ struct pdev {
     umem_dev *dev;    /* NULL in a forked child until it reconnects */
     int oflags;       /* the open's access mode and status flags (F_GETFL) */
     int refs;         /* fds + mappings; the device is closed when none is left */
+    int fork_fd;      /* during a fork: a device fd of this open, through which the child reconnects (-1: none) */
     dev_t st_dev;     /* the node's identity, to tell a stale slot from its fd (closed behind our back) */
     ino_t st_ino;
 };
@@ -105,6 +106,12 @@ int preload_connect(struct pdev *pd, int fd);
 
 /* Under the lock: the device fd `fd` is closed by libc (close, dup2 onto it...): drop its slot and reference. */
 void preload_closed(int fd);
+
+/* fork(2), under the lock (mem.c): before it, a token per device mapping (DUP_PREPARE); after it, the parent
+ * forgets them and the child redeems them on connections of its own (INHERIT), its opens already abandoned. */
+void preload_fork_prepare(struct pdev *opens);
+void preload_fork_parent(void);
+void preload_fork_child(void);
 
 /* The environment variable that carries device fds across execve(2) (exec.c): "fd:oflags:ino,...". */
 #define PRELOAD_ENV "UMEM_PRELOAD_FDS"

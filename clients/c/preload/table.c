@@ -130,16 +130,21 @@ int preload_open_errno(int err)
 }
 
 /*
- * fork(2): the child's copy of each connection is the parent's, so the child drops its copies without a word to
- * the host (its inherited mappings stay mapped) and opens a connection of its own when it next uses the device.
+ * fork(2): before it, the parent asks the host for a one-time token per device mapping (DUP_PREPARE, under the
+ * lock). The child's copy of each connection is the parent's, so the child drops its copies without a word to the
+ * host, opens a connection of its own for each open whose mappings it inherited, and redeems the tokens there
+ * (INHERIT): the mappings become its own (the driver's devmap_dup(9E) runs, the host charges the child, and they
+ * outlive the parent). Its other opens connect when it next uses the device.
  */
 static void prepare(void)
 {
     pthread_mutex_lock(&lock);
+    preload_fork_prepare(opens);
 }
 
 static void parent(void)
 {
+    preload_fork_parent();
     pthread_mutex_unlock(&lock);
 }
 
@@ -150,6 +155,7 @@ static void child(void)
         umem_abandon(pd->dev);
         pd->dev = NULL;
     }
+    preload_fork_child();
 }
 
 __attribute__((constructor)) static void init(void)

@@ -2,8 +2,7 @@ namespace Umem.Kernel.Ddi;
 
 /// <summary>
 /// devmap_callback_ctl(9S): the driver's callbacks for one devmap handle, given to devmap_umem_setup(9F).
-/// devmap_dup(9E) is left out: an application's fork shares the memfd mappings with the child without the host
-/// knowing (see docs/design.md).
+/// devmap_dup(9E) runs when a forked child proves it inherited a mapping (INHERIT, docs/protocol.md).
 /// </summary>
 public sealed class DevmapCallbacks
 {
@@ -15,4 +14,7 @@ public sealed class DevmapCallbacks
 
     /// <summary>devmap_unmap(9E), or null.</summary>
     public DevmapUnmapCallback? Unmap { get; init; }
+
+    /// <summary>devmap_dup(9E), or null (the copy then keeps the original's private data, as illumos's bcopy of the handle does).</summary>
+    public DevmapDupCallback? Dup { get; init; }
 }

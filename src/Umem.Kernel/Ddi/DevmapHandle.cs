@@ -169,7 +169,12 @@ public sealed class DevmapHandle
     internal void TruncateTo(long bytes) => _len = bytes;
 
     /// <summary>The bcopy of a hole split: a new handle with this one's cookie (and a reference of its own on it), callbacks and private data.</summary>
-    internal DevmapHandle Split()
+    internal DevmapHandle Split() => Copy();
+
+    /// <summary>devmap_handle_dup: the child's copy of the handle (same cookie, with a reference of its own, same callbacks and private data until devmap_dup(9E) sets its own).</summary>
+    internal DevmapHandle Dup() => Copy();
+
+    private DevmapHandle Copy()
     {
         var copy = new DevmapHandle(_kernel, Dev, _prot, _origMaxprot, _uoff)
         {

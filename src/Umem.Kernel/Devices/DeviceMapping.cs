@@ -186,6 +186,52 @@ public sealed class DeviceMapping : IDisposable
             throw new ErrnoException(Errno.EBADF, Call(), "the mapping is already unmapped");
     }
 
+    /// <summary>
+    /// segdev_dup for an inheriting process: a copy of every live handle (each with a cookie reference of its own),
+    /// each passed to the driver's devmap_dup(9E) in order with <paramref name="child"/> as curproc. A failing
+    /// callback (nonzero, or a throw: EIO) unmaps the copies already made (their devmap_unmap(9E)) and fails with
+    /// the driver's errno. The original mapping is not changed.
+    /// </summary>
+    /// <exception cref="ErrnoException">EBADF once unmapped; the errno devmap_dup(9E) returned.</exception>
+    internal List<DevmapHandle> DupHandles(UmemProcess? child)
+    {
+        var module = File.Module;
+        var copies = new List<DevmapHandle>();
+        using (UmemProcess.EnterIfAny(child))
+            lock (this)
+            {
+                if (_state.State == MappingState.Unmapped)
+                    throw new ErrnoException(Errno.EBADF, $"devmap_dup(mapping {Id})", "the mapping is unmapped");
+                for (int i = 0; i < _handles.Count; i++)
+                {
+                    var dhp = _handles[i];
+                    var copy = dhp.Dup();
+                    copies.Add(copy);
+                    if (dhp.Callbacks?.Dup is not { } dup) continue;
+                    Errno rc;
+                    try
+                    {
+                        rc = dup(dhp, dhp.Pvtp, copy, out copy.Pvtp);
+                    }
+                    catch (Exception e)
+                    {
+                        module.ReportException("devmap_dup(9E)", e);
+                        rc = Errno.EIO;
+                    }
+                    if (rc == Errno.None) continue;
+                    copies.RemoveAt(copies.Count - 1);
+                    copy.Free();
+                    foreach (var done in copies)
+                    {
+                        DevmapFramework.CallUnmap(module, done, done.Offset, done.Length, null, null);
+                        done.Free();
+                    }
+                    throw DriverErrno.Exception(rc, $"devmap_dup(mapping {Id}, {dhp})", "devmap_dup(9E)");
+                }
+            }
+        return copies;
+    }
+
     /// <summary>Unmaps whatever is left (as the end of the application's connection does). Idempotent.</summary>
     public void Dispose() => UnmapCore(0, Length);
 
