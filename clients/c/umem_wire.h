@@ -1,5 +1,5 @@
 /*
- * umem_wire.h - the Umem wire protocol, versions 1 and 2 (docs/protocol.md): message layouts, encoders and one
+ * umem_wire.h - the Umem wire protocol, versions 1 to 3 (docs/protocol.md): message layouts, encoders and one
  * decoder. Pure functions over byte buffers: no I/O, no allocation, no global state, so they can be checked
  * against tests/vectors/protocol.txt byte for byte. Every integer is little-endian on the wire and is
  * read and written a byte at a time, so neither the host's byte order nor its alignment rules matter, and

@@ -209,6 +209,22 @@ static void fields_of(const struct umem_msg *m, struct fields *fs)
             add(fs, "data", "%.150s", buf);
         }
         break;
+    case UMEM_DUP_PREPARE:
+        add(fs, "mapping", "%" PRIu64, m->u.dup_prepare.mapping);
+        break;
+    case UMEM_INHERIT:
+        add(fs, "handle", "%" PRIu64, m->u.inherit.handle);
+        hex(m->u.inherit.token, UMEM_TOKEN_SIZE, buf);
+        add(fs, "token", "%s", buf);
+        break;
+    case UMEM_DUP_PREPARE | UMEM_REPLY_FLAG:
+        hex(m->u.dup_prepare_reply.token, UMEM_TOKEN_SIZE, buf);
+        add(fs, "token", "%s", buf);
+        break;
+    case UMEM_INHERIT | UMEM_REPLY_FLAG:
+        add(fs, "mapping", "%" PRIu64, m->u.inherit_reply.mapping);
+        add(fs, "length", "%" PRIu64, m->u.inherit_reply.length);
+        break;
     default: /* CLOSE, MUNMAP, UNREGISTER replies: errno only */
         break;
     }
@@ -217,7 +233,7 @@ static void fields_of(const struct umem_msg *m, struct fields *fs)
 /* Same value? Numbers compare as numbers (0x1000 == 4096), byte strings as hex text. */
 static int same(const char *key, const char *file, const char *decoded)
 {
-    if (strcmp(key, "in") == 0 || strcmp(key, "out") == 0 || strcmp(key, "data") == 0)
+    if (strcmp(key, "in") == 0 || strcmp(key, "out") == 0 || strcmp(key, "data") == 0 || strcmp(key, "token") == 0)
         return strcmp(file, decoded) == 0;
     uint64_t a, b;
     return num(file, &a) && num(decoded, &b) && a == b;
@@ -347,6 +363,18 @@ static int encode(const struct fields *fs, uint8_t *buf, size_t cap, int *ok)
             *ok = 0;
         return umem_enc_io_reply(buf, cap, (uint16_t)(type & ~UMEM_REPLY_FLAG), seq, count, bytes);
     }
+    case UMEM_DUP_PREPARE:
+        return umem_enc_dup_prepare(buf, cap, seq, need(fs, "mapping", ok));
+    case UMEM_INHERIT:
+    case UMEM_DUP_PREPARE | UMEM_REPLY_FLAG: {
+        uint8_t token[UMEM_TOKEN_SIZE];
+        if (get(fs, "token") == NULL || unhex(get(fs, "token"), token, sizeof token, ok) != sizeof token)
+            *ok = 0;
+        return type == UMEM_INHERIT ? umem_enc_inherit(buf, cap, seq, need(fs, "handle", ok), token)
+                                    : umem_enc_dup_prepare_reply(buf, cap, seq, token);
+    }
+    case UMEM_INHERIT | UMEM_REPLY_FLAG:
+        return umem_enc_inherit_reply(buf, cap, seq, need(fs, "mapping", ok), need(fs, "length", ok));
     default:
         *ok = 0;
         return -EPROTO;
@@ -488,10 +516,11 @@ int main(int argc, char **argv)
     fclose(f);
 
     const char *req_names[] = { "", "HELLO", "OPEN", "CLOSE", "MMAP", "MUNMAP", "IOCTL", "REGISTER", "UNREGISTER",
-                                "MMAP_MORE" };
-    for (int t = UMEM_HELLO; t <= UMEM_UNREGISTER; t++)
-        tap_check(seen_req[t], "the vectors hold a %s request", req_names[t]);
-    for (int t = UMEM_HELLO; t <= UMEM_MMAP_MORE; t++)
+                                "MMAP_MORE", "READ", "WRITE", "DUP_PREPARE", "INHERIT" };
+    for (int t = UMEM_HELLO; t <= UMEM_INHERIT; t++)
+        if (t != UMEM_MMAP_MORE) /* host to client only */
+            tap_check(seen_req[t], "the vectors hold a %s request", req_names[t]);
+    for (int t = UMEM_HELLO; t <= UMEM_INHERIT; t++)
         tap_check(seen_rep[t], "the vectors hold a successful %s reply", req_names[t]);
     tap_check(seen_error, "the vectors hold an error reply");
     tap_check(seen_bad >= 3, "the vectors hold %d malformed replies", seen_bad);

@@ -84,6 +84,17 @@ public sealed class SharedVectorTests
                 Assert.Equal(io, ioRead);
                 Assert.Equal(data, type == MessageType.Write ? IoRequest.Data(bytes).ToArray() : []);
                 break;
+            case MessageType.DupPrepare:
+                n = new IdRequest(type, U64(f["mapping"])).Write(buffer, seq);
+                Assert.Equal(Errno.None, IdRequest.TryRead(bytes, type, out var dup));
+                Assert.Equal(U64(f["mapping"]), dup.Id);
+                break;
+            case MessageType.Inherit:
+                var inherit = new InheritRequest(U64(f["handle"]), InheritToken.FromHex(f["token"]));
+                n = inherit.Write(buffer, seq);
+                Assert.Equal(Errno.None, InheritRequest.TryRead(bytes, out var inheritRead));
+                Assert.Equal(inherit, inheritRead);
+                break;
             default:
                 throw new InvalidOperationException($"{name}: no request type {type}");
         }
@@ -166,6 +177,18 @@ public sealed class SharedVectorTests
                     Assert.Equal(ioReply, ior);
                     Assert.Equal(data, IoReply.Data(bytes).ToArray());
                     break;
+                case MessageType.DupPrepare:
+                    var prepared = new DupPrepareReply(InheritToken.FromHex(f["token"]));
+                    n = prepared.Write(buffer, seq);
+                    Assert.Equal(Errno.None, DupPrepareReply.TryRead(bytes, out var pr));
+                    Assert.Equal(prepared, pr);
+                    break;
+                case MessageType.Inherit:
+                    var inherited = new InheritReply(U64(f["mapping"]), U64(f["length"]));
+                    n = inherited.Write(buffer, seq);
+                    Assert.Equal(Errno.None, InheritReply.TryRead(bytes, out var ir));
+                    Assert.Equal(inherited, ir);
+                    break;
                 default:
                     throw new InvalidOperationException($"{name}: no reply type {type}");
             }
@@ -185,7 +208,7 @@ public sealed class SharedVectorTests
     [Fact]
     public void EveryMessageTypeHasVectors()
     {
-        foreach (var t in new[] { "hello", "open", "close", "mmap", "munmap", "ioctl", "register", "unregister", "read", "write" })
+        foreach (var t in new[] { "hello", "open", "close", "mmap", "munmap", "ioctl", "register", "unregister", "read", "write", "dup_prepare", "inherit" })
         {
             Assert.Contains(Vectors.Keys, k => k.StartsWith($"req.{t}", StringComparison.Ordinal));
             Assert.Contains(Vectors.Keys, k => k.StartsWith($"rep.{t}", StringComparison.Ordinal));
@@ -202,7 +225,7 @@ public sealed class SharedVectorTests
         errno = 0;
         var error = MessageHeader.TryRead(message, out var header);
         if (error != Errno.None) return error;
-        if (!header.IsReply || header.Type is < MessageType.Hello or > MessageType.Write) return Errno.EPROTO;
+        if (!header.IsReply || header.Type is < MessageType.Hello or > MessageType.Inherit) return Errno.EPROTO;
         error = Reply.TryReadPrefix(message, header.Type, header.Seq, out errno);
         if (error != Errno.None || errno != 0)
         {
@@ -218,6 +241,8 @@ public sealed class SharedVectorTests
             MessageType.Read or MessageType.Write => IoReply.TryRead(message, header.Type, (uint)Wire.MaxIoData, out _),
             MessageType.Ioctl => IoctlReply.TryRead(message, (uint)Wire.MaxIoctlData, out _),
             MessageType.Register => RegisterReply.TryRead(message, out _),
+            MessageType.DupPrepare => DupPrepareReply.TryRead(message, out _),
+            MessageType.Inherit => InheritReply.TryRead(message, out _),
             _ => message.Length == Wire.ReplyPrefixSize ? Errno.None : Errno.EBADMSG,
         };
     }
