@@ -172,7 +172,8 @@ static void doorbell_side(int initiator, int64_t rounds, int sleeping)
     }
 }
 
-/* The C client's ring: the parent created the writer before the fork; the child joined as a flow-controlled reader. */
+/* The C client's ring: created, and joined by a flow-controlled reader, before the forks; the parent writes, the
+ * child reads. */
 static umem_ring_writer ring_writer;
 static umem_ring_reader ring_reader;
 
@@ -221,6 +222,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "umem_ring_writer_create failed\n");
         return 10;
     }
+    /* The reader joins before any batch starts (only the consumer, a fork, uses it): joining later would start it
+     * in the middle of the stream. */
+    if (strcmp(mode, "umem-ring") == 0
+        && umem_ring_reader_open(&ring_reader, shared + RING_OFF, UMEM_RING_LENGTH(RING_CAPACITY), shared + CONTROL_OFF,
+                                 UMEM_RING_CONTROL_LENGTH(1), 1) != 0) {
+        fprintf(stderr, "umem_ring_reader_open failed\n");
+        return 10;
+    }
     umem_doorbell command, done;
     umem_doorbell_init(&command, control, control + 4);
     umem_doorbell_init(&done, control + 64, control + 68);
@@ -250,12 +259,6 @@ int main(int argc, char **argv)
     if (child < 0) { perror("fork"); return 10; }
     if (child == 0) prctl(PR_SET_PDEATHSIG, SIGKILL);
     int initiator = child != 0;   /* the parent pings (or produces); the child echoes (or consumes) */
-    if (child == 0 && strcmp(mode, "umem-ring") == 0
-        && umem_ring_reader_open(&ring_reader, shared + RING_OFF, UMEM_RING_LENGTH(RING_CAPACITY), shared + CONTROL_OFF,
-                                 UMEM_RING_CONTROL_LENGTH(1), 1) != 0) {
-        fprintf(stderr, "umem_ring_reader_open failed\n");
-        return 10;
-    }
     uint32_t last = 0, seq = 0;
     for (;;) {
         umem_doorbell_wait(&command, last, -1, &last);
