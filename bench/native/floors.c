@@ -118,15 +118,22 @@ static void socket_side(int initiator, int64_t rounds)
     }
 }
 
-static void ring_side(int producer, int64_t bytes)
+/* The 64 KiB both rings copy in and out: real pages with data (an untouched static buffer would be 16 mappings of
+ * the one zero page). */
+static uint8_t *ring_chunk(void)
 {
     static uint8_t chunk[RING_CHUNK];
     static int filled;
     if (!filled) {
-        /* Real pages with data: an untouched static buffer would be 16 mappings of the one zero page. */
         for (int i = 0; i < RING_CHUNK; i++) chunk[i] = (uint8_t)(i * 131 + 7);
         filled = 1;
     }
+    return chunk;
+}
+
+static void ring_side(int producer, int64_t bytes)
+{
+    uint8_t *chunk = ring_chunk();
     /* head and tail 256 bytes apart: not even the adjacent-line prefetcher pairs their cache lines */
     int64_t *head = I64(shared, 0), *tail = I64(shared, 256);
     char *data = shared + 4096;
@@ -179,12 +186,7 @@ static umem_ring_reader ring_reader;
 
 static void umem_ring_side(int producer, int64_t bytes)
 {
-    static uint8_t chunk[RING_CHUNK];
-    static int filled;
-    if (!filled) {
-        for (int i = 0; i < RING_CHUNK; i++) chunk[i] = (uint8_t)(i * 131 + 7);
-        filled = 1;
-    }
+    uint8_t *chunk = ring_chunk();
     for (int64_t done = 0; done < bytes;) {
         int64_t n = producer ? (umem_ring_write(&ring_writer, chunk, RING_CHUNK, -1) == 0 ? RING_CHUNK : -1)
                              : umem_ring_read(&ring_reader, chunk, RING_CHUNK, -1);

@@ -58,20 +58,24 @@ static uint64_t fnv_word(uint64_t fnv, uint32_t word)
     return fnv;
 }
 
-static void doorbells(char *mem, int spin, umem_doorbell *ping, umem_doorbell *pong)
+/* doorbell-echo and doorbell-ping's arguments: maps <mem> and sets up the ping and pong doorbells in it. */
+static char *doorbells(char **argv, long *rounds, umem_doorbell *ping, umem_doorbell *pong)
 {
+    char *mem = map_file(argv[2], 1, NULL);
+    int spin = atoi(argv[3]);
+    *rounds = atol(argv[4]);
     umem_doorbell_init(ping, mem, mem + 4);
     umem_doorbell_init(pong, mem + 64, mem + 68);
     if (spin >= 0) ping->spin.spin_count = pong->spin.spin_count = spin;
+    return mem;
 }
 
 static int doorbell_echo(int argc, char **argv)
 {
     if (argc != 5) return 64;
-    char *mem = map_file(argv[2], 1, NULL);
-    long rounds = atol(argv[4]);
+    long rounds;
     umem_doorbell ping, pong;
-    doorbells(mem, atoi(argv[3]), &ping, &pong);
+    char *mem = doorbells(argv, &rounds, &ping, &pong);
     uint32_t *message = (uint32_t *)(mem + 128), *answer = (uint32_t *)(mem + 192);
     uint64_t fnv = 0xcbf29ce484222325ull;
     uint32_t last = 0;   /* a fresh doorbell: the first ping may come before this process gets here */
@@ -90,10 +94,9 @@ static int doorbell_echo(int argc, char **argv)
 static int doorbell_ping(int argc, char **argv)
 {
     if (argc != 5) return 64;
-    char *mem = map_file(argv[2], 1, NULL);
-    long rounds = atol(argv[4]);
+    long rounds;
     umem_doorbell ping, pong;
-    doorbells(mem, atoi(argv[3]), &ping, &pong);
+    char *mem = doorbells(argv, &rounds, &ping, &pong);
     uint32_t last = umem_doorbell_sequence(&pong);
     uint32_t *message = (uint32_t *)(mem + 128), *answer = (uint32_t *)(mem + 192);
     uint64_t fnv = 0xcbf29ce484222325ull;

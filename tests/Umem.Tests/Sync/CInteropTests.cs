@@ -21,13 +21,9 @@ public sealed class CInteropTests
     public unsafe void ACPingerAndACSharpEchoAgreeOnEveryMessage(int spin)
     {
         const int rounds = 20_000;
-        using var memory = new SealedSharedMemory(4096, "doorbell");
-        int mySpin = spin < 0 ? SharedDoorbell.DefaultSpinCount : 0;
-        var ping = new SharedDoorbell(memory.Address) { SpinCount = mySpin };
-        var pong = new SharedDoorbell(memory.Address + 64) { SpinCount = mySpin };
-        using var peer = SyncPeerProcess.C("doorbell-ping", memory.ProcPath, Text(spin), Text(rounds));
-        uint* message = (uint*)(memory.Address + MessageOffset);
-        uint* answer = (uint*)(memory.Address + AnswerOffset);
+        using var pair = new DoorbellPair("doorbell-ping", spin, rounds);
+        var (ping, pong, peer) = (pair.Ping, pair.Pong, pair.Peer);
+        uint* message = pair.Message, answer = pair.Answer;
         ulong fnv = TestPattern.FnvOffset;
         uint last = 0;
         for (int i = 0; i < rounds; i++)
@@ -54,13 +50,9 @@ public sealed class CInteropTests
     public unsafe void ACSharpPingerAndACEchoAgreeOnEveryMessage(int spin)
     {
         const int rounds = 20_000;
-        using var memory = new SealedSharedMemory(4096, "doorbell");
-        int mySpin = spin < 0 ? SharedDoorbell.DefaultSpinCount : 0;
-        var ping = new SharedDoorbell(memory.Address) { SpinCount = mySpin };
-        var pong = new SharedDoorbell(memory.Address + 64) { SpinCount = mySpin };
-        using var peer = SyncPeerProcess.C("doorbell-echo", memory.ProcPath, Text(spin), Text(rounds));
-        uint* message = (uint*)(memory.Address + MessageOffset);
-        uint* answer = (uint*)(memory.Address + AnswerOffset);
+        using var pair = new DoorbellPair("doorbell-echo", spin, rounds);
+        var (ping, pong, peer) = (pair.Ping, pair.Pong, pair.Peer);
+        uint* message = pair.Message, answer = pair.Answer;
         ulong fnv = TestPattern.FnvOffset;
         uint last = 0;
         for (int i = 0; i < rounds; i++)
@@ -113,6 +105,39 @@ public sealed class CInteropTests
         Assert.Equal(bytes, total);
         Assert.Equal(bytes, SyncPeerProcess.LongField(report, "bytes"));
         Assert.Equal(fnv.ToString("x16", CultureInfo.InvariantCulture), SyncPeerProcess.Field(report, "fnv"));
+    }
+
+    /// <summary>
+    /// A page with the ping doorbell at 0, pong at 64, the message word at 128 and the answer at 192, and the C peer
+    /// in a mode (doorbell-ping or doorbell-echo) on it; a spin of -1 is the default spin count on both sides.
+    /// </summary>
+    private sealed unsafe class DoorbellPair : IDisposable
+    {
+        private readonly SealedSharedMemory _memory = new(4096, "doorbell");
+
+        public DoorbellPair(string mode, int spin, int rounds)
+        {
+            int mySpin = spin < 0 ? SharedDoorbell.DefaultSpinCount : 0;
+            Ping = new SharedDoorbell(_memory.Address) { SpinCount = mySpin };
+            Pong = new SharedDoorbell(_memory.Address + 64) { SpinCount = mySpin };
+            Peer = SyncPeerProcess.C(mode, _memory.ProcPath, Text(spin), Text(rounds));
+        }
+
+        public SharedDoorbell Ping { get; }
+
+        public SharedDoorbell Pong { get; }
+
+        public SyncPeerProcess Peer { get; }
+
+        public uint* Message => (uint*)(_memory.Address + MessageOffset);
+
+        public uint* Answer => (uint*)(_memory.Address + AnswerOffset);
+
+        public void Dispose()
+        {
+            Peer.Dispose();
+            _memory.Dispose();
+        }
     }
 
     /// <summary>echo_answer in bench/native/syncpeer.c.</summary>
