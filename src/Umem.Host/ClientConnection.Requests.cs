@@ -9,8 +9,21 @@ namespace Umem.Host;
 /// <summary>Validation and dispatch of each request type (docs/protocol.md).</summary>
 internal sealed partial class ClientConnection
 {
-    /// <summary>Handles one received message; false when the connection must close.</summary>
+    /// <summary>Handles one received message, counted in the metrics; false when the connection must close.</summary>
     private bool Handle(in ReceiveResult r)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        _lastError = Errno.None;
+        bool goOn = HandleCore(r);
+        if (_metrics is { } metrics)
+        {
+            var type = r.Length >= Wire.HeaderSize ? (MessageType)(MessageHeader.ReadRaw(_receive.AsSpan(0, r.Length)).RawType & ~(Wire.ReplyBit | Wire.NoReplyBit)) : 0;
+            metrics.Request(type, _lastError, start);
+        }
+        return goOn;
+    }
+
+    private bool HandleCore(in ReceiveResult r)
     {
         ReadOnlySpan<byte> msg = _receive.AsSpan(0, r.Length);
         if (r.Truncated || r.ControlTruncated)

@@ -45,6 +45,9 @@ internal sealed partial class ClientConnection
     private readonly LogRateLimit _logLimit;
     private readonly ConnectionAdmission _admission;
     private readonly DescriptorReserve _fdReserve;
+    private readonly UmemMetrics? _metrics;
+    // The errno the request being handled was answered with (None: success), for the metrics.
+    private Errno _lastError;
     private UidAccount? _account;
     private bool _socketCounted;
     private bool _idleArmed;
@@ -67,8 +70,9 @@ internal sealed partial class ClientConnection
 
     internal ClientConnection(Socket socket, MinorNode node, UmemKernel kernel, ResourceControlRegistry controls, DeviceHostOptions options,
         EpollReadiness readiness, LingerSlots lingerSlots, MessageBuffers.Pool bufferPool, LogRateLimit logLimit,
-        ConnectionAdmission admission, DescriptorReserve fdReserve, ILogger log)
+        ConnectionAdmission admission, DescriptorReserve fdReserve, ILogger log, UmemMetrics? metrics)
     {
+        _metrics = metrics;
         _fdReserve = fdReserve;
         _logLimit = logLimit;
         _admission = admission;
@@ -214,6 +218,7 @@ internal sealed partial class ClientConnection
             limit = $"{_fdReserve.Reserve} {limit}";
         if (!_socketCounted)
         {
+            _metrics?.Denied(ConnectionLimitName(limit!));
             if (_logLimit.TryWrite(out long dropped)) Log.ConnectionRefused(_log, peerCredentials.Pid, peerCredentials.Uid, _node.Name, limit!, dropped);
             return false;
         }
@@ -295,9 +300,15 @@ internal sealed partial class ClientConnection
         return true;
     }
 
+    /// <summary>The limit a refused connection met, without its figure (the metrics' and stat's key).</summary>
+    internal static string ConnectionLimitName(string limit) =>
+        limit.Contains("per uid", StringComparison.Ordinal) ? "connections per uid"
+        : limit.Contains("in all", StringComparison.Ordinal) ? "connections in all" : "descriptor reserve";
+
     /// <summary>Answers <paramref name="header"/> with <paramref name="error"/>; returns whether the connection goes on.</summary>
     private bool Fail(in MessageHeader header, Errno error, bool fatal = false)
     {
+        _lastError = error;
         if (_logLimit.TryWrite(out long dropped))
             Log.BadRequest(_log, _session, header.Type, header.Seq, error, fatal ? "; closing the connection" : "", dropped);
         return Send(Reply.WriteError(_send, header.Type, header.Seq, (int)error)) && !fatal;
@@ -306,6 +317,8 @@ internal sealed partial class ClientConnection
     /// <summary>Answers with a limit's errno, logged (rate-limited) with the limit that refused it.</summary>
     private bool OverLimit(in MessageHeader header, Errno error, string limit, long value)
     {
+        _lastError = error;
+        _metrics?.Denied(limit);
         if (_logLimit.TryWrite(out long dropped)) Log.OverLimit(_log, _session, header.Type, error, limit, value, dropped);
         return Send(Reply.WriteError(_send, header.Type, header.Seq, (int)error));
     }
@@ -327,6 +340,7 @@ internal sealed partial class ClientConnection
             Log.KernelFailed(_log, _session, call, e);
             errno = Errno.EIO;
         }
+        _lastError = errno;
         return Send(Reply.WriteError(_send, header.Type, header.Seq, (int)errno));
     }
 
@@ -349,6 +363,8 @@ internal sealed partial class ClientConnection
         _opens.Clear();
         CallQuietly(_session.Process.Dispose, "exit");
         Log.Disconnected(_log, _session, mappings, buffers, opens);
+        // A client that leaves holding something was killed or did not clean up: worth a line (rate-limited).
+        if (mappings + buffers + opens > 0 && _logLimit.TryWrite(out long dropped)) Log.ClientGone(_log, _session, mappings, buffers, opens, dropped);
     }
 
     private void DisposePending(PendingReply pending)

@@ -33,6 +33,7 @@ public sealed class DeviceHost : IAsyncDisposable
     private readonly LogRateLimit _logLimit = new(20);
     private readonly ConnectionAdmission _admission;
     private readonly DescriptorReserve _fdReserve;
+    private readonly UmemMetrics? _metrics;
     private long _connectionsClosed;
     private bool _disposed;
 
@@ -42,7 +43,14 @@ public sealed class DeviceHost : IAsyncDisposable
     /// <paramref name="options"/>.
     /// </summary>
     public DeviceHost(UmemKernel kernel, ResourceControlRegistry controls, DeviceHostOptions? options = null, ILogger<DeviceHost>? logger = null)
+        : this(kernel, controls, options, logger, null)
     {
+    }
+
+    /// <summary>A host whose requests and refusals are counted in <paramref name="metrics"/>.</summary>
+    internal DeviceHost(UmemKernel kernel, ResourceControlRegistry controls, DeviceHostOptions? options, ILogger<DeviceHost>? logger, UmemMetrics? metrics)
+    {
+        _metrics = metrics;
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(controls);
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("umemd runs on Linux only");
@@ -80,6 +88,15 @@ public sealed class DeviceHost : IAsyncDisposable
 
     /// <summary>The descriptors the host counts as held for clients now, and its reserve.</summary>
     internal DescriptorReserve FdReserve => _fdReserve;
+
+    /// <summary>Connections in all and per uid: the admin socket's connections are counted in too.</summary>
+    internal ConnectionAdmission Admission => _admission;
+
+    /// <summary>The bound on refusal lines, shared by the admin socket.</summary>
+    internal LogRateLimit LogLimit => _logLimit;
+
+    /// <summary>The host's settings (limits and timeouts the admin socket shares).</summary>
+    internal DeviceHostOptions Options => _options;
 
     /// <summary>The sessions of the connections being served now.</summary>
     public IReadOnlyList<ClientSession> Sessions
@@ -160,7 +177,7 @@ public sealed class DeviceHost : IAsyncDisposable
 
     internal void StartConnection(Socket socket, MinorNode node)
     {
-        var connection = new ClientConnection(socket, node, _kernel, _controls, _options, _readiness, _lingerSlots, _bufferPool, _logLimit, _admission, _fdReserve, _log);
+        var connection = new ClientConnection(socket, node, _kernel, _controls, _options, _readiness, _lingerSlots, _bufferPool, _logLimit, _admission, _fdReserve, _log, _metrics);
         lock (_gate)
         {
             if (_disposed)
