@@ -57,6 +57,9 @@ public sealed class UmemMetrics : IDisposable
         _mapDuration = _meter.CreateHistogram<double>("umem.map.duration", "s", "Time the host took to serve an MMAP request.");
     }
 
+    /// <summary>The meter (a listener tells this host's instruments from another's in the same process by it).</summary>
+    public Meter Meter => _meter;
+
     /// <summary>Counts a device request of <paramref name="type"/> that ended with <paramref name="result"/>, started at <paramref name="startTimestamp"/>.</summary>
     internal void Request(MessageType type, Errno result, long startTimestamp)
     {

@@ -42,7 +42,7 @@ public sealed class AdminClient : IDisposable
         catch (SocketException e)
         {
             socket.Dispose();
-            throw new ErrnoException((Errno)e.NativeErrorCode, $"connect(\"{path}\")");
+            throw new ErrnoException(ToErrno(e), $"connect(\"{path}\")");
         }
         catch
         {
@@ -72,7 +72,7 @@ public sealed class AdminClient : IDisposable
         }
         catch (SocketException e)
         {
-            throw new ErrnoException((Errno)e.NativeErrorCode, $"admin request to {Path}");
+            throw new ErrnoException(ToErrno(e), $"admin request to {Path}");
         }
         catch (JsonException e)
         {
@@ -120,6 +120,21 @@ public sealed class AdminClient : IDisposable
         }
         return true;
     }
+
+    /// <summary>
+    /// The errno behind a SocketException: .NET reports some by its own codes only (connect(2)'s ENOENT on a Unix
+    /// socket path arrives as AddressNotAvailable, whose native code is EADDRNOTAVAIL).
+    /// </summary>
+    private static Errno ToErrno(SocketException e) => e.SocketErrorCode switch
+    {
+        SocketError.AddressNotAvailable => Errno.ENOENT,
+        SocketError.ConnectionRefused => Errno.ECONNREFUSED,
+        SocketError.AccessDenied => Errno.EACCES,
+        SocketError.ConnectionReset => Errno.ECONNRESET,
+        SocketError.Shutdown => Errno.EPIPE,
+        SocketError.TimedOut or SocketError.WouldBlock => Errno.ETIMEDOUT,
+        _ => (Errno)e.NativeErrorCode,
+    };
 
     /// <inheritdoc/>
     public void Dispose() => _socket.Dispose();

@@ -7,9 +7,10 @@ namespace Umem.Cli.Commands.Admin;
 /// <c>umem modload</c>, <c>modunload</c>, <c>modinfo</c>: modload(8), modunload(8) and modinfo(8) against the running
 /// host, through its admin socket. A module loaded or unloaded here goes through the same code as `umem host -d`.
 /// </summary>
-internal static class ModCommands
+public static class ModCommands
 {
-    internal static Command ModLoad()
+    /// <summary>The command.</summary>
+    public static Command ModLoad()
     {
         var path = CliOptions.PathArgument("path", "The driver assembly, or the name of a shipped driver (xx, ring, lockmem).");
         var name = new Option<string?>("--name") { Description = "Load it under this module name instead of the driver's own." };
@@ -41,7 +42,8 @@ internal static class ModCommands
         return command;
     }
 
-    internal static Command ModUnload()
+    /// <summary>The command.</summary>
+    public static Command ModUnload()
     {
         var name = CliOptions.PathArgument("name", "The module to unload (modinfo lists them).");
         var hostDir = HostAdmin.HostDirOption();
@@ -62,7 +64,8 @@ internal static class ModCommands
         return command;
     }
 
-    internal static Command ModInfo()
+    /// <summary>The command.</summary>
+    public static Command ModInfo()
     {
         var name = new Argument<string?>("name") { Description = "Only this module (and its past unloads).", Arity = ArgumentArity.ZeroOrOne };
         var hostDir = HostAdmin.HostDirOption();

@@ -10,9 +10,10 @@ namespace Umem.Cli.Commands.Admin;
 /// offsets, prot and per-region maxprot, cookie, data model, the memfds the process received), or without a pid one
 /// line per client process.
 /// </summary>
-internal static class PmapCommand
+public static class PmapCommand
 {
-    internal static Command Create()
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
         var pid = new Argument<int?>("pid") { Description = "The client process; without it, a summary per process.", Arity = ArgumentArity.ZeroOrOne };
         pid.Validators.Add(r =>

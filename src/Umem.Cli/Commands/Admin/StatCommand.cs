@@ -8,9 +8,10 @@ namespace Umem.Cli.Commands.Admin;
 /// <c>umem stat</c>: the host's figures (kstat(8)'s idea; vmstat(8)'s form with <c>--interval</c>): cookies and bytes by
 /// kind, budget, mappings, opens, connections, waiters, denials, and locked bytes per project and zone.
 /// </summary>
-internal static class StatCommand
+public static class StatCommand
 {
-    internal static Command Create()
+    /// <summary>The command.</summary>
+    public static Command Create()
     {
         var interval = CliOptions.Int("--interval", "Print one line every N seconds, like vmstat, until Ctrl+C (or --count lines).", 1, 86400);
         var count = CliOptions.Int("--count", "With --interval: stop after this many lines.", 1, int.MaxValue);
