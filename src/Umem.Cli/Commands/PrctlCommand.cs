@@ -40,6 +40,7 @@ public static class PrctlCommand
         var name = Lenient(new Option<string?>("--name", "-n") { Description = "The resource control (project.max-locked-memory or zone.max-locked-memory)." });
         var idtype = Lenient(new Option<string?>("--idtype", "-i") { Description = "What the IDs are: process (default), project or zone (also pid, projid, zoneid)." });
         var parseable = new Option<bool>("-P") { Description = "Parseable output: one space-separated line per value, raw numbers." };
+        var json = Admin.HostAdmin.JsonOption();
         var privilege = Lenient(new Option<string?>("-t") { Description = "The privilege of the value to set: privileged (basic is not allowed on these controls; system is fixed)." });
         var set = new Option<bool>("-s") { Description = "Add a value (needs -n and -v)." };
         var replace = new Option<bool>("-r") { Description = "Replace the first privileged value, or add one if there is none (needs -n and -v)." };
@@ -54,7 +55,7 @@ public static class PrctlCommand
 
         var command = new Command("prctl", $"Get or set the resource controls of processes, projects or zones of the running host (prctl(1)). {Admin.HostAdmin.ExitStatusHelp}")
         {
-            name, idtype, parseable, privilege, set, replace, delete, value, signal, offline, projectFile, zonesFile, hostDir, ids,
+            name, idtype, parseable, json, privilege, set, replace, delete, value, signal, offline, projectFile, zonesFile, hostDir, ids,
         };
         // Every error is reported by the action so that bad options exit with 2, as prctl's do.
         command.TreatUnmatchedTokensAsErrors = false;
@@ -130,6 +131,7 @@ public static class PrctlCommand
             using var owned = service as IDisposable;
 
             int status = Success;
+            var shown = new List<Protocol.Admin.EntityView>();
             foreach (string id in targets)
             {
                 try
@@ -164,8 +166,9 @@ public static class PrctlCommand
                     }
                     foreach (var e in entities)
                     {
-                        if (control is null || e.Controls.Any(c => c.Name == control))
-                            stdout.Write(PrctlFormatter.Format(e, control, parse.GetValue(parseable)));
+                        if (control is not null && !e.Controls.Any(c => c.Name == control)) continue;
+                        if (parse.GetValue(json)) shown.Add(Host.Admin.AdminViews.Entity(e with { Controls = [.. e.Controls.Where(c => control is null || c.Name == control)] }));
+                        else stdout.Write(PrctlFormatter.Format(e, control, parse.GetValue(parseable)));
                     }
                 }
                 catch (ErrnoException e)
@@ -174,6 +177,7 @@ public static class PrctlCommand
                     status = Fatal;
                 }
             }
+            if (parse.GetValue(json) && newValue is null) stdout.WriteLine(Admin.HostAdmin.Json(new Protocol.Admin.AdminReply { Entities = shown }));
             return status;
         });
         return command;

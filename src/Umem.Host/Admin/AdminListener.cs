@@ -53,7 +53,14 @@ internal sealed class AdminListener : IAsyncDisposable
         if (!UnixSocketPath.Fits(path))
             throw new ErrnoException(Errno.ENAMETOOLONG, $"bind(\"{path}\")", "the path does not fit in sockaddr_un (107 bytes)");
         if (File.Exists(path) && PrivateBind.IsServed(path, SocketType.Stream))
-            throw new ErrnoException(Errno.EADDRINUSE, $"bind(\"{path}\")", "another host serves this admin socket");
+        {
+            // Hosts that put their device directories side by side (dir/dev1, dir/dev2) would share the default
+            // path: the first keeps it. A path the operator named is this host's or nothing.
+            if (options.AdminSocket is not null)
+                throw new ErrnoException(Errno.EADDRINUSE, $"bind(\"{path}\")", "another host serves this admin socket");
+            Log.AdminDisabled(log, $"another host serves {path}; name this host's own with umem host --host-dir");
+            return null;
+        }
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {

@@ -16,9 +16,12 @@ internal static class AdminViews
     internal static UnloadView Unload(ModuleUnloadReport r) =>
         new(r.Module, r.UnloadedAt, [.. r.Leaks.Select(l => new LeakView(l.CookieId, l.Size, l.Type.ToString(), l.Site.ToString(), l.StillExported))]);
 
-    internal static EntityView Entity(RctlEntity e)
+    internal static EntityView Entity(RctlEntity e) => Entity(RctlEntitySnapshot.Of(e));
+
+    /// <summary>A project's or zone's controls as the admin protocol's view (also prctl --json's, online or offline).</summary>
+    internal static EntityView Entity(RctlEntitySnapshot s)
     {
-        var s = RctlEntitySnapshot.Of(e);
+        ArgumentNullException.ThrowIfNull(s);
         return new EntityView(s.Kind.ToString().ToLowerInvariant(), s.Id, s.Name, [.. s.Controls.Select(c => new ControlView(c.Name,
             (c.Flags & RctlGlobalFlags.Bytes) != 0, c.Usage,
             [.. c.Values.Select(v => new ValueView(v.Privilege.ToString().ToLowerInvariant(), v.Value, v.Signal?.ShortName()))]))]);

@@ -48,6 +48,10 @@ public sealed class AdminPrctlTests
         Assert.Contains($"project.max-locked-memory usage {2 * Chunk} - - -", parseable, StringComparison.Ordinal);
         Assert.Contains("project.max-locked-memory privileged 1048576 - deny -", parseable, StringComparison.Ordinal);
 
+        var entity = Assert.Single(CommandRun.Json(PrctlCommand.Create(), "-n", "project.max-locked-memory", "-i", "project", "user.root", "--host-dir", hostDir).Entities!);
+        var control = Assert.Single(entity.Controls);
+        Assert.Equal(((ulong)(2 * Chunk), 1048576UL), (control.Usage, control.Values[0].Value));
+
         (int Exit, string Out, string Err) Prctl(params string[] args) => CommandRun.Invoke(PrctlCommand.Create(), [.. args, "--host-dir", hostDir]);
         ulong Usage() => umem.System.ResourceControls.FindProject("user.root")!.LockedMemory.Usage;
     }
