@@ -100,7 +100,7 @@ internal sealed partial class ClientConnection
             // A client that never says HELLO is dropped: the loop then reads end of stream. The timer runs from
             // the accept, so identifying the peer is bounded by it too.
             _timer = new Timer(static c => ((ClientConnection)c!).OnTimer(), this, _options.HelloTimeout, Timeout.InfiniteTimeSpan);
-            if (!Identify()) return;
+            if (!await IdentifyAsync().ConfigureAwait(false)) return;
             while (_state != State.Closed)
             {
                 try
@@ -195,7 +195,7 @@ internal sealed partial class ClientConnection
         return _state != State.Closed;
     }
 
-    private bool Identify()
+    private async Task<bool> IdentifyAsync()
     {
         Kernel.Cred cred;
         string? problem;
@@ -222,6 +222,8 @@ internal sealed partial class ClientConnection
             if (_logLimit.TryWrite(out long dropped)) Log.ConnectionRefused(_log, peerCredentials.Pid, peerCredentials.Uid, _node.Name, limit!, dropped);
             return false;
         }
+        // Each uid's connections take their turns at identification in order, and uids round robin (FairTurns).
+        await _admission.Identification.EnterAsync(peerCredentials.Uid).ConfigureAwait(false);
         try
         {
             // From the kernel only, through the peer's pidfd (a reused pid is never taken for it); nothing a client
@@ -235,6 +237,10 @@ internal sealed partial class ClientConnection
         {
             Log.ConnectionLost(_log, null, e.Message);
             return false;
+        }
+        finally
+        {
+            _admission.Identification.Leave();
         }
         _session = new ClientSession(new UmemProcess(_controls, cred) { LockedMemoryLimit = lockLimit }, _node);
         Log.Connected(_log, _session);

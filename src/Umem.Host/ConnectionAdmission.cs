@@ -8,6 +8,13 @@ namespace Umem.Host;
 internal sealed class ConnectionAdmission(int maxConnections, int maxPerUid)
 {
     private readonly Lock _gate = new();
+
+    /// <summary>
+    /// Turns at identifying an admitted connection's process (reading /proc through its pidfd: the costly part of
+    /// a new connection), one per CPU at once, round robin by uid.
+    /// </summary>
+    internal FairTurns Identification { get; } = new(Environment.ProcessorCount);
+
     private readonly Dictionary<uint, UidAccount> _perUid = [];
     private int _total;
 

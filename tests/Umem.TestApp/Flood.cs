@@ -8,8 +8,9 @@ namespace Umem.TestApp;
 
 /// <summary>
 /// A client that floods the host with one kind of request until a limit refuses it, speaking raw messages (the
-/// register flood uses the client library, which makes the sealed memfds). Prints "key value" lines, then
-/// "holding", and keeps every connection until stdin closes; each stdin line is answered with "hung-up N", the
+/// register flood uses the client library, which makes the sealed memfds). Prints "ready" once started and waits
+/// for a line on stdin before it attacks (so a bystander's figures cover the attack, not the start of a .NET
+/// process), then prints "key value" lines, then "holding", and keeps every connection until stdin closes; each stdin line is answered with "hung-up N", the
 /// number of its connections the host has closed meanwhile.
 /// <list type="bullet">
 /// <item><c>connections PATH N</c>: N connections, HELLO on each (accepted, refused, first-refusal).</item>
@@ -34,6 +35,9 @@ internal static class Flood
         var devices = new List<UmemDevice>();
         var buf = new byte[Wire.MaxMessage];
         var fds = new List<SafeFd>();
+        Console.WriteLine("ready");
+        Console.Out.Flush();
+        if (Console.ReadLine() is null) return 0;
         switch (kind)
         {
             case "connections":

@@ -22,11 +22,12 @@ internal readonly record struct Latency(int Rounds, double P50, double P99, doub
 /// A well-behaved client (this test process: root, another uid than the attacker's) working in a loop while an
 /// attack runs: each round connects, opens, maps a read-write page, touches it, unmaps it, issues an IOCTL and
 /// closes, so every path the attacker could clog (accept, identity, open, map, unmap, ioctl, release) is timed.
-/// Every request must succeed: a failure ends the loop and is rethrown by <see cref="Stop"/>.
+/// Every request must succeed: a failure ends the loop and is rethrown by <see cref="Stop()"/>.
 /// </summary>
 internal sealed class Bystander(string path) : IDisposable
 {
     private readonly List<double> _rounds = [];
+    private readonly List<double> _connects = [];
     private readonly Lock _gate = new();
     private Thread? _thread;
     private volatile bool _stop;
@@ -45,7 +46,7 @@ internal sealed class Bystander(string path) : IDisposable
     internal static Latency Measure(string path, int rounds)
     {
         var ms = new List<double>(rounds);
-        for (int i = 0; i < rounds; i++) ms.Add(Round(path));
+        for (int i = 0; i < rounds; i++) ms.Add(Round(path, out _));
         return Latency.Of(ms);
     }
 
@@ -57,8 +58,12 @@ internal sealed class Bystander(string path) : IDisposable
             {
                 while (!_stop)
                 {
-                    double ms = Round(path);
-                    lock (_gate) _rounds.Add(ms);
+                    double ms = Round(path, out double connectMs);
+                    lock (_gate)
+                    {
+                        _rounds.Add(ms);
+                        _connects.Add(connectMs);
+                    }
                 }
             }
             catch (Exception e)
@@ -75,12 +80,22 @@ internal sealed class Bystander(string path) : IDisposable
         Eventually.WaitUntil(() => _failure is not null || Rounds >= since + more, $"{more} bystander rounds");
 
     /// <summary>Stops the loop; the latency of every round since <see cref="Start"/>. Throws what a failed request threw.</summary>
-    internal Latency Stop()
+    internal Latency Stop() => Stop(out _);
+
+    /// <summary>
+    /// <see cref="Stop()"/>, and the latency of the rounds' first step alone (connect, HELLO, OPEN: what waits for
+    /// the host's accept and identification), to tell where a tail falls.
+    /// </summary>
+    internal Latency Stop(out Latency connects)
     {
         _stop = true;
         _thread?.Join();
         if (_failure is not null) throw new InvalidOperationException($"the bystander's request failed after {Rounds} rounds", _failure);
-        lock (_gate) return Latency.Of(_rounds);
+        lock (_gate)
+        {
+            connects = Latency.Of(_connects);
+            return Latency.Of(_rounds);
+        }
     }
 
     public void Dispose()
@@ -89,11 +104,12 @@ internal sealed class Bystander(string path) : IDisposable
         _thread?.Join();
     }
 
-    private static double Round(string path)
+    private static double Round(string path, out double connectMs)
     {
         var time = Stopwatch.StartNew();
         using (var device = UmemDevice.Open(path))
         {
+            connectMs = time.Elapsed.TotalMilliseconds;
             using (var m = device.Map(0, SystemPage.Size, Prot.ReadWrite))
                 m.Span[0]++;
             Span<byte> echo = stackalloc byte[4];

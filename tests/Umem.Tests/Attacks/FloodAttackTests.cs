@@ -129,10 +129,14 @@ public sealed class FloodAttackTests(ITestOutputHelper output)
         int fdsBefore = host.Fds, threadsBefore = host.Threads;
         double cpuBefore = host.CpuMs;
 
+        // The attacker starts (a .NET process: JIT, start-up) before the bystander's window opens; the window covers
+        // the attack itself and the holding after it.
+        using var attacker = ChildProcess.StartTestApp(Nobody, ["flood", kind, host.Path, .. args]);
+        attacker.ReadUntil("ready");
         using var bystander = new Bystander(host.Path);
         bystander.Start();
         var time = Stopwatch.StartNew();
-        using var attacker = ChildProcess.StartTestApp(Nobody, ["flood", kind, host.Path, .. args]);
+        attacker.Send("go");
         var results = new Dictionary<string, string>();
         string line;
         while ((line = attacker.ReadLine()) != "holding")
@@ -146,7 +150,7 @@ public sealed class FloodAttackTests(ITestOutputHelper output)
         double cpuDuring = host.CpuMs - cpuBefore; // the attack's and the bystander's rounds meanwhile
         whileHolding?.Invoke();
         string hungUp = attacker.Command("status").Split(' ')[1];
-        var during = bystander.Stop();
+        var during = bystander.Stop(out var connects);
 
         attacker.CloseInput();
         Assert.Equal(0, attacker.WaitForExit());
@@ -159,6 +163,7 @@ public sealed class FloodAttackTests(ITestOutputHelper output)
         output.WriteLine($"flood {kind} {string.Join(' ', args)} by nobody: {string.Join(", ", results.Select(r => $"{r.Key} {r.Value}"))} ({attackMs:F0} ms to hold)");
         output.WriteLine($"bystander without attack: {before}");
         output.WriteLine($"bystander during attack:  {during}; p99 {during.P99 / before.P99:F2}x");
+        output.WriteLine($"  of which connect + HELLO + OPEN: {connects}");
         output.WriteLine($"bystander after:          {later}");
         output.WriteLine($"host fds: before {fdsBefore}, during {fdsDuring}, after {fdsAfter} ({releaseMs:F0} ms after the attacker left)");
         output.WriteLine($"host: {cpuDuring:F0} ms of CPU from the attacker's start to the bystander's last round ({during.Rounds} rounds); threads {threadsBefore} before, {threadsDuring} during");
