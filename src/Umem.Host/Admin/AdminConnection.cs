@@ -93,7 +93,9 @@ internal sealed class AdminConnection(Socket socket, UmemSystem system, AdminAcc
             return await SendAsync(new AdminReply { Error = nameof(Errno.EINVAL), Message = problem }, h.Seq).ConfigureAwait(false);
         }
         string op = AdminRequest.Format(request.Op!.Value);
-        error = access.Check(request, _peer, Groups, out string? reason);
+        if (access.AdminGroup is not null && _groups is null && _peer.Uid != 0 && _peer.Uid != ProcessHardening.EffectiveUid)
+            _groups = await ReadGroupsAsync().ConfigureAwait(false);
+        error = access.Check(request, _peer, () => _groups ?? [], out string? reason);
         if (error != Errno.None)
         {
             system.Metrics.Denied("admin access");
@@ -104,18 +106,26 @@ internal sealed class AdminConnection(Socket socket, UmemSystem system, AdminAcc
         return await SendAsync(reply, h.Seq).ConfigureAwait(false);
     }
 
-    private IReadOnlyList<uint> Groups()
+    /// <summary>
+    /// The peer's supplementary groups (/proc through its pidfd), read in a turn at identification shared with device
+    /// connections (FairTurns), as that is the costly part of a connection.
+    /// </summary>
+    private async Task<IReadOnlyList<uint>> ReadGroupsAsync()
     {
-        if (_groups is not null) return _groups;
+        var turns = system.Devices.Admission.Identification;
+        await turns.EnterAsync(_peer.Uid).ConfigureAwait(false);
         try
         {
-            _groups = PeerIdentity.Resolve(socket.SafeHandle).Groups;
+            return PeerIdentity.Resolve(socket.SafeHandle).Groups;
         }
         catch (ErrnoException)
         {
-            _groups = []; // the process is gone: it has no groups to be admitted by
+            return []; // the process is gone: it has no groups to be admitted by
         }
-        return _groups;
+        finally
+        {
+            turns.Leave();
+        }
     }
 
     private void Bad(Errno error, string reason, bool closing)
