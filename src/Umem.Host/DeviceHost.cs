@@ -25,7 +25,7 @@ public sealed class DeviceHost : IAsyncDisposable
     private readonly DeviceHostOptions _options;
     private readonly ILogger _log;
     private readonly Dictionary<string, NodeListener> _listeners = new(StringComparer.Ordinal);
-    private readonly Dictionary<ClientConnection, Task> _connections = [];
+    private readonly ConnectionTasks<ClientConnection> _connections = new();
     private readonly Lock _gate = new();
     private readonly EpollReadiness _readiness;
     private readonly LingerSlots _lingerSlots = new(Environment.ProcessorCount);
@@ -72,13 +72,7 @@ public sealed class DeviceHost : IAsyncDisposable
     public string DeviceDirectory => _options.DeviceDirectory;
 
     /// <summary>Connections being served now.</summary>
-    public int ConnectionCount
-    {
-        get
-        {
-            lock (_gate) return _connections.Count;
-        }
-    }
+    public int ConnectionCount => _connections.Count;
 
     /// <summary>Connections that have ended and been released since the host started.</summary>
     public long ConnectionsClosed => Interlocked.Read(ref _connectionsClosed);
@@ -99,13 +93,7 @@ public sealed class DeviceHost : IAsyncDisposable
     internal DeviceHostOptions Options => _options;
 
     /// <summary>The sessions of the connections being served now.</summary>
-    public IReadOnlyList<ClientSession> Sessions
-    {
-        get
-        {
-            lock (_gate) return [.. _connections.Keys.Select(c => c.Session).OfType<ClientSession>()];
-        }
-    }
+    public IReadOnlyList<ClientSession> Sessions => [.. _connections.Items.Select(c => c.Session).OfType<ClientSession>()];
 
     /// <summary>
     /// Publishes <paramref name="node"/> (ddi_create_minor_node): a socket in the device directory with the node's
@@ -144,20 +132,8 @@ public sealed class DeviceHost : IAsyncDisposable
     }
 
     /// <summary>Ends every connection on <paramref name="name"/>'s node (or all when null) and waits until each is released.</summary>
-    public async Task DisconnectAllAsync(string? name = null)
-    {
-        List<Task> tasks = [];
-        lock (_gate)
-        {
-            foreach (var (c, t) in _connections)
-            {
-                if (name is not null && c.Session?.Node.Name != name) continue;
-                c.Shutdown();
-                tasks.Add(t);
-            }
-        }
-        await Task.WhenAll(tasks).ConfigureAwait(false);
-    }
+    public Task DisconnectAllAsync(string? name = null) =>
+        _connections.EndAsync(c => name is null || c.Session?.Node.Name == name, c => c.Shutdown());
 
     /// <summary>Stops accepting, removes the sockets, ends every connection and waits until all are released.</summary>
     public async ValueTask DisposeAsync()
@@ -167,6 +143,7 @@ public sealed class DeviceHost : IAsyncDisposable
         {
             if (_disposed) return;
             _disposed = true;
+            _connections.Close();
             listeners = [.. _listeners.Values];
             _listeners.Clear();
         }
@@ -178,28 +155,8 @@ public sealed class DeviceHost : IAsyncDisposable
     internal void StartConnection(Socket socket, MinorNode node)
     {
         var connection = new ClientConnection(socket, node, _kernel, _controls, _options, _readiness, _lingerSlots, _bufferPool, _logLimit, _admission, _fdReserve, _log, _metrics);
-        lock (_gate)
-        {
-            if (_disposed)
-            {
-                socket.Dispose();
-                return;
-            }
-            // Registered before it runs, so a DisconnectAll racing with this accept still sees it.
-            _connections.Add(connection, Task.CompletedTask);
-            _connections[connection] = Task.Run(async () =>
-            {
-                try
-                {
-                    await connection.RunAsync().ConfigureAwait(false);
-                }
-                finally
-                {
-                    lock (_gate) _connections.Remove(connection);
-                    Interlocked.Increment(ref _connectionsClosed);
-                }
-            });
-        }
+        if (!_connections.TryStart(connection, connection.RunAsync, () => Interlocked.Increment(ref _connectionsClosed)))
+            socket.Dispose();
     }
 
     private void Harden()

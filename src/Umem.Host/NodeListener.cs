@@ -83,35 +83,7 @@ internal sealed class NodeListener : IDisposable
         return m;
     }
 
-    internal void Start() => _acceptLoop = AcceptLoopAsync();
-
-    private async Task AcceptLoopAsync()
-    {
-        while (true)
-        {
-            Socket client;
-            try
-            {
-                client = await _socket.AcceptAsync().ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown)
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                // EMFILE and friends: back off instead of spinning; the client waits in the backlog.
-                Log.AcceptFailed(_log, Node.Name, e.Message);
-                await Task.Delay(100).ConfigureAwait(false);
-                continue;
-            }
-            _host.StartConnection(client, Node);
-        }
-    }
+    internal void Start() => _acceptLoop = AcceptLoop.RunAsync(_socket, Node.Name, _log, client => _host.StartConnection(client, Node));
 
     /// <summary>Stops accepting and removes the socket file (existing connections go on, as with a removed /dev node).</summary>
     public void Dispose()

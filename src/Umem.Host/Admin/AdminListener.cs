@@ -16,10 +16,9 @@ internal sealed class AdminListener : IAsyncDisposable
     private readonly UmemSystem _system;
     private readonly AdminAccess _access;
     private readonly ILogger _log;
-    private readonly Lock _gate = new();
-    private readonly Dictionary<AdminConnection, Task> _connections = [];
+    private readonly ConnectionTasks<AdminConnection> _connections = new();
     private Task _acceptLoop = Task.CompletedTask;
-    private bool _disposed;
+    private int _disposed;
 
     private AdminListener(Socket socket, string path, UmemSystem system, AdminAccess access, ILogger log)
     {
@@ -75,65 +74,23 @@ internal sealed class AdminListener : IAsyncDisposable
         }
         var access = new AdminAccess(ProcessHardening.EffectiveUid, options.AdminGroup);
         var listener = new AdminListener(socket, path, system, access, log);
-        listener._acceptLoop = listener.AcceptLoopAsync();
+        listener._acceptLoop = AcceptLoop.RunAsync(socket, "admin", log, listener.Serve);
         Log.AdminListening(log, path, ProcessHardening.EffectiveUid, access.AdminGroup is { } g ? $", group {g}" : "");
         return listener;
     }
 
-    private async Task AcceptLoopAsync()
+    private void Serve(Socket client)
     {
-        while (true)
-        {
-            Socket client;
-            try
-            {
-                client = await _socket.AcceptAsync().ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is ObjectDisposedException or SocketException { SocketErrorCode: SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown })
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                Log.AcceptFailed(_log, "admin", e.Message);
-                await Task.Delay(100).ConfigureAwait(false);
-                continue;
-            }
-            var connection = new AdminConnection(client, _system, _access, _log);
-            lock (_gate)
-            {
-                if (_disposed)
-                {
-                    client.Dispose();
-                    continue;
-                }
-                _connections.Add(connection, Task.CompletedTask);
-                _connections[connection] = Task.Run(async () =>
-                {
-                    try
-                    {
-                        await connection.RunAsync().ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        lock (_gate) _connections.Remove(connection);
-                    }
-                });
-            }
-        }
+        var connection = new AdminConnection(client, _system, _access, _log);
+        if (!_connections.TryStart(connection, connection.RunAsync)) client.Dispose();
     }
 
     /// <summary>Stops accepting, removes the socket and ends every admin connection.</summary>
     public async ValueTask DisposeAsync()
     {
-        List<Task> tasks;
-        lock (_gate)
-        {
-            if (_disposed) return;
-            _disposed = true;
-            foreach (var c in _connections.Keys) c.Shutdown();
-            tasks = [.. _connections.Values];
-        }
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _connections.Close();
+        var ended = _connections.EndAsync(_ => true, c => c.Shutdown());
         try
         {
             File.Delete(Path);
@@ -143,6 +100,6 @@ internal sealed class AdminListener : IAsyncDisposable
             // Gone already.
         }
         _socket.Dispose();
-        await Task.WhenAll([.. tasks, _acceptLoop]).ConfigureAwait(false);
+        await Task.WhenAll(ended, _acceptLoop).ConfigureAwait(false);
     }
 }

@@ -78,6 +78,18 @@ internal static class HostAdmin
         }
     }
 
+    /// <summary>
+    /// Asks the host and prints its answer: one line of JSON with <paramref name="json"/>, else <paramref name="table"/>
+    /// of it. The exit status.
+    /// </summary>
+    internal static int Show(ParseResult parse, string command, Option<string?> hostDir, Option<bool> json, AdminRequest request, Func<AdminReply, string> table)
+    {
+        var reply = Call(command, parse.GetValue(hostDir), request, parse.InvocationConfiguration.Error, out int status);
+        if (reply is null) return status;
+        parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? Json(reply) + "\n" : table(reply));
+        return ExitCodes.Success;
+    }
+
     /// <summary>The reply as one line of JSON.</summary>
     internal static string Json(AdminReply reply) => JsonSerializer.Serialize(reply, AdminJson.Default.AdminReply);
 }

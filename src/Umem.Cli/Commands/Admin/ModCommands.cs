@@ -22,8 +22,6 @@ public static class ModCommands
         };
         command.SetAction(parse =>
         {
-            var output = parse.InvocationConfiguration.Output;
-            var error = parse.InvocationConfiguration.Error;
             string resolved;
             try
             {
@@ -31,13 +29,11 @@ public static class ModCommands
             }
             catch (Exception e) when (e is FileNotFoundException or ArgumentException)
             {
-                error.WriteLine($"umem modload: {e.Message}");
+                parse.InvocationConfiguration.Error.WriteLine($"umem modload: {e.Message}");
                 return ExitCodes.Usage;
             }
-            var reply = HostAdmin.Call("modload", parse.GetValue(hostDir), new AdminRequest { Op = AdminOp.ModLoad, Path = resolved, Name = parse.GetValue(name) }, error, out int status);
-            if (reply is null) return status;
-            output.Write(parse.GetValue(json) ? HostAdmin.Json(reply) + "\n" : ModInfoFormatter.Modules(reply.Modules ?? []));
-            return ExitCodes.Success;
+            return HostAdmin.Show(parse, "modload", hostDir, json, new AdminRequest { Op = AdminOp.ModLoad, Path = resolved, Name = parse.GetValue(name) },
+                reply => ModInfoFormatter.Modules(reply.Modules ?? []));
         });
         return command;
     }
@@ -53,14 +49,8 @@ public static class ModCommands
         {
             name, hostDir, json,
         };
-        command.SetAction(parse =>
-        {
-            var reply = HostAdmin.Call("modunload", parse.GetValue(hostDir), new AdminRequest { Op = AdminOp.ModUnload, Name = parse.GetValue(name) },
-                parse.InvocationConfiguration.Error, out int status);
-            if (reply is null) return status;
-            parse.InvocationConfiguration.Output.Write(parse.GetValue(json) ? HostAdmin.Json(reply) + "\n" : ModInfoFormatter.Unloads(reply.Unloads ?? []));
-            return ExitCodes.Success;
-        });
+        command.SetAction(parse => HostAdmin.Show(parse, "modunload", hostDir, json, new AdminRequest { Op = AdminOp.ModUnload, Name = parse.GetValue(name) },
+            reply => ModInfoFormatter.Unloads(reply.Unloads ?? [])));
         return command;
     }
 
@@ -75,21 +65,8 @@ public static class ModCommands
         {
             name, hostDir, json,
         };
-        command.SetAction(parse =>
-        {
-            var reply = HostAdmin.Call("modinfo", parse.GetValue(hostDir), new AdminRequest { Op = AdminOp.ModInfo, Name = parse.GetValue(name) },
-                parse.InvocationConfiguration.Error, out int status);
-            if (reply is null) return status;
-            var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json))
-            {
-                output.WriteLine(HostAdmin.Json(reply));
-                return ExitCodes.Success;
-            }
-            output.Write(ModInfoFormatter.Modules(reply.Modules ?? []));
-            if (reply.Unloads is { Count: > 0 } unloads) output.Write("\n" + ModInfoFormatter.Unloads(unloads));
-            return ExitCodes.Success;
-        });
+        command.SetAction(parse => HostAdmin.Show(parse, "modinfo", hostDir, json, new AdminRequest { Op = AdminOp.ModInfo, Name = parse.GetValue(name) },
+            reply => ModInfoFormatter.Modules(reply.Modules ?? []) + (reply.Unloads is { Count: > 0 } unloads ? "\n" + ModInfoFormatter.Unloads(unloads) : "")));
         return command;
     }
 }

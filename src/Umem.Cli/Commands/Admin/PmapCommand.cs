@@ -30,13 +30,8 @@ public static class PmapCommand
         command.SetAction(parse =>
         {
             int? p = parse.GetValue(pid);
-            var reply = HostAdmin.Call("pmap", parse.GetValue(hostDir), new AdminRequest { Op = AdminOp.Pmap, Pid = p },
-                parse.InvocationConfiguration.Error, out int status);
-            if (reply is null) return status;
-            var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json)) output.WriteLine(HostAdmin.Json(reply));
-            else output.Write(p is { } one ? Mappings(one, reply.Mappings ?? []) : Processes(reply.Processes ?? []));
-            return ExitCodes.Success;
+            return HostAdmin.Show(parse, "pmap", hostDir, json, new AdminRequest { Op = AdminOp.Pmap, Pid = p },
+                reply => p is { } one ? Mappings(one, reply.Mappings ?? []) : Processes(reply.Processes ?? []));
         });
         return command;
     }
