@@ -20,10 +20,11 @@ public sealed class DeviceMapping : IDisposable
         [MappingState.PartiallyUnmapped] = [MappingState.PartiallyUnmapped, MappingState.Unmapped],
     };
 
-    // The handles are also the mapping's lock. A host holds hundreds of thousands of mappings, and every object
-    // each keeps is one more for a full GC to mark: a mapping is this object, its handle list and one devmap handle
-    // per region (no Lock, no state-machine object, no closure, no map request kept; issue 13).
-    private readonly List<DevmapHandle> _handles;
+    // A host holds hundreds of thousands of mappings, and every object each keeps is one more for a collection to
+    // mark and copy: a mapping is this object and one devmap handle per region (no Lock, no list, no state-machine
+    // object, no closure, no map request kept; issue 13). So the mapping locks itself: drivers never see it, and
+    // the host locks no mapping of its own.
+    private RegionList _handles;
     private StateMachine<MappingState> _state;
 
     internal DeviceMapping(long id, DeviceFile file, long offset, long length, Prot prot, MapFlags flags, List<DevmapHandle> handles)
@@ -34,7 +35,7 @@ public sealed class DeviceMapping : IDisposable
         Length = length;
         Prot = prot;
         Flags = flags;
-        _handles = handles;
+        _handles = new RegionList(handles);
         MappedAt = DateTimeOffset.UtcNow;
         _state = new StateMachine<MappingState>(MappingState.Mapped, s_transitions, this, static m => $"mapping {((DeviceMapping)m).Id}");
     }
@@ -71,7 +72,7 @@ public sealed class DeviceMapping : IDisposable
     {
         get
         {
-            lock (_handles) return _state.State;
+            lock (this) return _state.State;
         }
     }
 
@@ -80,11 +81,12 @@ public sealed class DeviceMapping : IDisposable
     {
         get
         {
-            lock (_handles)
+            lock (this)
             {
                 int n = 0;
-                foreach (var h in _handles)
+                for (int i = 0; i < _handles.Count; i++)
                 {
+                    var h = _handles[i];
                     long kStart = h.KernelOffset, kEnd = kStart + h.Length;
                     foreach (var extent in h.Cookie!.Backing.Extents)
                         if (extent.Offset + extent.Length > kStart && extent.Offset < kEnd) n++;
@@ -102,7 +104,7 @@ public sealed class DeviceMapping : IDisposable
     /// </summary>
     public IReadOnlyList<MappingSegment> GetSegments()
     {
-        lock (_handles) return BuildSegments();
+        lock (this) return BuildSegments();
     }
 
     /// <summary>
@@ -120,15 +122,16 @@ public sealed class DeviceMapping : IDisposable
     {
         List<MappingSegment> segments;
         List<UmemCookie> held;
-        lock (_handles)
+        lock (this)
         {
             held = new(_handles.Count);
             if (_state.State == MappingState.Unmapped)
                 throw new ErrnoException(Errno.EBADF, $"export(mapping {Id})", "the mapping is unmapped");
             segments = BuildSegments();
             // The export's own references: its fds stay valid even if the mapping is unmapped while it is sent.
-            foreach (var h in _handles)
+            for (int i = 0; i < _handles.Count; i++)
             {
+                var h = _handles[i];
                 h.Cookie!.AddHeldReference();
                 held.Add(h.Cookie);
             }
@@ -189,9 +192,9 @@ public sealed class DeviceMapping : IDisposable
     /// <summary>A snapshot for pmap-style listings.</summary>
     public MappingInfo GetInfo()
     {
-        lock (_handles)
+        lock (this)
         {
-            var regions = _handles.Select(h => new RegionInfo(h.MappingOffset, h.Length, h.Offset,
+            var regions = _handles.ToArray().Select(h => new RegionInfo(h.MappingOffset, h.Length, h.Offset,
                 h.Cookie?.Id ?? 0, h.KernelOffset, h.MaxProt & ~Prot.User, GrantUnits(h))).ToArray();
             return new MappingInfo(Id, File.Module.Name, Node.Name, File.Dev, Cred, Offset, Length, Prot, Flags, _state.State, MappedAt, regions);
         }
@@ -209,7 +212,7 @@ public sealed class DeviceMapping : IDisposable
     {
         get
         {
-            lock (_handles) return [.. _handles];
+            lock (this) return _handles.ToArray();
         }
     }
 
@@ -218,7 +221,7 @@ public sealed class DeviceMapping : IDisposable
         var module = File.Module;
         bool nowEmpty;
         using (UmemProcess.EnterIfAny(File.Process)) // the unmap callbacks run for the mapping's process
-            lock (_handles)
+            lock (this)
             {
                 if (_state.State == MappingState.Unmapped) return false;
                 long a = offset, b = offset + length;
@@ -271,8 +274,9 @@ public sealed class DeviceMapping : IDisposable
     private List<MappingSegment> BuildSegments()
     {
         var segments = new List<MappingSegment>();
-        foreach (var h in _handles)
+        for (int i = 0; i < _handles.Count; i++)
         {
+            var h = _handles[i];
             var backing = h.Cookie!.Backing;
             long kStart = h.KernelOffset, kEnd = kStart + h.Length;
             foreach (var extent in backing.Extents)

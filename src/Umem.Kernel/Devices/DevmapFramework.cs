@@ -32,7 +32,7 @@ internal static class DevmapFramework
         // Nor may it widen what mmap(2) allowed (e.g. write on a file opened read-only).
         maxprot &= target.MaxProt;
 
-        var handles = new List<DevmapHandle>(1); // the mapping keeps this list: most mappings have one handle
+        var handles = new List<DevmapHandle>(1); // the request's; the mapping keeps its handles without a list (RegionList)
         using (Ambient.EnterMap(cred.Model))
         {
             long total = 0, mapOff = off;
