@@ -76,6 +76,31 @@ public sealed class AdminViewTests
         Assert.Equal(1, CommandRun.Invoke(PmapCommand.Create(), a.Pid.ToString(CultureInfo.InvariantCulture), "--host-dir", dir).Exit); // ESRCH
     }
 
+    [Fact]
+    public void TheRealHostAnswersTheRealCommands()
+    {
+        // `umem host` and `umem pmap`/`modinfo` as processes of their own, and a client process mapping xx's page.
+        using var host = CliHost.Start(["xx"], "xx0");
+        using var app = ChildProcess.StartTestApp(null, "client");
+        app.Ok($"open {host.NodePath("xx0")}");
+        app.Ok($"map 0 {Page} rw");
+        var pmap = RunUmem(["pmap", app.Pid.ToString(CultureInfo.InvariantCulture), "--json", "--host-dir", host.HostDirectory]);
+        var mapping = Assert.Single(System.Text.Json.JsonSerializer.Deserialize(pmap, global::Umem.Protocol.Admin.AdminJson.Default.AdminReply)!.Mappings!);
+        Assert.Equal((app.Pid, "xx0", (long)Page, "rw-", "LP64"), (mapping.Pid, mapping.Node, mapping.Length, mapping.Prot, mapping.Model));
+        Assert.Equal(1, Assert.Single(mapping.Regions).GrantUnitFds);
+        string modinfo = RunUmem(["modinfo", "--host-dir", host.HostDirectory]);
+        Assert.Equal(["xx", "0", "1", "1"], CommandRun.Row(modinfo, "xx0")[1..3].Concat(CommandRun.Row(modinfo, "xx0")[^2..]));
+        Assert.Equal(0, host.Stop());
+
+        static string RunUmem(string[] args)
+        {
+            using var cli = ChildProcess.Start(ChildProcess.DotNet, [TestPaths.CliDll, .. args]);
+            string output = string.Join('\n', cli.ReadToEnd());
+            Assert.True(cli.WaitForExit() == 0, cli.StandardError);
+            return output;
+        }
+    }
+
     /// <summary>The value of a FIGURE row of stat's table.</summary>
     private static string Figure(string table, string label) =>
         table.Split('\n').Single(l => l.StartsWith(label + "  ", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1];

@@ -20,6 +20,9 @@ internal sealed class CliHost : IDisposable
 
     internal string DeviceDirectory => Path.Combine(_dir, "dev");
 
+    /// <summary>The directory holding the device directory and the admin socket (umem's --host-dir).</summary>
+    internal string HostDirectory => _dir;
+
     internal string StandardError => _process.StandardError;
 
     /// <summary>Starts the host with <paramref name="drivers"/> (paths or shipped names) and waits until <paramref name="nodes"/> are published.</summary>
