@@ -20,6 +20,7 @@
 #define _FILE_OFFSET_BITS 64 /* fd_offset is 64-bit; so is off_t in 32-bit builds */
 
 #include "umem.h"
+#include "umem_internal.h"
 #include "umem_wire.h"
 
 #include <errno.h>
@@ -56,6 +57,7 @@ struct buffer {
 struct umem_dev {
     int sock; /* -1 once the connection is gone */
     uint64_t handle;
+    uint16_t version; /* negotiated by HELLO */
     uint32_t seq;
     int noreply;           /* no-reply MUNMAPs were sent since the last reply: the first had seq noreply_seq */
     uint32_t noreply_seq;
@@ -290,14 +292,16 @@ int umem_open(const char *path, int oflags, umem_dev **devp)
         return err;
     }
     struct umem_msg m;
-    int err = call(d, umem_enc_hello(d->msg, sizeof d->msg, next_seq(d), UMEM_VERSION, UMEM_VERSION),
+    int err = call(d, umem_enc_hello(d->msg, sizeof d->msg, next_seq(d), UMEM_MIN_VERSION, UMEM_VERSION),
                    -1, UMEM_HELLO, &m);
-    if (err == 0 && m.u.hello_reply.version != UMEM_VERSION)
+    if (err == 0 && (m.u.hello_reply.version < UMEM_MIN_VERSION || m.u.hello_reply.version > UMEM_VERSION))
         err = fail(d, -EBADMSG); /* the host answered a version we did not offer */
     if (err == 0 && m.u.hello_reply.page_size != d->page_size)
         err = fail(d, -EPROTO); /* segments would not fall on our page boundaries */
-    if (err == 0)
+    if (err == 0) {
+        d->version = m.u.hello_reply.version;
         err = call(d, umem_enc_open(d->msg, sizeof d->msg, next_seq(d), (uint32_t)oflags), -1, UMEM_OPEN, &m);
+    }
     if (err != 0) {
         fail(d, err);
         free(d);
@@ -616,6 +620,40 @@ int umem_ioctl(umem_dev *d, uint32_t cmd, const void *in, size_t in_len, void *o
     return 0;
 }
 
+/* READ or WRITE (version 2): at most UMEM_IO_MAX bytes; offset < 0 is the file offset. */
+static int transfer(umem_dev *d, uint16_t type, void *buf, size_t len, int64_t offset, int flags, size_t *done)
+{
+    if (d == NULL || (buf == NULL && len > 0) || (flags & ~UMEM_NONBLOCK) != 0)
+        return -EINVAL;
+    if (d->sock >= 0 && d->version < 2)
+        return -ENOTSUP; /* the host speaks version 1: no READ or WRITE */
+    uint32_t n = len < UMEM_IO_MAX ? (uint32_t)len : UMEM_IO_MAX;
+    uint32_t wflags = (offset >= 0 ? UMEM_IO_AT_OFFSET : 0) | ((flags & UMEM_NONBLOCK) ? UMEM_IO_NONBLOCK : 0);
+    struct umem_msg m;
+    int err = call(d, umem_enc_io(d->msg, sizeof d->msg, type, next_seq(d), d->handle, offset >= 0 ? (uint64_t)offset : 0,
+                                  n, wflags, buf),
+                   -1, type, &m);
+    if (err != 0)
+        return err;
+    if (m.u.io_reply.count > n)
+        return fail(d, -EBADMSG);
+    if (type == UMEM_READ && m.u.io_reply.count > 0)
+        memcpy(buf, m.u.io_reply.data, m.u.io_reply.count);
+    if (done != NULL)
+        *done = m.u.io_reply.count;
+    return 0;
+}
+
+int umem_read(umem_dev *d, void *buf, size_t len, int64_t offset, int flags, size_t *done)
+{
+    return transfer(d, UMEM_READ, buf, len, offset, flags, done);
+}
+
+int umem_write(umem_dev *d, const void *buf, size_t len, int64_t offset, int flags, size_t *done)
+{
+    return transfer(d, UMEM_WRITE, (void *)buf, len, offset, flags, done);
+}
+
 /* A memfd of `length` bytes that nobody can shrink, grow or seal further (linux-mechanisms.md: seals). */
 static int sealed_memfd(size_t length)
 {
@@ -684,16 +722,36 @@ int umem_close(umem_dev *d)
         return 0;
     struct umem_msg m;
     int err = call(d, umem_enc_close(d->msg, sizeof d->msg, next_seq(d), d->handle), -1, UMEM_CLOSE, &m);
-    fail(d, 0);
-    for (size_t i = 0; i < d->nmaps; i++) {
+    for (size_t i = 0; i < d->nmaps; i++)
         for (size_t j = 0; j < d->maps[i].nlive; j++)
             munmap(d->maps[i].base + d->maps[i].live[j].start, d->maps[i].live[j].end - d->maps[i].live[j].start);
-        free(d->maps[i].live);
-    }
     for (size_t i = 0; i < d->nbufs; i++)
         munmap(d->bufs[i].addr, d->bufs[i].length);
+    umem_abandon(d); /* what is left: the connection and the records */
+    return err == -ENOTCONN ? 0 : err;
+}
+
+size_t umem_mapped_bytes(const umem_dev *d, uint64_t mapping)
+{
+    for (size_t i = 0; d != NULL && i < d->nmaps; i++) {
+        if (d->maps[i].id != mapping)
+            continue;
+        size_t n = 0;
+        for (size_t j = 0; j < d->maps[i].nlive; j++)
+            n += d->maps[i].live[j].end - d->maps[i].live[j].start;
+        return n;
+    }
+    return 0;
+}
+
+void umem_abandon(umem_dev *d)
+{
+    if (d == NULL)
+        return;
+    fail(d, 0);
+    for (size_t i = 0; i < d->nmaps; i++)
+        free(d->maps[i].live);
     free(d->maps);
     free(d->bufs);
     free(d);
-    return err == -ENOTCONN ? 0 : err;
 }

@@ -35,7 +35,7 @@ extern "C" {
 typedef struct umem_dev umem_dev;
 
 /*
- * Connects to the device node at `path` (a socket), agrees on protocol version 1 (HELLO) and opens the
+ * Connects to the device node at `path` (a socket), agrees on protocol version 1 or 2 (HELLO) and opens the
  * device (OPEN, as open(2)): `oflags` is O_RDONLY, O_WRONLY or O_RDWR. On success *devp is the device.
  */
 UMEM_API int umem_open(const char *path, int oflags, umem_dev **devp);
@@ -80,6 +80,19 @@ UMEM_API int umem_munmap(umem_dev *dev, void *addr, size_t length);
  */
 UMEM_API int umem_ioctl(umem_dev *dev, uint32_t cmd, const void *in, size_t in_len, void *out, size_t out_max,
                size_t *out_len, int *rval);
+
+/* umem_read/umem_write flags: FNONBLOCK (the driver's read(9E)/write(9E) does not wait: -EAGAIN). */
+#define UMEM_NONBLOCK 1
+
+/*
+ * Calls the driver's read(9E) (protocol version 2; -ENOTSUP from a version 1 host): up to `len` bytes, at most
+ * 60000 per call, into `buf`, from device offset `offset` (pread(2)), or from the file offset when `offset` is
+ * negative (read(2): it advances). On success *done (if not NULL) is the number of bytes read; 0 is end of file.
+ */
+UMEM_API int umem_read(umem_dev *dev, void *buf, size_t len, int64_t offset, int flags, size_t *done);
+
+/* The same for write(9E): up to `len` bytes (at most 60000 per call) from `buf`; *done is the number written. */
+UMEM_API int umem_write(umem_dev *dev, const void *buf, size_t len, int64_t offset, int flags, size_t *done);
 
 /*
  * Creates `length` bytes (page-aligned, non-zero) of application memory the driver may lock with

@@ -45,7 +45,7 @@ static int header(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, size_t 
     if (len > cap || len > UMEM_MAX_MESSAGE)
         return -EMSGSIZE;
     umem_put32(buf, UMEM_MAGIC);
-    umem_put16(buf + 4, UMEM_VERSION);
+    umem_put16(buf + 4, UMEM_HEADER_VERSION);
     umem_put16(buf + 6, type);
     umem_put32(buf + 8, (uint32_t)len);
     umem_put32(buf + 12, seq);
@@ -144,6 +144,23 @@ int umem_enc_ioctl(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, uint
         umem_put32(buf + 32, in_len);
         if (in_len > 0)
             memcpy(buf + 40, in, in_len);
+    }
+    return n;
+}
+
+int umem_enc_io(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, uint64_t handle, uint64_t offset,
+                uint32_t length, uint32_t flags, const void *data)
+{
+    if ((type != UMEM_READ && type != UMEM_WRITE) || length > UMEM_IO_MAX || (type == UMEM_WRITE && data == NULL && length > 0))
+        return -EINVAL;
+    int n = header(buf, cap, type, seq, 40 + (type == UMEM_WRITE ? (size_t)length : 0));
+    if (n > 0) {
+        umem_put64(buf + 16, handle);
+        umem_put64(buf + 24, offset);
+        umem_put32(buf + 32, length);
+        umem_put32(buf + 36, flags);
+        if (type == UMEM_WRITE && length > 0)
+            memcpy(buf + 40, data, length);
     }
     return n;
 }
@@ -251,6 +268,19 @@ int umem_enc_register_reply(uint8_t *buf, size_t cap, uint32_t seq, uint64_t buf
     return n;
 }
 
+int umem_enc_io_reply(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, uint32_t count, const void *data)
+{
+    if ((type != UMEM_READ && type != UMEM_WRITE) || count > UMEM_IO_MAX || (type == UMEM_READ && data == NULL && count > 0))
+        return -EINVAL;
+    int n = reply(buf, cap, type, seq, 8 + (type == UMEM_READ ? (size_t)count : 0), 0);
+    if (n > 0) {
+        umem_put32(buf + 20, count);
+        if (type == UMEM_READ && count > 0)
+            memcpy(buf + 28, data, count);
+    }
+    return n;
+}
+
 void umem_segment_at(const struct umem_msg *msg, uint32_t i, struct umem_segment *seg)
 {
     const uint8_t *s = msg->u.mmap_reply.segments + (size_t)i * UMEM_SEGMENT_SIZE;
@@ -328,6 +358,17 @@ static int decode_request(const uint8_t *b, size_t len, struct umem_msg *m)
         m->u.ioctl.in = b + 40;
         want = 40 + (size_t)m->u.ioctl.in_len;
         return len == want ? 0 : -EBADMSG;
+    case UMEM_READ:
+    case UMEM_WRITE:
+        if (len < 40)
+            return -EBADMSG;
+        m->u.io.handle = umem_get64(b + 16);
+        m->u.io.offset = umem_get64(b + 24);
+        m->u.io.length = umem_get32(b + 32);
+        m->u.io.flags = umem_get32(b + 36);
+        m->u.io.data = b + 40;
+        want = 40 + (type == UMEM_WRITE ? (size_t)m->u.io.length : 0);
+        return len == want ? 0 : -EBADMSG;
     case UMEM_REGISTER:
         if (len != 40 || umem_get32(b + 36) != 0)
             return -EBADMSG;
@@ -343,7 +384,7 @@ static int decode_request(const uint8_t *b, size_t len, struct umem_msg *m)
 static int decode_reply(const uint8_t *b, size_t len, struct umem_msg *m)
 {
     uint16_t type = (uint16_t)(m->type & ~UMEM_REPLY_FLAG);
-    if (type < UMEM_HELLO || type > UMEM_MMAP_MORE)
+    if (type < UMEM_HELLO || type > UMEM_WRITE)
         return -EPROTO;
     if (len < 20)
         return -EBADMSG;
@@ -399,6 +440,16 @@ static int decode_reply(const uint8_t *b, size_t len, struct umem_msg *m)
         return m->u.ioctl_reply.out_len <= UMEM_IOCTL_MAX && len == 28 + (size_t)m->u.ioctl_reply.out_len
                    ? 0
                    : -EBADMSG;
+    case UMEM_READ:
+    case UMEM_WRITE:
+        if (len < 28 || umem_get32(b + 24) != 0)
+            return -EBADMSG;
+        m->u.io_reply.count = umem_get32(b + 20);
+        m->u.io_reply.data = b + 28;
+        return m->u.io_reply.count <= UMEM_IO_MAX &&
+                       len == 28 + (type == UMEM_READ ? (size_t)m->u.io_reply.count : 0)
+                   ? 0
+                   : -EBADMSG;
     default:
         return -EPROTO;
     }
@@ -417,7 +468,7 @@ int umem_decode(const uint8_t *buf, size_t len, struct umem_msg *msg)
         return -EMSGSIZE;
     if (msg->length != len)
         return -EBADMSG;
-    if (msg->version != UMEM_VERSION)
+    if (msg->version != UMEM_HEADER_VERSION)
         return -EPROTONOSUPPORT;
     return (msg->type & UMEM_REPLY_FLAG) ? decode_reply(buf, len, msg) : decode_request(buf, len, msg);
 }

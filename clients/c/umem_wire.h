@@ -1,5 +1,5 @@
 /*
- * umem_wire.h - the Umem wire protocol, version 1 (docs/protocol.md): message layouts, encoders and one
+ * umem_wire.h - the Umem wire protocol, versions 1 and 2 (docs/protocol.md): message layouts, encoders and one
  * decoder. Pure functions over byte buffers: no I/O, no allocation, no global state, so they can be checked
  * against tests/vectors/protocol.txt byte for byte. Every integer is little-endian on the wire and is
  * read and written a byte at a time, so neither the host's byte order nor its alignment rules matter, and
@@ -15,13 +15,18 @@
 #include <stdint.h>
 
 #define UMEM_MAGIC 0x4D454D55u /* "UMEM" in memory order */
-#define UMEM_VERSION 1
+#define UMEM_VERSION 2        /* the highest protocol version spoken (HELLO negotiates); 2 adds READ and WRITE */
+#define UMEM_MIN_VERSION 1
+#define UMEM_HEADER_VERSION 1 /* the header's layout, in every message of every version so far */
 #define UMEM_HEADER_SIZE 16
 #define UMEM_REPLY_FLAG 0x8000u
 #define UMEM_NOREPLY_FLAG 0x4000u /* on a MUNMAP request: answered only if refused (docs/protocol.md) */
 #define UMEM_MAX_MESSAGE 65536
 #define UMEM_MAX_FDS 250
 #define UMEM_IOCTL_MAX 60000       /* in_len and out_max bound */
+#define UMEM_IO_MAX 60000          /* READ and WRITE length bound */
+#define UMEM_IO_AT_OFFSET 1u       /* READ/WRITE flags: use offset, not the file offset (pread/pwrite) */
+#define UMEM_IO_NONBLOCK 2u        /* FNONBLOCK */
 #define UMEM_SEGMENT_SIZE 32
 #define UMEM_MMAP_REPLY_FIXED 44   /* header, errno, mapping, length, nseg, reserved */
 #define UMEM_MAX_SEGMENTS ((UMEM_MAX_MESSAGE - UMEM_MMAP_REPLY_FIXED) / UMEM_SEGMENT_SIZE) /* 2046 */
@@ -37,6 +42,8 @@ enum umem_type {
     UMEM_REGISTER = 7,
     UMEM_UNREGISTER = 8,
     UMEM_MMAP_MORE = 9, /* host to client only */
+    UMEM_READ = 10,     /* version 2 */
+    UMEM_WRITE = 11,    /* version 2 */
 };
 
 /* One MMAP reply segment (32 bytes on the wire). */
@@ -71,6 +78,8 @@ struct umem_msg {
         struct { int32_t rval; uint32_t out_len; const uint8_t *out; } ioctl_reply;
         struct { uint64_t address, length; uint32_t flags; } reg;
         struct { uint64_t buffer; } register_reply, unregister;
+        struct { uint64_t handle, offset; uint32_t length, flags; const uint8_t *data; } io; /* READ, WRITE */
+        struct { uint32_t count; const uint8_t *data; } io_reply; /* data: a READ reply's count bytes */
     } u;
 };
 
@@ -96,6 +105,9 @@ int umem_enc_ioctl(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, uint
                    const void *in, uint32_t in_len);
 int umem_enc_register(uint8_t *buf, size_t cap, uint32_t seq, uint64_t address, uint64_t length, uint32_t flags);
 int umem_enc_unregister(uint8_t *buf, size_t cap, uint32_t seq, uint64_t buffer);
+/* READ (data NULL, length the room) or WRITE (length bytes of data), version 2. */
+int umem_enc_io(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, uint64_t handle, uint64_t offset,
+                uint32_t length, uint32_t flags, const void *data);
 
 /* Replies (host to client). `type` is the request type; the reply bit is added. */
 int umem_enc_error(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, int32_t error);
@@ -108,6 +120,8 @@ int umem_enc_mmap_reply(uint8_t *buf, size_t cap, uint32_t seq, uint64_t mapping
 int umem_enc_mmap_more(uint8_t *buf, size_t cap, uint32_t seq, uint32_t first, uint32_t count);
 int umem_enc_ioctl_reply(uint8_t *buf, size_t cap, uint32_t seq, int32_t rval, const void *out, uint32_t out_len);
 int umem_enc_register_reply(uint8_t *buf, size_t cap, uint32_t seq, uint64_t buffer);
+/* READ (count bytes of data follow) or WRITE (data NULL) reply, version 2. */
+int umem_enc_io_reply(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, uint32_t count, const void *data);
 
 /*
  * Decodes and validates one whole message of `len` bytes (a request or a reply): magic, version, type,

@@ -96,10 +96,10 @@ internal sealed class UmemConnection
         lock (_gate)
         {
             uint seq = NextSeq();
-            Send(new HelloRequest(Wire.Version, Wire.Version).Write(SendBuffer, seq), default, call);
+            Send(new HelloRequest(Wire.MinVersion, Wire.Version).Write(SendBuffer, seq), default, call);
             var reply = ReceiveReply(MessageType.Hello, seq, null, call);
             Check(HelloReply.TryRead(reply, out var hello), call);
-            if (hello.Version != Wire.Version || hello.PageSize != (uint)SystemPage.Size)
+            if (hello.Version is < Wire.MinVersion or > Wire.Version || hello.PageSize != (uint)SystemPage.Size)
                 throw Broken(Errno.EPROTO, call, $"the host speaks version {hello.Version} with {hello.PageSize}-byte pages");
             Version = hello.Version;
             PageSize = (int)hello.PageSize;
@@ -332,6 +332,27 @@ internal sealed class UmemConnection
             Check(IoctlReply.TryRead(reply, (uint)outMax, out var r), call);
             IoctlReply.Output(reply).CopyTo(output);
             return new UmemIoctlResult(r.Rval, (int)r.OutLength);
+        }
+    }
+
+    /// <summary>
+    /// READ or WRITE (version 2): at most 60000 bytes of <paramref name="buffer"/> (read into, or written from);
+    /// <paramref name="offset"/> null is the file offset. Returns the bytes moved.
+    /// </summary>
+    internal int Transfer(MessageType type, ulong handle, Span<byte> buffer, long? offset, bool nonBlock, in CallInfo call)
+    {
+        if (Version < 2) throw new ErrnoException(Errno.EOPNOTSUPP, call.ToString(), $"the host speaks protocol version {Version}; READ and WRITE need 2");
+        int length = Math.Min(buffer.Length, Wire.MaxIoData);
+        uint flags = (offset is null ? 0 : IoRequest.AtOffset) | (nonBlock ? IoRequest.NonBlock : 0);
+        var request = new IoRequest(type, handle, (ulong)(offset ?? 0), (uint)length, flags);
+        lock (_gate)
+        {
+            uint seq = NextSeq();
+            Send(request.Write(SendBuffer, seq, type == MessageType.Write ? buffer[..length] : default), default, call);
+            var reply = ReceiveReply(type, seq, null, call);
+            Check(IoReply.TryRead(reply, type, (uint)length, out var r), call);
+            if (type == MessageType.Read) IoReply.Data(reply).CopyTo(buffer);
+            return (int)r.Count;
         }
     }
 

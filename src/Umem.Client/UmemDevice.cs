@@ -93,6 +93,29 @@ public sealed class UmemDevice : IDisposable
         }
     }
 
+    /// <summary>
+    /// read(2) (<paramref name="offset"/> null: at the file offset, which advances) or pread(2): the driver's read(9E)
+    /// fills up to 60000 bytes of <paramref name="buffer"/>. Returns the bytes read; 0 is end of file. Needs a host of
+    /// protocol version 2 (EOPNOTSUPP otherwise).
+    /// </summary>
+    public int Read(Span<byte> buffer, long? offset = null, bool nonBlock = false)
+    {
+        ThrowIfDisposed();
+        return _connection.Transfer(MessageType.Read, _handle, buffer, offset, nonBlock, new CallInfo("read({0}, {1} bytes)", Path, buffer.Length));
+    }
+
+    /// <summary>
+    /// write(2) (<paramref name="offset"/> null: at the file offset, which advances) or pwrite(2): the driver's
+    /// write(9E) takes up to 60000 bytes of <paramref name="data"/>. Returns the bytes written.
+    /// </summary>
+    public int Write(ReadOnlySpan<byte> data, long? offset = null, bool nonBlock = false)
+    {
+        ThrowIfDisposed();
+        // WRITE only reads the bytes; Transfer takes one span type for both directions.
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(data), data.Length);
+        return _connection.Transfer(MessageType.Write, _handle, bytes, offset, nonBlock, new CallInfo("write({0}, {1} bytes)", Path, data.Length));
+    }
+
     /// <summary>ioctl(2): runs the driver's ioctl(9E) with <paramref name="input"/>; up to output.Length bytes come back.</summary>
     public UmemIoctlResult Ioctl(uint cmd, ReadOnlySpan<byte> input, Span<byte> output)
     {

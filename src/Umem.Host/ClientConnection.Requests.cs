@@ -38,7 +38,9 @@ internal sealed partial class ClientConnection
             var raw = msg.Length >= Wire.HeaderSize ? MessageHeader.ReadRaw(msg) : default;
             return Fail(raw with { RawType = (ushort)(raw.RawType & ~Wire.ReplyBit) }, headerError, fatal: true);
         }
-        if (h.IsReply || h.Type is < MessageType.Hello or > MessageType.Unregister || (h.NoReply && h.Type != MessageType.Munmap))
+        bool known = h.Type is >= MessageType.Hello and <= MessageType.Unregister
+            || (h.Type is MessageType.Read or MessageType.Write && _version >= 2);
+        if (h.IsReply || !known || (h.NoReply && h.Type != MessageType.Munmap))
             return Fail(h with { RawType = (ushort)h.Type }, Errno.EPROTO, fatal: true);
         if (_state == State.AwaitingHello && h.Type != MessageType.Hello)
             return Fail(h, Errno.EPROTO, fatal: true);
@@ -55,6 +57,7 @@ internal sealed partial class ClientConnection
             MessageType.Ioctl => Ioctl(msg, h),
             MessageType.Register => Register(msg, h),
             MessageType.Unregister => Unregister(msg, h),
+            MessageType.Read or MessageType.Write => ReadOrWrite(msg, h),
             _ => Fail(h, Errno.EPROTO, fatal: true),
         };
     }
@@ -67,6 +70,7 @@ internal sealed partial class ClientConnection
         error = hello.Negotiate(out ushort version);
         if (error != Errno.None) return Fail(h, error, fatal: true);
         _state = State.Ready;
+        _version = version;
         _timer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan); // the idle timer's now (UpdateIdleTimer)
         return Send(new HelloReply(version, (uint)SystemPage.Size, Wire.MaxMessage, Wire.MaxFds).Write(_send, h.Seq));
     }
@@ -249,6 +253,28 @@ internal sealed partial class ClientConnection
             return KernelError(h, e, "ioctl");
         }
         return Send(new IoctlReply(rval, (uint)written).WriteFixed(_send, h.Seq));
+    }
+
+    /// <summary>READ/WRITE (version 2): read(2)/write(2) or pread(2)/pwrite(2), the driver's read(9E)/write(9E).</summary>
+    private bool ReadOrWrite(ReadOnlySpan<byte> msg, in MessageHeader h)
+    {
+        var error = IoRequest.TryRead(msg, h.Type, out var req);
+        if (error != Errno.None) return Fail(h, error);
+        if (!_opens.TryGetValue(req.Handle, out var file)) return Fail(h, Errno.EBADF);
+        long? offset = (req.Flags & IoRequest.AtOffset) != 0 ? (long)req.Offset : null;
+        bool nonBlock = (req.Flags & IoRequest.NonBlock) != 0;
+        int count;
+        try
+        {
+            count = h.Type == MessageType.Read
+                ? file.Read(_send.AsSpan(IoReply.FixedSize, (int)req.Length), offset, nonBlock)
+                : file.Write(IoRequest.Data(msg), offset, nonBlock);
+        }
+        catch (Exception e)
+        {
+            return KernelError(h, e, h.Type == MessageType.Read ? "read" : "write");
+        }
+        return Send(new IoReply(h.Type, (uint)count).WriteFixed(_send, h.Seq));
     }
 
     private bool Register(ReadOnlySpan<byte> msg, in MessageHeader h)

@@ -64,6 +64,7 @@ internal sealed partial class ClientConnection
     // reads no request and no thread waits for it: the epoll thread says when there is room (see FlushAsync).
     private readonly Queue<PendingReply> _outbox = new();
     private State _state;
+    private ushort _version; // negotiated by HELLO; 0 before
     private ClientSession? _session;
     // The HELLO timer, then the idle timer (armed only while the connection holds nothing).
     private Timer? _timer;

@@ -35,9 +35,9 @@ public readonly record struct HelloRequest(ushort MinVersion, ushort MaxVersion)
     public Errno Negotiate(out ushort version)
     {
         version = 0;
-        if (MinVersion > MaxVersion || MinVersion > Wire.Version || MaxVersion < Wire.Version)
+        if (MinVersion > MaxVersion || MinVersion > Wire.Version || MaxVersion < Wire.MinVersion)
             return Errno.EPROTONOSUPPORT;
-        version = Wire.Version;
+        version = Math.Min(MaxVersion, Wire.Version);
         return Errno.None;
     }
 }

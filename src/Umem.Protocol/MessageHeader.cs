@@ -27,7 +27,7 @@ public readonly record struct MessageHeader(ushort Version, ushort RawType, uint
     {
         if (destination.Length < Wire.HeaderSize) throw new ArgumentException("room for a header is needed", nameof(destination));
         BinaryPrimitives.WriteUInt32LittleEndian(destination, Wire.Magic);
-        BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], Wire.Version);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination[4..], Wire.HeaderVersion);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[6..], rawType);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[8..], (uint)length);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[12..], seq);
@@ -41,7 +41,7 @@ public readonly record struct MessageHeader(ushort Version, ushort RawType, uint
             BinaryPrimitives.ReadUInt32LittleEndian(message[12..]));
 
     /// <summary>
-    /// Validates the header of one whole received message: at least 16 bytes, the magic (EBADMSG), version 1
+    /// Validates the header of one whole received message: at least 16 bytes, the magic (EBADMSG), header version 1
     /// (EPROTONOSUPPORT), and a length field equal to the bytes received (EBADMSG). Every failure here means
     /// the peer does not speak this protocol: the connection cannot continue.
     /// </summary>
@@ -51,7 +51,7 @@ public readonly record struct MessageHeader(ushort Version, ushort RawType, uint
         if (message.Length < Wire.HeaderSize) return Errno.EBADMSG;
         if (BinaryPrimitives.ReadUInt32LittleEndian(message) != Wire.Magic) return Errno.EBADMSG;
         header = ReadRaw(message);
-        if (header.Version != Wire.Version) return Errno.EPROTONOSUPPORT;
+        if (header.Version != Wire.HeaderVersion) return Errno.EPROTONOSUPPORT;
         if (header.Length != (uint)message.Length) return Errno.EBADMSG;
         return Errno.None;
     }

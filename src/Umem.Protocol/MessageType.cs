@@ -29,4 +29,10 @@ public enum MessageType : ushort
 
     /// <summary>Host to client only: more fds of an MMAP reply.</summary>
     MmapMore = 9,
+
+    /// <summary>Version 2: read(2)/pread(2): the driver's read(9E).</summary>
+    Read = 10,
+
+    /// <summary>Version 2: write(2)/pwrite(2): the driver's write(9E).</summary>
+    Write = 11,
 }

@@ -1,13 +1,22 @@
 namespace Umem.Protocol;
 
-/// <summary>Constants of the Umem wire protocol, version 1 (docs/protocol.md).</summary>
+/// <summary>Constants of the Umem wire protocol, versions 1 and 2 (docs/protocol.md).</summary>
 public static class Wire
 {
     /// <summary><c>"UMEM"</c> in memory order, read as a little-endian u32.</summary>
     public const uint Magic = 0x4D454D55;
 
-    /// <summary>The only protocol version this implementation speaks.</summary>
-    public const ushort Version = 1;
+    /// <summary>The highest protocol version this implementation speaks (HELLO negotiates; 2 adds READ and WRITE).</summary>
+    public const ushort Version = 2;
+
+    /// <summary>The lowest protocol version this implementation speaks.</summary>
+    public const ushort MinVersion = 1;
+
+    /// <summary>The version of the message header's layout, in every message of every protocol version so far.</summary>
+    public const ushort HeaderVersion = 1;
+
+    /// <summary>The largest <c>length</c> of a READ or WRITE (version 2).</summary>
+    public const int MaxIoData = 60000;
 
     /// <summary>Bytes in every message header.</summary>
     public const int HeaderSize = 16;

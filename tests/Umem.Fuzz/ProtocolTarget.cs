@@ -43,6 +43,11 @@ public static class ProtocolTarget
         }
         if (RegisterRequest.TryRead(message, Page, out var register) == Errno.None && plain && h.Type == MessageType.Register)
             Same(message, again[..register.Write(again, h.Seq)], "REGISTER");
+        foreach (var type in (ReadOnlySpan<MessageType>)[MessageType.Read, MessageType.Write])
+        {
+            if (IoRequest.TryRead(message, type, out var io) == Errno.None && plain && h.Type == type)
+                Same(message, again[..io.Write(again, h.Seq, type == MessageType.Write ? IoRequest.Data(message) : default)], type.ToString());
+        }
 
         // Replies (what a client decodes): they must not throw either, and what they accept must be in range.
         _ = HelloReply.TryRead(message, out _);
@@ -53,6 +58,11 @@ public static class ProtocolTarget
         {
             var output = IoctlReply.Output(message);
             if (output.Length != ioctlReply.OutLength) throw new InvalidOperationException($"IOCTL reply: out_len {ioctlReply.OutLength}, {output.Length} bytes");
+        }
+        foreach (var type in (ReadOnlySpan<MessageType>)[MessageType.Read, MessageType.Write])
+        {
+            if (IoReply.TryRead(message, type, Wire.MaxIoData, out var ioReply) == Errno.None && type == MessageType.Read && IoReply.Data(message).Length != ioReply.Count)
+                throw new InvalidOperationException($"READ reply: count {ioReply.Count}, {IoReply.Data(message).Length} bytes");
         }
         if (MmapReply.TryRead(message, Page, out var mmapReply) == Errno.None)
         {

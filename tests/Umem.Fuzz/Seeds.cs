@@ -34,6 +34,8 @@ public static class Seeds
         Add(new IoctlRequest(1, TestDeviceDriver.IoctlBufferFill, 0, 13).Write(buffer, 14, [0, 0, 0, 0, 0, 0x70, 0, 0, 0, 16, 0, 0, 7]));
         Add(new RegisterRequest(0x7000_0000_0000, (ulong)page, 0).Write(buffer, 15));
         Add(new IdRequest(MessageType.Unregister, 1).Write(buffer, 16));
+        Add(new IoRequest(MessageType.Read, 1, 0, 16, 0).Write(buffer, 17));                      // version 2
+        Add(new IoRequest(MessageType.Write, 1, 8, 4, IoRequest.AtOffset).Write(buffer, 18, [1, 2, 3, 4]));
         return list;
     }
 

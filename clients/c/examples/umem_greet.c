@@ -5,13 +5,17 @@
  *
  * usage: umem_greet DEVICE NAME EXPECT TIMEOUT_MS
  * With UMEM_GREET_HOLD set in the environment it keeps its mapping until a line arrives on stdin.
+ * Built with -DUMEM_GREET_PLAIN (the Makefile's plain_greet) it includes no Umem header and calls open(2) and
+ * mmap(2) on DEVICE, as an unmodified program does: run it with LD_PRELOAD=libumem-preload.so.
  * prints "seen pid=<pid> bits=<32|64> greeting=<text>" per ready slot, then
  *        "self pid=<pid> bits=<bits> slot=<n> addr=<hex>"
  * exit:  0 when EXPECT slots were ready; 1 on timeout (fewer seen, said on stderr) or error (errno name on
  *        stderr); 2 for bad arguments (named on stderr) - the convention of docs/operating.md, "Exit status"
  */
 #define _GNU_SOURCE
+#ifndef UMEM_GREET_PLAIN
 #include "../umem.h"
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,9 +40,55 @@ struct slot {
 
 _Static_assert(sizeof(struct slot) == 64, "a slot is 64 bytes");
 
+#ifdef UMEM_GREET_PLAIN
+/* The device through the system calls alone (the preload makes them reach the host). */
+typedef int device;
+#define errname(err) strerror((err) < 0 ? -(err) : (err))
+
+static int dev_open(const char *path, device *d)
+{
+    *d = open(path, O_RDWR | O_CLOEXEC);
+    return *d < 0 ? -errno : 0;
+}
+
+static int dev_map(device d, size_t page, void **addr)
+{
+    void *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, d, 0);
+    *addr = p;
+    return p == MAP_FAILED ? -errno : 0;
+}
+
+static void dev_close(device d, void *addr, size_t page)
+{
+    if (addr != NULL)
+        munmap(addr, page);
+    close(d);
+}
+#else
+typedef umem_dev *device;
+#define errname(err) umem_errname(err)
+
+static int dev_open(const char *path, device *d)
+{
+    return umem_open(path, O_RDWR, d);
+}
+
+static int dev_map(device d, size_t page, void **addr)
+{
+    return umem_mmap(d, 0, page, PROT_READ | PROT_WRITE, MAP_SHARED, addr, NULL);
+}
+
+static void dev_close(device d, void *addr, size_t page)
+{
+    (void)addr; /* umem_close unmaps what the device still maps */
+    (void)page;
+    umem_close(d);
+}
+#endif
+
 static int fail(const char *what, int err)
 {
-    fprintf(stderr, "umem_greet: %s: %s\n", what, umem_errname(err));
+    fprintf(stderr, "umem_greet: %s: %s\n", what, errname(err));
     return 1;
 }
 
@@ -81,14 +131,14 @@ int main(int argc, char **argv)
     if (expect < 0 || timeout < 0)
         return 2;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    umem_dev *dev = NULL;
+    device dev;
     void *addr = NULL;
-    int r = umem_open(argv[1], O_RDWR, &dev);
+    int r = dev_open(argv[1], &dev);
     if (r < 0)
         return fail(argv[1], r);
-    r = umem_mmap(dev, 0, page, PROT_READ | PROT_WRITE, MAP_SHARED, &addr, NULL);
+    r = dev_map(dev, page, &addr);
     if (r < 0) {
-        umem_close(dev);
+        dev_close(dev, NULL, page);
         return fail("mmap", r);
     }
 
@@ -101,7 +151,7 @@ int main(int argc, char **argv)
             mine = i;
     }
     if (mine < 0) {
-        umem_close(dev);
+        dev_close(dev, addr, page);
         return fail("no free slot", ENOSPC);
     }
     struct slot *s = &slots[mine];
@@ -133,7 +183,7 @@ int main(int argc, char **argv)
             /* EOF: release as well */
         }
     }
-    umem_close(dev);
+    dev_close(dev, addr, page);
     if (seen >= expect)
         return 0;
     fprintf(stderr, "umem_greet: saw %d of %ld greetings in %ld ms\n", seen, expect, timeout);

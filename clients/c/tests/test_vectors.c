@@ -190,6 +190,25 @@ static void fields_of(const struct umem_msg *m, struct fields *fs)
     case UMEM_REGISTER | UMEM_REPLY_FLAG:
         add(fs, "buffer", "%" PRIu64, m->u.register_reply.buffer);
         break;
+    case UMEM_READ:
+    case UMEM_WRITE:
+        add(fs, "handle", "%" PRIu64, m->u.io.handle);
+        add(fs, "offset", "%" PRIu64, m->u.io.offset);
+        add(fs, "length", "%" PRIu32, m->u.io.length);
+        add(fs, "flags", "%" PRIu32, m->u.io.flags);
+        if (m->type == UMEM_WRITE && m->u.io.length > 0) {
+            hex(m->u.io.data, m->u.io.length, buf);
+            add(fs, "data", "%.150s", buf);
+        }
+        break;
+    case UMEM_READ | UMEM_REPLY_FLAG:
+    case UMEM_WRITE | UMEM_REPLY_FLAG:
+        add(fs, "count", "%" PRIu32, m->u.io_reply.count);
+        if (m->type == (UMEM_READ | UMEM_REPLY_FLAG) && m->u.io_reply.count > 0) {
+            hex(m->u.io_reply.data, m->u.io_reply.count, buf);
+            add(fs, "data", "%.150s", buf);
+        }
+        break;
     default: /* CLOSE, MUNMAP, UNREGISTER replies: errno only */
         break;
     }
@@ -198,7 +217,7 @@ static void fields_of(const struct umem_msg *m, struct fields *fs)
 /* Same value? Numbers compare as numbers (0x1000 == 4096), byte strings as hex text. */
 static int same(const char *key, const char *file, const char *decoded)
 {
-    if (strcmp(key, "in") == 0 || strcmp(key, "out") == 0)
+    if (strcmp(key, "in") == 0 || strcmp(key, "out") == 0 || strcmp(key, "data") == 0)
         return strcmp(file, decoded) == 0;
     uint64_t a, b;
     return num(file, &a) && num(decoded, &b) && a == b;
@@ -311,6 +330,23 @@ static int encode(const struct fields *fs, uint8_t *buf, size_t cap, int *ok)
     }
     case UMEM_REGISTER | UMEM_REPLY_FLAG:
         return umem_enc_register_reply(buf, cap, seq, need(fs, "buffer", ok));
+    case UMEM_READ:
+    case UMEM_WRITE: {
+        uint32_t length = (uint32_t)need(fs, "length", ok);
+        size_t n = get(fs, "data") ? unhex(get(fs, "data"), bytes, sizeof bytes, ok) : 0;
+        if (type == UMEM_WRITE && n != length)
+            *ok = 0;
+        return umem_enc_io(buf, cap, type, seq, need(fs, "handle", ok), need(fs, "offset", ok), length,
+                           (uint32_t)need(fs, "flags", ok), bytes);
+    }
+    case UMEM_READ | UMEM_REPLY_FLAG:
+    case UMEM_WRITE | UMEM_REPLY_FLAG: {
+        uint32_t count = (uint32_t)need(fs, "count", ok);
+        size_t n = get(fs, "data") ? unhex(get(fs, "data"), bytes, sizeof bytes, ok) : 0;
+        if (type == (UMEM_READ | UMEM_REPLY_FLAG) && n != count)
+            *ok = 0;
+        return umem_enc_io_reply(buf, cap, (uint16_t)(type & ~UMEM_REPLY_FLAG), seq, count, bytes);
+    }
     default:
         *ok = 0;
         return -EPROTO;

@@ -63,13 +63,15 @@ internal static class DemoCommand
             // Plain, not through Spectre: a path is never wrapped (Spectre folds redirected output at 80 columns).
             Console.WriteLine($"host pid {Environment.ProcessId}: loaded {module.Name}, serving {node}");
 
-            // Who runs: two C# and one C application in 64 bits; two C applications in 32 bits where possible.
+            // Who runs: two C# and two C applications (one of them unmodified) in 64 bits; two C applications in 32 bits where possible.
             var plan = new List<(string Label, string Lang, int Bits, string File, string[] Args)>();
             var (self, selfArgs) = SelfCommand();
             plan.Add(("csharp-1", "C#", 64, self, [.. selfArgs, "greet", node, "csharp-1"]));
             plan.Add(("csharp-2", "C#", 64, self, [.. selfArgs, "greet", node, "csharp-2"]));
             if (native.Greet64 is { } g64) plan.Add(("c64", "C", 64, g64, [node, "c64"]));
             else AnsiConsole.MarkupLine($"[yellow]64-bit C application skipped:[/] {Markup.Escape(native.Problem64!)}");
+            // The same greeter built without any Umem header: open(2) and mmap(2) of the node, through the preload.
+            if (native.Plain64 is { } plain) plan.Add(("plain64", "C unmodified, LD_PRELOAD", 64, "env", [$"LD_PRELOAD={plain.Preload}", plain.Program, node, "plain64"]));
             string how32 = native.How32();
             if (native.Greet32 is { } g32)
             {

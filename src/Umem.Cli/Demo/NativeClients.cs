@@ -2,9 +2,15 @@ using System.Diagnostics;
 
 namespace Umem.Cli.Demo;
 
-/// <summary>The C client's greeter, built with the project's own script (clients/c/build.sh) in 64 and 32 bits.</summary>
+/// <summary>
+/// The C client's greeter, built with the project's own script (clients/c/build.sh) in 64 and 32 bits, and the same
+/// greeter built without any Umem header (plain_greet) with the preload that lets it reach the host (64 bits).
+/// </summary>
 internal sealed record NativeClients(string? Greet64, string? Greet32, string RunScript, string? Problem64, string? Problem32)
 {
+    /// <summary>plain_greet and libumem-preload.so (64-bit), when both were built; else null.</summary>
+    internal (string Program, string Preload)? Plain64 { get; init; }
+
     /// <summary>Builds the C clients in <paramref name="dir"/> (a clients/c directory); <paramref name="missing"/> says why there is none.</summary>
     internal static NativeClients Build(string? dir, string? missing = null)
     {
@@ -29,7 +35,11 @@ internal sealed record NativeClients(string? Greet64, string? Greet32, string Ru
             if (ok != 0) p32 = "this kernel cannot run 32-bit programs and qemu-i386 is missing: install qemu-user (apt-get install qemu-user)";
             else how = how.Trim();
         }
-        return new(p64 is null ? g64 : null, p32 is null ? g32 : null, run, p64, p32);
+        string plain = Path.Combine(dir, "build", "64", "plain_greet"), preload = Path.Combine(dir, "build", "64", "libumem-preload.so");
+        return new(p64 is null ? g64 : null, p32 is null ? g32 : null, run, p64, p32)
+        {
+            Plain64 = File.Exists(plain) && File.Exists(preload) ? (plain, preload) : null,
+        };
     }
 
     /// <summary>How 32-bit programs run here: "native" or "qemu-i386".</summary>

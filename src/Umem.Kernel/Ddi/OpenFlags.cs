@@ -16,6 +16,9 @@ public enum OpenFlags
     /// <summary>FWRITE (0x2): opened for writing.</summary>
     Write = 0x2,
 
+    /// <summary>FNONBLOCK (0x80): in a uio's <c>FMode</c>, the caller does not wait (read(9E), write(9E): EAGAIN).</summary>
+    NonBlock = 0x80,
+
     /// <summary>FILP32 (DATAMODEL_ILP32, 0x00100000): in an ioctl mode, the caller is a 32-bit application.</summary>
     ModelILP32 = 0x00100000,
 

@@ -89,6 +89,32 @@ public static class Sunddi
         return handle.UmemSetup(callbacks, cookie, koff, len, maxprot, flags);
     }
 
+    /// <summary>
+    /// uiomove(9F): moves min(<paramref name="nbytes"/>, uio.Resid) bytes between <paramref name="address"/> (the
+    /// driver's memory) and the caller's buffer, <see cref="UioRw.Read"/> to the caller, <see cref="UioRw.Write"/>
+    /// from it, and advances uio.Offset and uio.Resid. 0, or EFAULT when <paramref name="nbytes"/> is not within
+    /// <paramref name="address"/>.
+    /// </summary>
+    public static Errno Uiomove(scoped Span<byte> address, long nbytes, UioRw rwflag, ref Uio uio) => uio.Move(address, nbytes, rwflag);
+
+    /// <summary>ureadc(9F): moves one byte to the caller (read(9E)). 0, or -1 when the caller's buffer is full.</summary>
+    public static int Ureadc(byte c, ref Uio uio)
+    {
+        if (uio.Resid == 0) return -1;
+        Span<byte> one = [c];
+        uio.Move(one, 1, UioRw.Read);
+        return 0;
+    }
+
+    /// <summary>uwritec(9F): the next byte of the caller's data (write(9E)), or -1 when there is none left.</summary>
+    public static int Uwritec(ref Uio uio)
+    {
+        if (uio.Resid == 0) return -1;
+        Span<byte> one = [0];
+        uio.Move(one, 1, UioRw.Write);
+        return one[0];
+    }
+
     private const int DataModelMask = 0x0FF00000;
 }
 

@@ -7,10 +7,10 @@ namespace Umem.Kernel.Devices;
 
 /// <summary>
 /// An open device node: what open(2) returns. Runs the driver's entry points for its owner: mmap (segmap(9E) and
-/// devmap(9E)), ioctl(9E), chpoll(9E), and close(9E) when the file is closed and its last mapping is gone (as
+/// devmap(9E)), ioctl(9E), read(9E)/write(9E) (DeviceFile.ReadWrite.cs), chpoll(9E), and close(9E) when the file is closed and its last mapping is gone (as
 /// specfs calls close only after the last unmap). Thread-safe.
 /// </summary>
-public sealed class DeviceFile : IDisposable
+public sealed partial class DeviceFile : IDisposable
 {
     private static readonly Dictionary<FileState, FileState[]> s_transitions = new()
     {
@@ -24,6 +24,7 @@ public sealed class DeviceFile : IDisposable
     private readonly HashSet<DeviceMapping> _mappings = [];
     private StateMachine<FileState> _state;
     private int _calls;
+    private long _offset; // f_offset: where read(2)/write(2) without an offset go next
 
     internal DeviceFile(long id, MinorNode node, DevT dev, OpenFlags flags, Cred cred, UmemProcess? process)
     {

@@ -162,6 +162,26 @@ public sealed partial class CClientBuildTests
         public ProcessRun Start(string program, params string[] args) =>
             ProcessRun.Start(prefix[0], [.. prefix.Skip(1), Path.Combine(buildDir, program), .. args]);
 
+        /// <summary>
+        /// A program of this build, unaware of Umem, with this build's libumem-preload.so in LD_PRELOAD: set in its own
+        /// environment (under qemu-i386 with -E, so that the emulator itself does not load it).
+        /// </summary>
+        public ProcessResult RunPreloaded(string program, params string[] args)
+        {
+            string lib = Path.Combine(buildDir, "libumem-preload.so"), path = Path.Combine(buildDir, program);
+            using var p = foreign.Length == 0
+                ? ProcessRun.Start(path, args, new Dictionary<string, string> { ["LD_PRELOAD"] = lib })
+                : ProcessRun.Start(foreign[0], [.. foreign.Skip(1), "-E", $"LD_PRELOAD={lib}", path, .. args]);
+            return p.Finish();
+        }
+
+        /// <summary>A program from elsewhere (of this build's model) with this build's libumem-preload.so in LD_PRELOAD.</summary>
+        public ProcessResult RunPreloadedCommand(string file, params string[] args)
+        {
+            using var p = ProcessRun.Start(file, args, new Dictionary<string, string> { ["LD_PRELOAD"] = Path.Combine(buildDir, "libumem-preload.so") });
+            return p.Finish();
+        }
+
         /// <summary>The program under prlimit(1) with RLIMIT_NOFILE set to <paramref name="nofile"/> ("SOFT:HARD").</summary>
         public ProcessResult RunWithFileLimit(string nofile, string program, params string[] args)
         {
@@ -245,11 +265,13 @@ internal sealed class ProcessRun : IDisposable
 
     public int Pid => _process.Id;
 
-    public static ProcessRun Start(string file, IEnumerable<string> args)
+    public static ProcessRun Start(string file, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args)
             psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            psi.Environment[name] = value;
         return new ProcessRun(Process.Start(psi)!, string.Join(' ', [file, .. psi.ArgumentList]));
     }
 

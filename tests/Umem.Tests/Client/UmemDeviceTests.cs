@@ -26,7 +26,7 @@ public sealed class UmemDeviceTests : IAsyncLifetime
     {
         using var device = UmemDevice.Open(_host.Path);
         Assert.Equal(Page, device.PageSize);
-        Assert.Equal(1, device.ProtocolVersion);
+        Assert.Equal(2, device.ProtocolVersion);
         using var m = device.Map(0, 2 * Page);
         Assert.Equal(2 * Page, m.Length);
         m.Span[10] = 0x11;

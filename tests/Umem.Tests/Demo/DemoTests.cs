@@ -30,6 +30,7 @@ public sealed class DemoTests
         Assert.Contains(names, n => n.StartsWith("csharp-1 ", StringComparison.Ordinal));
         Assert.Contains(names, n => n.StartsWith("csharp-2 ", StringComparison.Ordinal));
         Assert.Contains(names, n => n.StartsWith("c64 ", StringComparison.Ordinal));
+        Assert.Contains("host saw plain64 as LP64 and gave it page 0", names); // the unmodified program, through the preload
         Assert.Contains("64-bit applications share one page, and only with each other", names);
         Assert.Contains("xx unloaded with no leaks", names);
         if (File.Exists(Path.Combine(RepoRoot, "clients", "c", "build", "32", "umem_greet")))

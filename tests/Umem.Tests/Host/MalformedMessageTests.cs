@@ -65,6 +65,8 @@ public sealed class MalformedMessageTests : IAsyncLifetime
     [InlineData((ushort)42)]
     [InlineData((ushort)0)]
     [InlineData((ushort)9)] // MMAP_MORE is host to client only
+    [InlineData((ushort)10)] // READ on a connection that negotiated version 1 (RawClient.Ready offers only 1)
+    [InlineData((ushort)11)] // WRITE, likewise
     [InlineData((ushort)0x8003)] // a reply sent as a request
     public void UnknownTypesAreEprotoAndClose(ushort type)
     {
@@ -106,13 +108,13 @@ public sealed class MalformedMessageTests : IAsyncLifetime
         {
             Assert.Equal(0, c.Request(b => new HelloRequest(1, 9).Write(b, 1)));
             Assert.Equal(Errno.None, HelloReply.TryRead(c.LastReply, out var reply));
-            Assert.Equal(new HelloReply(1, (uint)SystemPage.Size, Wire.MaxMessage, Wire.MaxFds), reply);
+            Assert.Equal(new HelloReply(Wire.Version, (uint)SystemPage.Size, Wire.MaxMessage, Wire.MaxFds), reply);
             Assert.Equal((int)Errno.EPROTO, c.Request(b => new HelloRequest(1, 1).Write(b, 2))); // only once
             Assert.True(c.IsClosedByHost());
         }
         using (var c = new RawClient(_host.Path))
         {
-            Assert.Equal((int)Errno.EPROTONOSUPPORT, c.Request(b => new HelloRequest(2, 3).Write(b, 1)));
+            Assert.Equal((int)Errno.EPROTONOSUPPORT, c.Request(b => new HelloRequest(3, 4).Write(b, 1)));
             Assert.True(c.IsClosedByHost());
         }
         using (var c = new RawClient(_host.Path))

@@ -76,6 +76,14 @@ public sealed class SharedVectorTests
                 Assert.Equal(Errno.None, RegisterRequest.TryRead(bytes, PageSize, out var regRead));
                 Assert.Equal(reg, regRead);
                 break;
+            case MessageType.Read or MessageType.Write:
+                byte[] data = f.TryGetValue("data", out var dataHex) ? Convert.FromHexString(dataHex) : [];
+                var io = new IoRequest(type, U64(f["handle"]), U64(f["offset"]), U32(f["length"]), U32(f["flags"]));
+                n = io.Write(buffer, seq, data);
+                Assert.Equal(Errno.None, IoRequest.TryRead(bytes, type, out var ioRead));
+                Assert.Equal(io, ioRead);
+                Assert.Equal(data, type == MessageType.Write ? IoRequest.Data(bytes).ToArray() : []);
+                break;
             default:
                 throw new InvalidOperationException($"{name}: no request type {type}");
         }
@@ -149,6 +157,15 @@ public sealed class SharedVectorTests
                     Assert.Equal(Errno.None, RegisterReply.TryRead(bytes, out var r));
                     Assert.Equal(U64(f["buffer"]), r.Buffer);
                     break;
+                case MessageType.Read or MessageType.Write:
+                    byte[] data = f.TryGetValue("data", out var dataHex) ? Convert.FromHexString(dataHex) : [];
+                    var ioReply = new IoReply(type, U32(f["count"]));
+                    data.CopyTo(buffer.AsSpan(IoReply.FixedSize)); // a READ's data is in place before the fixed part is written
+                    n = ioReply.WriteFixed(buffer, seq);
+                    Assert.Equal(Errno.None, IoReply.TryRead(bytes, type, (uint)Wire.MaxIoData, out var ior));
+                    Assert.Equal(ioReply, ior);
+                    Assert.Equal(data, IoReply.Data(bytes).ToArray());
+                    break;
                 default:
                     throw new InvalidOperationException($"{name}: no reply type {type}");
             }
@@ -168,7 +185,7 @@ public sealed class SharedVectorTests
     [Fact]
     public void EveryMessageTypeHasVectors()
     {
-        foreach (var t in new[] { "hello", "open", "close", "mmap", "munmap", "ioctl", "register", "unregister" })
+        foreach (var t in new[] { "hello", "open", "close", "mmap", "munmap", "ioctl", "register", "unregister", "read", "write" })
         {
             Assert.Contains(Vectors.Keys, k => k.StartsWith($"req.{t}", StringComparison.Ordinal));
             Assert.Contains(Vectors.Keys, k => k.StartsWith($"rep.{t}", StringComparison.Ordinal));
@@ -185,7 +202,7 @@ public sealed class SharedVectorTests
         errno = 0;
         var error = MessageHeader.TryRead(message, out var header);
         if (error != Errno.None) return error;
-        if (!header.IsReply || header.Type is < MessageType.Hello or > MessageType.MmapMore) return Errno.EPROTO;
+        if (!header.IsReply || header.Type is < MessageType.Hello or > MessageType.Write) return Errno.EPROTO;
         error = Reply.TryReadPrefix(message, header.Type, header.Seq, out errno);
         if (error != Errno.None || errno != 0)
         {
@@ -198,6 +215,7 @@ public sealed class SharedVectorTests
             MessageType.Open => OpenReply.TryRead(message, out _),
             MessageType.Mmap => MmapReply.TryRead(message, PageSize, out _),
             MessageType.MmapMore => MmapMore.TryRead(message, out _),
+            MessageType.Read or MessageType.Write => IoReply.TryRead(message, header.Type, (uint)Wire.MaxIoData, out _),
             MessageType.Ioctl => IoctlReply.TryRead(message, (uint)Wire.MaxIoctlData, out _),
             MessageType.Register => RegisterReply.TryRead(message, out _),
             _ => message.Length == Wire.ReplyPrefixSize ? Errno.None : Errno.EBADMSG,
