@@ -113,7 +113,7 @@ internal sealed class AdminConnection(Socket socket, UmemSystem system, AdminAcc
     private async Task<IReadOnlyList<uint>> ReadGroupsAsync()
     {
         var turns = system.Devices.Admission.Identification;
-        await turns.EnterAsync(_peer.Uid).ConfigureAwait(false);
+        long turn = await turns.EnterAsync(_peer.Uid).ConfigureAwait(false);
         try
         {
             return PeerIdentity.Resolve(socket.SafeHandle).Groups;
@@ -124,7 +124,7 @@ internal sealed class AdminConnection(Socket socket, UmemSystem system, AdminAcc
         }
         finally
         {
-            turns.Leave();
+            turns.Leave(turn);
         }
     }
 
