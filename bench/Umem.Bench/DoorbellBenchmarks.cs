@@ -8,9 +8,10 @@ namespace Umem.Bench;
 /// <summary>
 /// Doorbell round trips between two processes (issue 7, path 3). This benchmark process rings a ping doorbell
 /// and waits on a pong doorbell; the C# peer (tests/Umem.SyncPeer) waits for each ping and rings pong.
-/// Baselines, measured in the same run: two C processes ping-ponging by spinning on a shared word (the spinning
-/// floor), with FUTEX_WAKE/FUTEX_WAIT on every message (the sleeping floor), and over a Unix socket.
-/// One operation = one round trip.
+/// Baselines, measured in the same run (issue 17): two C processes doing the same round trips with the C client's
+/// doorbell (clients/c/umem_sync.c: the same spin budget and sleeping, so the ratio compares like with like), and,
+/// for reference, the classic floors: spinning on a shared word with no sleeping at all, FUTEX_WAKE/FUTEX_WAIT on
+/// every message, and a Unix socket. One operation = one round trip.
 /// </summary>
 [Config(typeof(SyncBenchConfig))]
 public class DoorbellBenchmarks
@@ -31,6 +32,12 @@ public class DoorbellBenchmarks
     [GlobalSetup(Targets = [nameof(CSharpSleeping)])]
     public void SetupSleeping() => StartCSharpPeer(0);
 
+    [GlobalSetup(Targets = [nameof(CDoorbellSpinning)])]
+    public void SetupCDoorbellSpinning() => _floor = new NativeFloor("doorbell");
+
+    [GlobalSetup(Targets = [nameof(CDoorbellSleeping)])]
+    public void SetupCDoorbellSleeping() => _floor = new NativeFloor("doorbell-sleep");
+
     [GlobalSetup(Targets = [nameof(CSpinningFloor)])]
     public void SetupSpinningFloor() => _floor = new NativeFloor("spin");
 
@@ -50,6 +57,9 @@ public class DoorbellBenchmarks
     }
 
     [BenchmarkCategory("busy"), Benchmark(Baseline = true, OperationsPerInvoke = SpinningRoundTrips)]
+    public void CDoorbellSpinning() => _floor!.Run(SpinningRoundTrips);
+
+    [BenchmarkCategory("busy"), Benchmark(OperationsPerInvoke = SpinningRoundTrips)]
     public void CSpinningFloor() => _floor!.Run(SpinningRoundTrips);
 
     [BenchmarkCategory("busy"), Benchmark(OperationsPerInvoke = SpinningRoundTrips)]
@@ -59,6 +69,9 @@ public class DoorbellBenchmarks
     public void CUnixSocket() => _floor!.Run(SleepingRoundTrips);
 
     [BenchmarkCategory("sleeping"), Benchmark(Baseline = true, OperationsPerInvoke = SleepingRoundTrips)]
+    public void CDoorbellSleeping() => _floor!.Run(SleepingRoundTrips);
+
+    [BenchmarkCategory("sleeping"), Benchmark(OperationsPerInvoke = SleepingRoundTrips)]
     public void CFutexFloor() => _floor!.Run(SleepingRoundTrips);
 
     [BenchmarkCategory("sleeping"), Benchmark(OperationsPerInvoke = SleepingRoundTrips)]

@@ -8,9 +8,11 @@ namespace Umem.Bench;
 /// Bulk transfer through a 1 MiB ring in 64 KiB writes, writer and reader in different processes (issue 7,
 /// path 4). This benchmark process writes with <see cref="SharedRingWriter"/>; the C# peer reads with a
 /// flow-controlled <see cref="SharedRingReader"/> into a 64 KiB buffer (the ring mapped read-only). Baseline,
-/// the same run: a classic C SPSC ring of the same shape (1 MiB, 64 KiB memcpy in and out, head/tail cursors,
-/// spinning) between two C processes. One operation = one 64 KiB chunk written and read; an invocation ends
-/// when the reader has read everything.
+/// the same run (issue 17): two C processes doing the same with the C client's ring (clients/c/umem_sync.c: the
+/// same layout, flow control, spin budget and sleeping, the writer waiting until everything is read at the end of
+/// each batch); for reference, a classic C SPSC ring of the same shape (1 MiB, 64 KiB memcpy in and out,
+/// head/tail cursors, spinning without ever sleeping). One operation = one 64 KiB chunk written and read; an
+/// invocation ends when the reader has read everything.
 /// </summary>
 [Config(typeof(SyncBenchConfig))]
 public class RingBenchmarks
@@ -44,6 +46,9 @@ public class RingBenchmarks
         }
     }
 
+    [GlobalSetup(Target = nameof(CUmemRing))]
+    public void SetupCRing() => _floor = new NativeFloor("umem-ring");
+
     [GlobalSetup(Target = nameof(CSpscRing))]
     public void SetupFloor() => _floor = new NativeFloor("ring");
 
@@ -58,6 +63,9 @@ public class RingBenchmarks
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = ChunksPerInvocation)]
+    public void CUmemRing() => _floor!.Run((long)ChunksPerInvocation * Chunk);
+
+    [Benchmark(OperationsPerInvoke = ChunksPerInvocation)]
     public void CSpscRing() => _floor!.Run((long)ChunksPerInvocation * Chunk);
 
     [Benchmark(OperationsPerInvoke = ChunksPerInvocation)]

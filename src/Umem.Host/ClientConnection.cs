@@ -223,7 +223,7 @@ internal sealed partial class ClientConnection
             return false;
         }
         // Each uid's connections take their turns at identification in order, and uids round robin (FairTurns).
-        await _admission.Identification.EnterAsync(peerCredentials.Uid).ConfigureAwait(false);
+        long turn = await _admission.Identification.EnterAsync(peerCredentials.Uid).ConfigureAwait(false);
         try
         {
             // From the kernel only, through the peer's pidfd (a reused pid is never taken for it); nothing a client
@@ -240,7 +240,7 @@ internal sealed partial class ClientConnection
         }
         finally
         {
-            _admission.Identification.Leave();
+            _admission.Identification.Leave(turn);
         }
         _session = new ClientSession(new UmemProcess(_controls, cred) { LockedMemoryLimit = lockLimit }, _node);
         Log.Connected(_log, _session);

@@ -11,9 +11,10 @@ internal sealed class ConnectionAdmission(int maxConnections, int maxPerUid)
 
     /// <summary>
     /// Turns at identifying an admitted connection's process (reading /proc through its pidfd: the costly part of
-    /// a new connection), one per CPU at once, round robin by uid.
+    /// a new connection, well under a millisecond), one per CPU at once, round robin by uid; one stuck for 100 ms
+    /// stops counting.
     /// </summary>
-    internal FairTurns Identification { get; } = new(Environment.ProcessorCount);
+    internal FairTurns Identification { get; } = new(Environment.ProcessorCount, TimeSpan.FromMilliseconds(100));
 
     private readonly Dictionary<uint, UidAccount> _perUid = [];
     private int _total;

@@ -192,7 +192,7 @@ internal static class Program
         return 0;
     }
 
-    /// <summary>The byte the tests write at each stream position (umem_pattern in bench/native/umem_sync.h).</summary>
+    /// <summary>The byte the tests write at each stream position (umem_pattern in bench/native/sync_pattern.h).</summary>
     internal static byte Pattern(long position) => (byte)(((ulong)position * 0x9E3779B97F4A7C15) >> 56);
 
     private static int Int(string s) => int.Parse(s, CultureInfo.InvariantCulture);

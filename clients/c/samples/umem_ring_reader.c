@@ -9,17 +9,15 @@
  * on the mapping, then the host's to a writable map).
  * Exit codes (docs/operating.md): 0 done (or writes refused), 1 failure (wrong data, a write allowed), 2 usage.
  */
-#include "umem_sync.h" /* first: it defines _GNU_SOURCE for syscall(2) */
-
 #include "ring_message.h"
 #include "umem.h"
+#include "umem_sync.h"
 
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #define CHUNK (64 << 10)
-#define SPIN 200 /* SharedDoorbell.DefaultSpinCount: pauses before sleeping */
 
 /* The stream arrives in pieces of any size: whole messages are checked as they complete. */
 struct checker {
@@ -89,13 +87,15 @@ static void check_add(struct checker *c, const uint8_t *data, size_t n)
 /* The header as SharedRingReader.Open checks it: a reader trusts only its own copy of the capacity after this. */
 static const char *check_ring(const void *ring, size_t length)
 {
-    if (__atomic_load_n(U32(ring, UMEM_RING_MAGIC_OFF), __ATOMIC_ACQUIRE) != UMEM_RING_MAGIC ||
-        *U32(ring, UMEM_RING_VERSION_OFF) != UMEM_RING_VERSION)
+    const uint32_t *words = ring;
+    const int64_t *longs = ring;
+    if (__atomic_load_n(&words[UMEM_RING_MAGIC_OFF / 4], __ATOMIC_ACQUIRE) != UMEM_RING_MAGIC ||
+        words[UMEM_RING_VERSION_OFF / 4] != UMEM_RING_VERSION)
         return "no shared ring in the area: has the writer created it?";
-    int64_t capacity = *I64(ring, UMEM_RING_CAPACITY_OFF);
-    if (capacity < 64 || capacity > (1 << 30) || (capacity & (capacity - 1)) != 0)
+    int64_t capacity = longs[UMEM_RING_CAPACITY_OFF / 8];
+    if (capacity < UMEM_RING_MIN_CAPACITY || capacity > UMEM_RING_MAX_CAPACITY || (capacity & (capacity - 1)) != 0)
         return "the ring's capacity is not a power of two from 64 bytes to 1 GiB";
-    if (*I64(ring, UMEM_RING_DATA_OFFSET_OFF) != UMEM_RING_HEADER_SIZE)
+    if (longs[UMEM_RING_DATA_OFFSET_OFF / 8] != UMEM_RING_HEADER_SIZE)
         return "the ring's data does not start after its 256-byte header";
     if (UMEM_RING_HEADER_SIZE + capacity > (int64_t)length)
         return "the ring does not fit the mapped area";
@@ -122,8 +122,8 @@ static int try_write(umem_dev *dev, void *area, size_t length)
 static int read_ring(void *area, size_t length)
 {
     const char *bad = check_ring(area, length);
-    struct umem_ring_reader reader;
-    if (bad == NULL && umem_ring_reader_open(&reader, area, NULL, 0) != 0)
+    umem_ring_reader reader;
+    if (bad == NULL && umem_ring_reader_open(&reader, area, length, NULL, 0, 0) != 0)
         bad = "no shared ring in the area: has the writer created it?";
     if (bad != NULL) {
         fprintf(stderr, "umem_ring_reader: %s\n", bad);
@@ -140,14 +140,14 @@ static int read_ring(void *area, size_t length)
         return EXIT_FAILED;
     }
     int64_t n;
-    while ((n = umem_ring_read(&reader, chunk, CHUNK, SPIN)) > 0) /* 0: completed and everything read */
+    while ((n = umem_ring_read(&reader, chunk, CHUNK, -1)) > 0) /* 0: completed and everything read */
         check_add(&check, chunk, (size_t)n);
     free(chunk);
     free(check.pending);
     if (n < 0) {
-        const char *why = n == UMEM_RING_OVERRUN       ? "overrun: the writer overwrote bytes not read yet"
-                          : n == UMEM_RING_CANNOT_WAIT ? "the writer wakes only counted readers (it has a control region)"
-                                                       : "the ring's cursors are corrupt";
+        const char *why = n == -EOVERFLOW     ? "overrun: the writer overwrote bytes not read yet"
+                          : n == -EOPNOTSUPP ? "the writer wakes only counted readers (it has a control region)"
+                                             : "the ring's cursors are corrupt";
         fprintf(stderr, "umem_ring_reader: %s at position %" PRId64 "\n", why, reader.position);
         return EXIT_FAILED;
     }

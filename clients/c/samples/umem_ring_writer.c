@@ -8,10 +8,9 @@
  * "messages=N bytes=B fnv=H". Exit codes (docs/operating.md): 0 done, 1 failure, 2 usage (a stream longer than the
  * ring included).
  */
-#include "umem_sync.h" /* first: it defines _GNU_SOURCE for syscall(2) */
-
 #include "ring_message.h"
 #include "umem.h"
+#include "umem_sync.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -77,8 +76,14 @@ int main(int argc, char **argv)
         return EXIT_FAILED;
     }
 
-    struct umem_ring_writer writer;
-    umem_ring_writer_create(&writer, area, RING_CAPACITY);
+    umem_ring_writer writer;
+    rc = umem_ring_writer_create(&writer, area, length, RING_CAPACITY, NULL, 0);
+    if (rc < 0) {
+        fprintf(stderr, "umem_ring_writer: create a ring of %d bytes in %zu mapped bytes: %s\n", RING_CAPACITY, length,
+                umem_errname(rc));
+        umem_close(dev);
+        return EXIT_FAILED;
+    }
     printf("ready capacity=%d\n", RING_CAPACITY);
     fflush(stdout);
     char line[64];
@@ -96,7 +101,7 @@ int main(int argc, char **argv)
     uint64_t fnv = FNV64_BASIS, bytes = 0;
     for (uint64_t seq = 0; seq < messages; seq++) {
         size_t n = ring_encode(seq, ring_payload_length(seq, (uint32_t)max_payload), buffer);
-        umem_ring_write(&writer, buffer, (int64_t)n); /* fits: the total was checked above */
+        umem_ring_write(&writer, buffer, n, -1); /* fits: the total was checked above */
         fnv = fnv64(fnv, buffer, n);
         bytes += n;
     }

@@ -66,14 +66,11 @@ internal sealed record NativeClients(string? Greet64, string? Greet32, string Ru
         if (!File.Exists(Path.Combine(shipped, "build.sh"))) return (null, null);
         string? cache = CacheDirectory();
         if (cache is null) return (null, "neither XDG_CACHE_HOME nor HOME is set, so there is no directory to build the C clients in");
-        // clients/c/Makefile finds bench/native/ two levels up: the copy keeps that layout.
         string root = Path.Combine(cache, "umem", typeof(NativeClients).Assembly.GetName().Version?.ToString() ?? "0");
         string dest = Path.Combine(root, "clients", "c");
         try
         {
             CopyTree(shipped, dest);
-            string headers = Path.Combine(AppContext.BaseDirectory, "bench", "native");
-            if (Directory.Exists(headers)) CopyTree(headers, Path.Combine(root, "bench", "native"));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

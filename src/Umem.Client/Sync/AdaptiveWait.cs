@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 using Umem.Platform;
 
 namespace Umem.Client.Sync;
@@ -31,8 +34,8 @@ internal struct WaitCounters
 }
 
 /// <summary>
-/// Spin, then sleep on a shared futex word. The spin phase is bounded (<c>spinCount</c> pauses of
-/// Thread.SpinWait(1), about 50 ns each); a peer that answers within it costs no system call on either side.
+/// Spin, then sleep on a shared futex word. The spin phase is bounded (<c>spinCount</c> pauses, one PAUSE
+/// instruction each, as the C peers spin); a peer that answers within it costs no system call on either side.
 /// The budget adapts within that bound: it halves after a wait that had to sleep and doubles after one that
 /// spinning satisfied, so a peer that is not running (an oversubscribed machine) stops costing a whole spin
 /// budget per wait. Every 16th wait probes with the whole spin count: two peers that both fell back to
@@ -45,11 +48,36 @@ internal struct WaitCounters
 /// </summary>
 internal static unsafe class AdaptiveWait
 {
-    /// <summary>Spins that cover roughly 10 µs, a futex round trip between two sleeping processes on the machines measured.</summary>
-    internal static int DefaultSpinCount { get; } = Environment.ProcessorCount > 1 ? 200 : 0;
+    /// <summary>Nanoseconds the spin phase covers by default: about a futex round trip between two sleeping processes.</summary>
+    private const double DefaultSpinNanoseconds = 10_000;
 
-    /// <summary>The least a reduced budget keeps (~0.5 µs): enough to see a peer that is spinning itself.</summary>
-    private const int MinSpinBudget = 8;
+    /// <summary>Nanoseconds a reduced budget keeps at least: enough to see a peer that is spinning itself.</summary>
+    private const double MinSpinNanoseconds = 500;
+
+    /// <summary>One pause, measured once per process (the PAUSE instruction takes 10–150 cycles by CPU model).</summary>
+    internal static double PauseNanoseconds { get; } = MeasurePause();
+
+    /// <summary>Spins that cover roughly 10 µs; 0 on a single CPU (the peer cannot run while this one spins).</summary>
+    internal static int DefaultSpinCount { get; } = Environment.ProcessorCount > 1 ? SpinsFor(DefaultSpinNanoseconds) : 0;
+
+    /// <summary>The least a reduced budget keeps (~0.5 µs, at least 8 spins).</summary>
+    internal static int MinSpinBudget { get; } = Math.Max(8, SpinsFor(MinSpinNanoseconds));
+
+    /// <summary>
+    /// One spin: a single PAUSE (x86) or YIELD (arm64) between two looks, as the C peers and floors spin.
+    /// Thread.SpinWait(1) is several normalized pauses (~50 ns), which a peer answering in ~50 ns pays twice per
+    /// round trip.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Pause()
+    {
+        if (X86Base.IsSupported)
+            X86Base.Pause();
+        else if (ArmBase.IsSupported)
+            ArmBase.Yield();
+        else
+            Thread.SpinWait(1);
+    }
 
     /// <summary>
     /// Waits until <paramref name="condition"/> holds. <paramref name="waiters"/> may be null (the signaller then
@@ -69,7 +97,7 @@ internal static unsafe class AdaptiveWait
         int budget = counters.SpinBudget is > 0 and var b && (++counters.SpinningWaits & 15) != 0 ? Math.Min(b, spinCount) : spinCount;
         for (int i = 1; i <= budget; i++)
         {
-            Thread.SpinWait(1);
+            Pause();
             if (condition.IsSatisfied(out _))
             {
                 counters.SatisfiedWhileSpinning++;
@@ -80,6 +108,23 @@ internal static unsafe class AdaptiveWait
         if (spinCount > 0)
             counters.SpinBudget = Math.Min(spinCount, Math.Max(MinSpinBudget, budget / 2));
         return Sleep(ref condition, futexWord, waiters, start, timeout, cancellationToken, ref counters);
+    }
+
+    private static int SpinsFor(double nanoseconds) => (int)Math.Clamp(nanoseconds / PauseNanoseconds, 16, 1_000_000);
+
+    /// <summary>The fastest of a few timed runs of pauses (a run the scheduler interrupted only looks slower).</summary>
+    private static double MeasurePause()
+    {
+        const int Pauses = 512;
+        double best = double.MaxValue;
+        for (int run = 0; run < 5; run++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < Pauses; i++)
+                Pause();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalNanoseconds / Pauses);
+        }
+        return Math.Max(best, 0.5);
     }
 
     private static bool Sleep<T>(ref T condition, uint* futexWord, uint* waiters, long start, TimeSpan timeout,

@@ -42,7 +42,7 @@ public sealed unsafe class SharedDoorbell
         _waiters = waitersAddress == 0 ? null : (uint*)CheckWord(waitersAddress, nameof(waitersAddress));
     }
 
-    /// <summary>The default <see cref="SpinCount"/>: about 10 µs of pauses, 0 on a single CPU.</summary>
+    /// <summary>The default <see cref="SpinCount"/>: about 10 µs of pauses (measured at start-up), 0 on a single CPU.</summary>
     public static int DefaultSpinCount => AdaptiveWait.DefaultSpinCount;
 
     /// <summary>The current sequence number.</summary>
@@ -51,7 +51,7 @@ public sealed unsafe class SharedDoorbell
     /// <summary>How many waiters are asleep in FUTEX_WAIT now (0 when the doorbell has no waiters word).</summary>
     public uint Sleepers => _waiters == null ? 0 : Volatile.Read(ref *_waiters);
 
-    /// <summary>Pauses (Thread.SpinWait(1) each) a wait spends looking before it sleeps; 0 sleeps at once.</summary>
+    /// <summary>Pauses (one PAUSE instruction each) a wait spends looking before it sleeps; 0 sleeps at once.</summary>
     public int SpinCount
     {
         get => _spinCount;

@@ -15,7 +15,7 @@ namespace Umem.Client.Sync;
 /// never overruns. Readers without a slot are broadcast readers. Without a control region every commit wakes
 /// (one system call per write), since read-only readers cannot say that they sleep.
 /// </para>
-/// Offsets (little-endian, every field naturally aligned; bench/native/umem_sync.h mirrors them for C peers):
+/// Offsets (little-endian, every field naturally aligned; clients/c/umem_sync.h mirrors them for C programs):
 /// header: magic 0, version 4, capacity 8, data offset 16, flags 24; reserved 64 (a cache line of its own);
 /// committed 128, signal 136 (the futex word), completed 140; data from 256.
 /// Control: magic 0, version 4, slot count 8; reader waiters 64; space 128 (futex word), writer waiting 132;

@@ -33,6 +33,7 @@ public sealed partial class CClientBuildTests
         string lib = prefix.LibDir(model), major = s_version.Value.Split('.')[0];
 
         Assert.True(File.Exists(Path.Combine(prefix.Path, "include", "umem.h")));
+        Assert.True(File.Exists(Path.Combine(prefix.Path, "include", "umem_sync.h")));
         string versionHeader = File.ReadAllText(Path.Combine(prefix.Path, "include", "umem_version.h"));
         Assert.Contains($"#define UMEM_VERSION_STRING \"{s_version.Value}\"", versionHeader, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(lib, "libumem.a")));
@@ -42,7 +43,7 @@ public sealed partial class CClientBuildTests
         Assert.Contains($"Library soname: [libumem.so.{major}]", Ok(ProcessRun.Run("readelf", ["-d", so])), StringComparison.Ordinal);
         Assert.Contains(model == "64" ? "ELF64" : "ELF32", Ok(ProcessRun.Run("readelf", ["-h", so])), StringComparison.Ordinal);
 
-        // Only the API of umem.h is exported; the wire layer and every helper stay hidden.
+        // Only the API of umem.h and umem_sync.h is exported; the wire layer and every helper stay hidden.
         var exported = Ok(ProcessRun.Run("nm", ["-D", "--defined-only", so])).Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(' ')).Where(f => f.Length == 3 && f[1] == "T").Select(f => f[2]).Order();
         Assert.Equal(PublicApi().Order(), exported);
@@ -158,9 +159,9 @@ public sealed partial class CClientBuildTests
 
     private static string Consumer => Path.Combine(CDir, "tests", "consumer", "consumer.c");
 
-    /// <summary>The functions umem.h declares with UMEM_API.</summary>
+    /// <summary>The functions umem.h and umem_sync.h declare with UMEM_API.</summary>
     private static IEnumerable<string> PublicApi() =>
-        ApiDeclaration().Matches(File.ReadAllText(Path.Combine(CDir, "umem.h"))).Select(m => m.Groups[1].Value);
+        new[] { "umem.h", "umem_sync.h" }.SelectMany(h => ApiDeclaration().Matches(File.ReadAllText(Path.Combine(CDir, h))).Select(m => m.Groups[1].Value));
 
     [GeneratedRegex(@"UMEM_API [^;(]*?\b(umem_\w+)\(")]
     private static partial Regex ApiDeclaration();

@@ -3,7 +3,7 @@ using Umem.Tests.Platform;
 
 namespace Umem.Tests.Sync;
 
-/// <summary>The C peers (bench/native/umem_sync.h) and the C# types must agree on every offset of the shared layout.</summary>
+/// <summary>The C client (clients/c/umem_sync.h) and the C# types must agree on every offset of the shared layout.</summary>
 public sealed class LayoutTests
 {
     private static readonly (string Name, long Value)[] s_layout =
@@ -15,6 +15,11 @@ public sealed class LayoutTests
         ("UMEM_RING_CONTROL_MAGIC", RingLayout.ControlMagic),
         ("UMEM_RING_VERSION", RingLayout.LayoutVersion),
         ("UMEM_RING_HEADER_SIZE", SharedRing.HeaderSize),
+        ("UMEM_RING_MIN_CAPACITY", SharedRing.MinCapacity),
+        ("UMEM_RING_MAX_CAPACITY", SharedRing.MaxCapacity),
+        ("UMEM_RING_MAX_READER_SLOTS", SharedRing.MaxReaderSlots),
+        ("UMEM_RING_LENGTH(4096)", SharedRing.RingLength(4096)),
+        ("UMEM_RING_CONTROL_LENGTH(3)", SharedRing.ControlLength(3)),
         ("UMEM_RING_MAGIC_OFF", RingLayout.MagicOffset),
         ("UMEM_RING_VERSION_OFF", RingLayout.VersionOffset),
         ("UMEM_RING_CAPACITY_OFF", RingLayout.CapacityOffset),
@@ -42,7 +47,7 @@ public sealed class LayoutTests
     [Fact]
     public void TheCPeersUseTheSameLayout()
     {
-        var values = CProbe.PrintLongs([SyncPaths.NativeHeader], s_layout.Select(c => c.Name).ToArray());
+        var values = CProbe.PrintLongs([SyncPaths.NativeHeader, SyncPaths.NativePatternHeader], s_layout.Select(c => c.Name).ToArray());
         foreach (var (name, value) in s_layout)
             Assert.True(values[name] == value, $"{name}: C says {values[name]}, C# says {value}");
     }

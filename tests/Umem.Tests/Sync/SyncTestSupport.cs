@@ -21,7 +21,11 @@ internal static class SyncPaths
     /// <summary>A program of bench/native, built with gcc on first use.</summary>
     public static string Native(string program) => Path.Combine(s_nativeBin.Value, program);
 
-    public static string NativeHeader => Path.Combine(RepositoryRoot, "bench", "native", "umem_sync.h");
+    /// <summary>The C client's doorbell and ring header (clients/c/umem_sync.h).</summary>
+    public static string NativeHeader => Path.Combine(RepositoryRoot, "clients", "c", "umem_sync.h");
+
+    /// <summary>The test pattern of the C peers.</summary>
+    public static string NativePatternHeader => Path.Combine(RepositoryRoot, "bench", "native", "sync_pattern.h");
 
     private static string FindRoot()
     {
