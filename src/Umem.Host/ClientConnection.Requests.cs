@@ -39,7 +39,8 @@ internal sealed partial class ClientConnection
             return Fail(raw with { RawType = (ushort)(raw.RawType & ~Wire.ReplyBit) }, headerError, fatal: true);
         }
         bool known = h.Type is >= MessageType.Hello and <= MessageType.Unregister
-            || (h.Type is MessageType.Read or MessageType.Write && _version >= 2);
+            || (h.Type is MessageType.Read or MessageType.Write && _version >= 2)
+            || (h.Type == MessageType.Poll && _version >= 3);
         if (h.IsReply || !known || (h.NoReply && h.Type != MessageType.Munmap))
             return Fail(h with { RawType = (ushort)h.Type }, Errno.EPROTO, fatal: true);
         if (_state == State.AwaitingHello && h.Type != MessageType.Hello)
@@ -58,6 +59,7 @@ internal sealed partial class ClientConnection
             MessageType.Register => Register(msg, h),
             MessageType.Unregister => Unregister(msg, h),
             MessageType.Read or MessageType.Write => ReadOrWrite(msg, h),
+            MessageType.Poll => Poll(msg, h),
             _ => Fail(h, Errno.EPROTO, fatal: true),
         };
     }
@@ -101,6 +103,7 @@ internal sealed partial class ClientConnection
         var error = IdRequest.TryRead(msg, MessageType.Close, out var req);
         if (error != Errno.None) return Fail(h, error);
         if (!_opens.Remove(req.Id, out var file)) return Fail(h, Errno.EBADF);
+        Disarm(req.Id);
         _account!.Release(UidHolding.Opens, 1);
         try
         {
@@ -188,21 +191,24 @@ internal sealed partial class ClientConnection
             new MmapSegment((ulong)s.Offset, (ulong)s.Length, (ulong)s.FdOffset, (uint)s.MaxProt, (uint)i).Write(MmapReply.SegmentSlot(_send, i));
         }
         int replyLength = new MmapReply(id, (ulong)length, (uint)n).WriteFixed(_send, h.Seq);
-        try
+        lock (_sendGate) // no EVENT between a reply's messages
         {
-            int first = Math.Min(n, Wire.MaxFds);
-            if (!Send(replyLength, CollectFds(segments, 0, first))) return false;
-            for (int sent = first; sent < n; sent += Wire.MaxFds)
+            try
             {
-                int count = Math.Min(Wire.MaxFds, n - sent);
-                int moreLength = new MmapMore((uint)sent, (uint)count).Write(_send, h.Seq);
-                if (!Send(moreLength, CollectFds(segments, sent, count))) return false;
+                int first = Math.Min(n, Wire.MaxFds);
+                if (!Send(replyLength, CollectFds(segments, 0, first))) return false;
+                for (int sent = first; sent < n; sent += Wire.MaxFds)
+                {
+                    int count = Math.Min(Wire.MaxFds, n - sent);
+                    int moreLength = new MmapMore((uint)sent, (uint)count).Write(_send, h.Seq);
+                    if (!Send(moreLength, CollectFds(segments, sent, count))) return false;
+                }
+                return true;
             }
-            return true;
-        }
-        finally
-        {
-            Array.Clear(_sendFds);
+            finally
+            {
+                Array.Clear(_sendFds);
+            }
         }
     }
 

@@ -63,6 +63,8 @@ internal sealed partial class ClientConnection
     // Replies the client has not taken yet (its socket queue is full), in order. While any is pending the connection
     // reads no request and no thread waits for it: the epoll thread says when there is room (see FlushAsync).
     private readonly Queue<PendingReply> _outbox = new();
+    // Held while a message (or an MMAP reply's messages) is sent or the outbox changes: EVENTs come from other threads.
+    private readonly Lock _sendGate = new();
     private State _state;
     private ushort _version; // negotiated by HELLO; 0 before
     private ClientSession? _session;
@@ -106,7 +108,7 @@ internal sealed partial class ClientConnection
             {
                 try
                 {
-                    if (_outbox.Count > 0)
+                    if (OutboxCount > 0)
                     {
                         if (!await FlushAsync().ConfigureAwait(false)) break;
                         continue;
@@ -129,7 +131,9 @@ internal sealed partial class ClientConnection
         {
             _state = State.Closed;
             _timer?.Dispose();
-            while (_outbox.TryDequeue(out var pending)) DisposePending(pending);
+            DisarmAll();
+            lock (_sendGate)
+                while (_outbox.TryDequeue(out var pending)) DisposePending(pending);
             Release();
             _readiness.Dispose();
             _channel.Dispose();
@@ -257,9 +261,42 @@ internal sealed partial class ClientConnection
     /// </summary>
     private bool Send(int length, ReadOnlySpan<SafeFd> fds = default)
     {
+        lock (_sendGate) return SendLocked(_send.AsSpan(0, length), fds);
+    }
+
+    private int OutboxCount
+    {
+        get
+        {
+            lock (_sendGate) return _outbox.Count;
+        }
+    }
+
+    /// <summary>
+    /// Sends a message no request asked for (an EVENT) from any thread, in order with the replies: after the pending
+    /// ones, never inside an MMAP reply's messages. Dropped once the connection is closed.
+    /// </summary>
+    private void SendUnsolicited(byte[] message)
+    {
+        lock (_sendGate)
+        {
+            if (_state == State.Closed) return;
+            try
+            {
+                SendLocked(message, default);
+            }
+            catch (ObjectDisposedException)
+            {
+                // the connection ended meanwhile
+            }
+        }
+    }
+
+    private bool SendLocked(ReadOnlySpan<byte> message, ReadOnlySpan<SafeFd> fds)
+    {
         try
         {
-            if (_outbox.Count == 0 && _channel.TrySend(_send.AsSpan(0, length), fds)) return true;
+            if (_outbox.Count == 0 && _channel.TrySend(message, fds)) return true;
             var copies = new SafeFd[fds.Length];
             try
             {
@@ -270,7 +307,7 @@ internal sealed partial class ClientConnection
                 foreach (var c in copies) c?.Dispose();
                 throw;
             }
-            _outbox.Enqueue(new PendingReply(_send.AsSpan(0, length).ToArray(), copies));
+            _outbox.Enqueue(new PendingReply(message.ToArray(), copies));
             _fdReserve.Add(copies.Length); // held until the client takes the reply
             return true;
         }
@@ -289,12 +326,16 @@ internal sealed partial class ClientConnection
     private async Task<bool> FlushAsync()
     {
         long deadline = Environment.TickCount64 + (long)_options.SendTimeout.TotalMilliseconds;
-        while (_outbox.TryPeek(out var pending))
+        while (true)
         {
-            if (_channel.TrySend(pending.Message, pending.Fds))
+            lock (_sendGate)
             {
-                DisposePending(_outbox.Dequeue());
-                continue;
+                if (!_outbox.TryPeek(out var pending)) break;
+                if (_channel.TrySend(pending.Message, pending.Fds))
+                {
+                    DisposePending(_outbox.Dequeue());
+                    continue;
+                }
             }
             long left = deadline - Environment.TickCount64;
             var writable = left > 0 ? _readiness.WaitAsync(writable: true).AsTask() : null;

@@ -35,4 +35,10 @@ public enum MessageType : ushort
 
     /// <summary>Version 2: write(2)/pwrite(2): the driver's write(9E).</summary>
     Write = 11,
+
+    /// <summary>Version 3: poll(2) readiness: the driver's chpoll(9E), arming a one-shot EVENT.</summary>
+    Poll = 14,
+
+    /// <summary>Version 3, host to client only: an armed POLL's events happened (pollwakeup(9F)).</summary>
+    Event = 15,
 }

@@ -36,6 +36,8 @@ public static class Seeds
         Add(new IdRequest(MessageType.Unregister, 1).Write(buffer, 16));
         Add(new IoRequest(MessageType.Read, 1, 0, 16, 0).Write(buffer, 17));                      // version 2
         Add(new IoRequest(MessageType.Write, 1, 8, 4, IoRequest.AtOffset).Write(buffer, 18, [1, 2, 3, 4]));
+        Add(new PollRequest(1, 0x0005, PollRequest.Arm).Write(buffer, 19));                          // version 3
+        Add(new PollRequest(1, 0x0001, PollRequest.Arm | PollRequest.EventNow).Write(buffer, 20));
         return list;
     }
 

@@ -84,6 +84,12 @@ public sealed class SharedVectorTests
                 Assert.Equal(io, ioRead);
                 Assert.Equal(data, type == MessageType.Write ? IoRequest.Data(bytes).ToArray() : []);
                 break;
+            case MessageType.Poll:
+                var poll = new PollRequest(U64(f["handle"]), (ushort)U32(f["events"]), (ushort)U32(f["flags"]));
+                n = poll.Write(buffer, seq);
+                Assert.Equal(Errno.None, PollRequest.TryRead(bytes, out var pollRead));
+                Assert.Equal(poll, pollRead);
+                break;
             default:
                 throw new InvalidOperationException($"{name}: no request type {type}");
         }
@@ -166,6 +172,18 @@ public sealed class SharedVectorTests
                     Assert.Equal(ioReply, ior);
                     Assert.Equal(data, IoReply.Data(bytes).ToArray());
                     break;
+                case MessageType.Poll:
+                    var pollReply = new PollReply((ushort)U32(f["revents"]), U32(f["armed"]) == 1);
+                    n = pollReply.Write(buffer, seq);
+                    Assert.Equal(Errno.None, PollReply.TryRead(bytes, out var pr));
+                    Assert.Equal(pollReply, pr);
+                    break;
+                case MessageType.Event:
+                    var ev = new PollEvent(U64(f["handle"]), (ushort)U32(f["revents"]));
+                    n = ev.Write(buffer, seq);
+                    Assert.Equal(Errno.None, PollEvent.TryRead(bytes, out var evRead, out uint evSeq));
+                    Assert.Equal((ev, seq), (evRead, evSeq));
+                    break;
                 default:
                     throw new InvalidOperationException($"{name}: no reply type {type}");
             }
@@ -185,12 +203,13 @@ public sealed class SharedVectorTests
     [Fact]
     public void EveryMessageTypeHasVectors()
     {
-        foreach (var t in new[] { "hello", "open", "close", "mmap", "munmap", "ioctl", "register", "unregister", "read", "write" })
+        foreach (var t in new[] { "hello", "open", "close", "mmap", "munmap", "ioctl", "register", "unregister", "read", "write", "poll" })
         {
             Assert.Contains(Vectors.Keys, k => k.StartsWith($"req.{t}", StringComparison.Ordinal));
             Assert.Contains(Vectors.Keys, k => k.StartsWith($"rep.{t}", StringComparison.Ordinal));
         }
         Assert.Contains("rep.mmap_more", Vectors.Keys);
+        Assert.Contains("rep.event", Vectors.Keys);
     }
 
     /// <summary>
@@ -202,12 +221,13 @@ public sealed class SharedVectorTests
         errno = 0;
         var error = MessageHeader.TryRead(message, out var header);
         if (error != Errno.None) return error;
-        if (!header.IsReply || header.Type is < MessageType.Hello or > MessageType.Write) return Errno.EPROTO;
+        if (!header.IsReply || (header.Type is < MessageType.Hello or > MessageType.Write && header.Type is not (MessageType.Poll or MessageType.Event)))
+            return Errno.EPROTO;
         error = Reply.TryReadPrefix(message, header.Type, header.Seq, out errno);
         if (error != Errno.None || errno != 0)
         {
-            // A failure is only ever reported in the first reply of a mapping (docs/protocol.md, MMAP).
-            return error == Errno.None && header.Type == MessageType.MmapMore ? Errno.EBADMSG : error;
+            // A failure is only ever reported in the first reply of a mapping (docs/protocol.md, MMAP); an EVENT never fails.
+            return error == Errno.None && header.Type is MessageType.MmapMore or MessageType.Event ? Errno.EBADMSG : error;
         }
         return header.Type switch
         {
@@ -218,6 +238,8 @@ public sealed class SharedVectorTests
             MessageType.Read or MessageType.Write => IoReply.TryRead(message, header.Type, (uint)Wire.MaxIoData, out _),
             MessageType.Ioctl => IoctlReply.TryRead(message, (uint)Wire.MaxIoctlData, out _),
             MessageType.Register => RegisterReply.TryRead(message, out _),
+            MessageType.Poll => PollReply.TryRead(message, out _),
+            MessageType.Event => PollEvent.TryRead(message, out _, out _),
             _ => message.Length == Wire.ReplyPrefixSize ? Errno.None : Errno.EBADMSG,
         };
     }
