@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -32,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SCM_MAX_FDS 253 /* the kernel's limit per SCM_RIGHTS: room to see (and close) a host's excess */
@@ -61,6 +63,9 @@ struct umem_dev {
     uint32_t seq;
     int noreply;           /* no-reply MUNMAPs were sent since the last reply: the first had seq noreply_seq */
     uint32_t noreply_seq;
+    uint32_t poll_seq;     /* the POLL whose EVENT is awaited (poll_armed), docs/protocol.md POLL */
+    int poll_armed;
+    uint16_t poll_revents; /* that EVENT's events, once it came (read while waiting for another reply) */
     size_t page_size;
     struct mapping *maps;
     size_t nmaps, maps_cap;
@@ -198,6 +203,16 @@ static int recv_msg(umem_dev *d, uint8_t *buf, size_t cap, int *fds, size_t max_
     return (int)n;
 }
 
+/* An EVENT arrived: it ends the armed poll it names (by seq); stale ones (replaced polls) are dropped. Returns 1. */
+static int note_event(umem_dev *d, const struct umem_msg *m)
+{
+    if (d->poll_armed && m->seq == d->poll_seq && m->u.event.handle == d->handle) {
+        d->poll_revents = m->u.event.revents;
+        d->poll_armed = 0;
+    }
+    return 1;
+}
+
 /*
  * Receives the next message, which must be a well-formed reply of `type` to request `seq`. Host errnos
  * come back as -errno (with the connection intact); fds are only accepted when `fds` has room for them,
@@ -208,10 +223,13 @@ static int receive(umem_dev *d, uint8_t *buf, size_t cap, uint16_t type, uint32_
 {
     size_t n_fds = 0;
     int dropped = 0;
-    int n = recv_msg(d, buf, cap, fds, max_fds, &n_fds, &dropped);
-    if (n < 0)
-        return n;
-    int err = umem_decode(buf, (size_t)n, m);
+    int n, err;
+    do { /* EVENTs may come before any reply (never inside one): noted, and the reply is read next */
+        n = recv_msg(d, buf, cap, fds, max_fds, &n_fds, &dropped);
+        if (n < 0)
+            return n;
+        err = umem_decode(buf, (size_t)n, m);
+    } while (err == 0 && m->type == (UMEM_EVENT | UMEM_REPLY_FLAG) && n_fds == 0 && !dropped && note_event(d, m));
     if (err == 0 && (m->type != (type | UMEM_REPLY_FLAG) || m->seq != seq))
         err = is_refused_noreply(d, m, seq) ? -ECONNRESET : -EPROTO;
     if (err == 0 && m->error != 0 && (n_fds > 0 || dropped))
@@ -652,6 +670,82 @@ int umem_read(umem_dev *d, void *buf, size_t len, int64_t offset, int flags, siz
 int umem_write(umem_dev *d, const void *buf, size_t len, int64_t offset, int flags, size_t *done)
 {
     return transfer(d, UMEM_WRITE, (void *)buf, len, offset, flags, done);
+}
+
+int umem_poll_arm(umem_dev *d, short events, int flags, short *revents)
+{
+    if (d == NULL || revents == NULL || ((uint16_t)events & ~UMEM_POLL_EVENTS) != 0)
+        return -EINVAL;
+    if (d->sock >= 0 && d->version < 3)
+        return -ENOTSUP; /* the host speaks version 1 or 2: no POLL */
+    struct umem_msg m;
+    uint32_t seq = next_seq(d);
+    int err = call(d, umem_enc_poll(d->msg, sizeof d->msg, seq, d->handle, (uint16_t)events, (uint16_t)flags), -1,
+                   UMEM_POLL, &m);
+    if (err != 0)
+        return err;
+    d->poll_armed = m.u.poll_reply.armed; /* this POLL replaced any earlier one */
+    d->poll_seq = seq;
+    d->poll_revents = 0;
+    *revents = (short)m.u.poll_reply.revents;
+    return 0;
+}
+
+int umem_poll_take(umem_dev *d, short *revents)
+{
+    uint8_t buf[64];
+    struct umem_msg m;
+    *revents = 0;
+    while (d->poll_armed && d->sock >= 0) {
+        ssize_t n = recv(d->sock, buf, sizeof buf, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n <= 0 || umem_decode(buf, (size_t)n, &m) != 0 || m.type != (UMEM_EVENT | UMEM_REPLY_FLAG))
+            return fail(d, n < 0 ? -errno : -ECONNRESET); /* only an EVENT comes unasked: anything else ends it */
+        note_event(d, &m);
+    }
+    if (d->sock < 0)
+        return -ECONNRESET;
+    *revents = (short)d->poll_revents;
+    d->poll_revents = 0;
+    return 0;
+}
+
+int umem_socket(const umem_dev *d)
+{
+    return d->sock;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+int umem_poll(umem_dev *d, short events, int timeout_ms, short *revents)
+{
+    if (d == NULL || revents == NULL)
+        return -EINVAL;
+    int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    for (;;) {
+        int err = umem_poll_arm(d, events, timeout_ms != 0 ? UMEM_POLL_ARM : 0, revents);
+        if (err != 0 || *revents != 0 || timeout_ms == 0)
+            return err;
+        int left = deadline < 0 ? -1 : (int)(deadline - now_ms() > 0 ? deadline - now_ms() : 0);
+        if (left == 0)
+            return 0;
+        /* Not armed (a driver without a pollhead): nothing will come but the host's end; wait out the timeout. */
+        struct pollfd p = { .fd = d->sock, .events = POLLIN };
+        int n = poll(&p, 1, left);
+        if (n < 0 && errno != EINTR)
+            return -errno;
+        if (n > 0 && (err = umem_poll_take(d, revents)) != 0)
+            return err;
+        /* Woken (or not): the next POLL asks chpoll(9E) what is ready now, and arms again if nothing is. */
+    }
 }
 
 /* A memfd of `length` bytes that nobody can shrink, grow or seal further (linux-mechanisms.md: seals). */

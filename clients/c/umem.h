@@ -95,6 +95,14 @@ UMEM_API int umem_read(umem_dev *dev, void *buf, size_t len, int64_t offset, int
 UMEM_API int umem_write(umem_dev *dev, const void *buf, size_t len, int64_t offset, int flags, size_t *done);
 
 /*
+ * poll(2) on the device (protocol version 3; -ENOTSUP from an older host): the driver's chpoll(9E) for `events`
+ * (POLLIN, POLLOUT, POLLPRI, POLLRDNORM, POLLRDBAND, POLLWRBAND). Waits up to `timeout_ms` (-1: no limit, 0: not at
+ * all) for pollwakeup(9F); no thread of the host waits meanwhile. *revents gets the ready events (POLLERR and
+ * POLLHUP too), 0 when the time ran out.
+ */
+UMEM_API int umem_poll(umem_dev *dev, short events, int timeout_ms, short *revents);
+
+/*
  * Creates `length` bytes (page-aligned, non-zero) of application memory the driver may lock with
  * ddi_umem_lock(9F): a memfd sealed against shrinking, growing and further seals, mapped read-write at
  * *addrp and shared with the host (REGISTER). *bufferp is its id for umem_unregister.

@@ -17,4 +17,16 @@ size_t umem_mapped_bytes(const umem_dev *dev, uint64_t mapping);
  */
 void umem_abandon(umem_dev *dev);
 
+/*
+ * POLL (version 3) with `flags` (UMEM_POLL_ARM, UMEM_POLL_EVENT_NOW, umem_wire.h): *revents is what is ready now.
+ * When armed, the connection's socket (umem_socket) turns readable when the EVENT comes; umem_poll_take reads it.
+ */
+int umem_poll_arm(umem_dev *dev, short events, int flags, short *revents);
+
+/* Without waiting: the events of the armed poll's EVENT if it came (read now or earlier), else 0. */
+int umem_poll_take(umem_dev *dev, short *revents);
+
+/* The connection's socket (-1 once it is gone): readable when an EVENT is queued. */
+int umem_socket(const umem_dev *dev);
+
 #endif

@@ -180,6 +180,17 @@ int umem_enc_io(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, uint64_t 
     return n;
 }
 
+int umem_enc_poll(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, uint16_t events, uint16_t flags)
+{
+    int n = header(buf, cap, UMEM_POLL, seq, 32);
+    if (n > 0) {
+        umem_put64(buf + 16, handle);
+        umem_put16(buf + 24, events);
+        umem_put16(buf + 26, flags);
+    }
+    return n;
+}
+
 int umem_enc_register(uint8_t *buf, size_t cap, uint32_t seq, uint64_t address, uint64_t length, uint32_t flags)
 {
     int n = header(buf, cap, UMEM_REGISTER, seq, 40);
@@ -301,6 +312,26 @@ int umem_enc_register_reply(uint8_t *buf, size_t cap, uint32_t seq, uint64_t buf
     return n;
 }
 
+int umem_enc_poll_reply(uint8_t *buf, size_t cap, uint32_t seq, uint16_t revents, uint16_t armed)
+{
+    int n = reply(buf, cap, UMEM_POLL, seq, 8, 0);
+    if (n > 0) {
+        umem_put16(buf + 20, revents);
+        umem_put16(buf + 22, armed);
+    }
+    return n;
+}
+
+int umem_enc_event(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, uint16_t revents)
+{
+    int n = reply(buf, cap, UMEM_EVENT, seq, 16, 0);
+    if (n > 0) {
+        umem_put64(buf + 20, handle);
+        umem_put16(buf + 28, revents);
+    }
+    return n;
+}
+
 int umem_enc_io_reply(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, uint32_t count, const void *data)
 {
     if ((type != UMEM_READ && type != UMEM_WRITE) || count > UMEM_IO_MAX || (type == UMEM_READ && data == NULL && count > 0))
@@ -410,6 +441,13 @@ static int decode_request(const uint8_t *b, size_t len, struct umem_msg *m)
         m->u.io.data = b + 40;
         want = 40 + (type == UMEM_WRITE ? (size_t)m->u.io.length : 0);
         return len == want ? 0 : -EBADMSG;
+    case UMEM_POLL:
+        if (len != 32 || umem_get32(b + 28) != 0)
+            return -EBADMSG;
+        m->u.poll.handle = umem_get64(b + 16);
+        m->u.poll.events = umem_get16(b + 24);
+        m->u.poll.flags = umem_get16(b + 26);
+        return 0;
     case UMEM_REGISTER:
         if (len != 40 || umem_get32(b + 36) != 0)
             return -EBADMSG;
@@ -425,15 +463,15 @@ static int decode_request(const uint8_t *b, size_t len, struct umem_msg *m)
 static int decode_reply(const uint8_t *b, size_t len, struct umem_msg *m)
 {
     uint16_t type = (uint16_t)(m->type & ~UMEM_REPLY_FLAG);
-    if (type < UMEM_HELLO || type > UMEM_INHERIT)
+    if (type < UMEM_HELLO || type > UMEM_EVENT)
         return -EPROTO;
     if (len < 20)
         return -EBADMSG;
     m->error = (int32_t)umem_get32(b + 16);
     if (m->error < 0 || m->error > UMEM_MAX_ERRNO)
         return -EBADMSG;
-    if (m->error != 0) /* a failed reply carries the errno only; MMAP_MORE never fails */
-        return len == 20 && type != UMEM_MMAP_MORE ? 0 : -EBADMSG;
+    if (m->error != 0) /* a failed reply carries the errno only; MMAP_MORE and EVENT never fail */
+        return len == 20 && type != UMEM_MMAP_MORE && type != UMEM_EVENT ? 0 : -EBADMSG;
     switch (type) {
     case UMEM_HELLO:
         if (len != 36 || umem_get16(b + 22) != 0)
@@ -501,6 +539,18 @@ static int decode_reply(const uint8_t *b, size_t len, struct umem_msg *m)
             return -EBADMSG;
         m->u.inherit_reply.mapping = umem_get64(b + 20);
         m->u.inherit_reply.length = umem_get64(b + 28);
+        return 0;
+    case UMEM_POLL:
+        if (len != 28 || umem_get16(b + 22) > 1 || umem_get32(b + 24) != 0)
+            return -EBADMSG;
+        m->u.poll_reply.revents = umem_get16(b + 20);
+        m->u.poll_reply.armed = umem_get16(b + 22);
+        return 0;
+    case UMEM_EVENT:
+        if (len != 36 || umem_get16(b + 30) != 0 || umem_get32(b + 32) != 0)
+            return -EBADMSG;
+        m->u.event.handle = umem_get64(b + 20);
+        m->u.event.revents = umem_get16(b + 28);
         return 0;
     default:
         return -EPROTO;

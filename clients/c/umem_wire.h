@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define UMEM_MAGIC 0x4D454D55u /* "UMEM" in memory order */
-#define UMEM_VERSION 3        /* the highest protocol version spoken (HELLO negotiates); 2 adds READ and WRITE, 3 DUP_PREPARE and INHERIT */
+#define UMEM_VERSION 3        /* the highest protocol version spoken (HELLO negotiates); 2 adds READ and WRITE, 3 DUP_PREPARE, INHERIT, POLL and EVENT */
 #define UMEM_MIN_VERSION 1
 #define UMEM_HEADER_VERSION 1 /* the header's layout, in every message of every version so far */
 #define UMEM_HEADER_SIZE 16
@@ -46,9 +46,15 @@ enum umem_type {
     UMEM_WRITE = 11,    /* version 2 */
     UMEM_DUP_PREPARE = 12, /* version 3 */
     UMEM_INHERIT = 13,     /* version 3 */
+    UMEM_POLL = 14,     /* version 3 */
+    UMEM_EVENT = 15,    /* version 3, host to client only, unsolicited: framed as a reply (0x800F) */
 };
 
 #define UMEM_TOKEN_SIZE 16 /* a DUP_PREPARE token */
+
+#define UMEM_POLL_ARM 1u         /* POLL flags: arm a one-shot EVENT when nothing is ready */
+#define UMEM_POLL_EVENT_NOW 2u   /* with ARM: when something is ready now, its EVENT follows the reply at once */
+#define UMEM_POLL_EVENTS 0x01C7u /* POLLIN, POLLPRI, POLLOUT, POLLRDNORM, POLLRDBAND, POLLWRBAND */
 
 /* One MMAP reply segment (32 bytes on the wire). */
 struct umem_segment {
@@ -88,6 +94,9 @@ struct umem_msg {
         struct { const uint8_t *token; } dup_prepare_reply; /* UMEM_TOKEN_SIZE bytes */
         struct { uint64_t handle; const uint8_t *token; } inherit;
         struct { uint64_t mapping, length; } inherit_reply;
+        struct { uint64_t handle; uint16_t events, flags; } poll;
+        struct { uint16_t revents, armed; } poll_reply;
+        struct { uint64_t handle; uint16_t revents; } event;
     } u;
 };
 
@@ -121,6 +130,7 @@ int umem_enc_dup_prepare(uint8_t *buf, size_t cap, uint32_t seq, uint64_t mappin
 int umem_enc_inherit(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, const uint8_t token[UMEM_TOKEN_SIZE]);
 
 /* Replies (host to client). `type` is the request type; the reply bit is added. */
+int umem_enc_poll(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, uint16_t events, uint16_t flags);
 int umem_enc_error(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, int32_t error);
 int umem_enc_ok(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq); /* CLOSE, MUNMAP, UNREGISTER */
 int umem_enc_hello_reply(uint8_t *buf, size_t cap, uint32_t seq, uint16_t version, uint32_t page_size,
@@ -132,6 +142,8 @@ int umem_enc_mmap_more(uint8_t *buf, size_t cap, uint32_t seq, uint32_t first, u
 int umem_enc_ioctl_reply(uint8_t *buf, size_t cap, uint32_t seq, int32_t rval, const void *out, uint32_t out_len);
 int umem_enc_register_reply(uint8_t *buf, size_t cap, uint32_t seq, uint64_t buffer);
 /* READ (count bytes of data follow) or WRITE (data NULL) reply, version 2. */
+int umem_enc_poll_reply(uint8_t *buf, size_t cap, uint32_t seq, uint16_t revents, uint16_t armed);
+int umem_enc_event(uint8_t *buf, size_t cap, uint32_t seq, uint64_t handle, uint16_t revents);
 int umem_enc_io_reply(uint8_t *buf, size_t cap, uint16_t type, uint32_t seq, uint32_t count, const void *data);
 int umem_enc_dup_prepare_reply(uint8_t *buf, size_t cap, uint32_t seq, const uint8_t token[UMEM_TOKEN_SIZE]);
 int umem_enc_inherit_reply(uint8_t *buf, size_t cap, uint32_t seq, uint64_t mapping, uint64_t length);

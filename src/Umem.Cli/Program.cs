@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Umem.Cli.Commands;
+using Umem.Cli.Commands.Admin;
 using Umem.Cli.Demo;
 
 var root = new RootCommand("Umem: driver memory shared with applications in other processes, as the Solaris DDI does it.")
@@ -8,6 +9,11 @@ var root = new RootCommand("Umem: driver memory shared with applications in othe
     HostCommand.Create(),
     GreetCommand.Create(),
     PrctlCommand.Create(),
+    ModCommands.ModLoad(),
+    ModCommands.ModUnload(),
+    ModCommands.ModInfo(),
+    PmapCommand.Create(),
+    StatCommand.Create(),
     AllocCommand.Create(),
 };
 // Parse errors: one line each and where help is, exit 2; failures: one line, exit 1 (src/Shared/CommandLineApp.cs).

@@ -32,6 +32,8 @@ internal sealed class UmemConnection
     private bool _broken;
     private bool _noReplyPending; // no-reply MUNMAPs were sent since the last reply; the first had _noReplySeq
     private uint _noReplySeq;
+    // The armed POLL of each handle (its seq) and, once its EVENT came, the events (EVENTs may precede any reply).
+    private readonly Dictionary<ulong, (uint Seq, ushort Revents)> _armed = [];
 
     private UmemConnection(SeqPacketChannel channel, string path)
     {
@@ -387,6 +389,57 @@ internal sealed class UmemConnection
         if (Version < 3) throw new ErrnoException(Errno.EOPNOTSUPP, call.ToString(), $"the host speaks protocol version {Version}; DUP_PREPARE and INHERIT need 3");
     }
 
+    /// <summary>
+    /// POLL (version 3): the ready events of <paramref name="events"/>, waiting up to <paramref name="timeout"/>
+    /// (infinite: no limit) for the host's EVENT; other requests on this connection wait meanwhile.
+    /// </summary>
+    internal ushort Poll(ulong handle, ushort events, TimeSpan timeout, in CallInfo call)
+    {
+        if (Version < 3) throw new ErrnoException(Errno.EOPNOTSUPP, call.ToString(), $"the host speaks protocol version {Version}; POLL needs 3");
+        long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        lock (_gate)
+        {
+            while (true)
+            {
+                uint seq = NextSeq();
+                bool wait = timeout != TimeSpan.Zero;
+                Send(new PollRequest(handle, events, wait ? PollRequest.Arm : (ushort)0).Write(SendBuffer, seq), default, call);
+                var reply = ReceiveReply(MessageType.Poll, seq, null, call);
+                Check(PollReply.TryRead(reply, out var r), call);
+                if (r.Armed) _armed[handle] = (seq, 0);
+                else _armed.Remove(handle);
+                if (r.Revents != 0 || !wait) return r.Revents;
+                // Not armed: the driver gave no pollhead, so nothing will wake this but the time running out.
+                while (!_armed.TryGetValue(handle, out var a) || a.Seq != seq || a.Revents == 0)
+                {
+                    long left = deadline - Environment.TickCount64;
+                    if (left <= 0) return 0;
+                    if (!_channel.PollReadable(TimeSpan.FromMilliseconds(Math.Min(left, int.MaxValue)))) continue;
+                    ReceiveEvent(call);
+                }
+                _armed.Remove(handle);
+                // Woken: the next POLL asks chpoll(9E) what is ready now (and arms again if nothing is).
+            }
+        }
+    }
+
+    /// <summary>Reads the one message a client may get unasked, an EVENT; anything else breaks the connection.</summary>
+    private void ReceiveEvent(in CallInfo call)
+    {
+        var r = _channel.Receive(ReceiveBuffer.AsSpan(0, Wire.MaxMessage), null);
+        if (r.EndOfStream) throw Broken(Errno.ECONNRESET, call, "the device host closed the connection");
+        if (!NoteEvent(ReceiveBuffer.AsSpan(0, r.Length), r)) throw Broken(Errno.EPROTO, call, "a message no request asked for that is not an EVENT");
+    }
+
+    /// <summary>An EVENT (docs/protocol.md, POLL): noted for the armed poll whose seq it carries; false if not one.</summary>
+    private bool NoteEvent(ReadOnlySpan<byte> message, in ReceiveResult r)
+    {
+        if (r.Truncated || r.FdCount != 0 || !PollEvent.Is(message)) return false;
+        if (PollEvent.TryRead(message, out var ev, out uint seq) != Errno.None) return false;
+        if (_armed.TryGetValue(ev.Handle, out var a) && a.Seq == seq) _armed[ev.Handle] = (seq, ev.Revents);
+        return true;
+    }
+
     internal ulong Register(ulong address, ulong length, SafeFd memfd, in CallInfo call)
     {
         lock (_gate)
@@ -452,7 +505,8 @@ internal sealed class UmemConnection
         ReceiveResult r;
         try
         {
-            r = _channel.Receive(ReceiveBuffer.AsSpan(0, Wire.MaxMessage), fds);
+            do r = _channel.Receive(ReceiveBuffer.AsSpan(0, Wire.MaxMessage), fds); // EVENTs may come before a reply
+            while (!r.EndOfStream && NoteEvent(ReceiveBuffer.AsSpan(0, r.Length), r));
         }
         catch (ErrnoException e)
         {

@@ -116,6 +116,21 @@ public sealed class UmemDevice : IDisposable
         return _connection.Transfer(MessageType.Write, _handle, bytes, offset, nonBlock, new CallInfo("write({0}, {1} bytes)", Path, data.Length));
     }
 
+    /// <summary>
+    /// poll(2) on the device (protocol version 3): the driver's chpoll(9E) says which of <paramref name="events"/> are
+    /// ready (<see cref="UmemPollEvents.Err"/> and <see cref="UmemPollEvents.Hup"/> always count); if none, waits up
+    /// to <paramref name="timeout"/> (<see cref="Timeout.InfiniteTimeSpan"/>: no limit, zero: not at all) for its
+    /// pollwakeup(9F). No thread of the host waits meanwhile. Returns <see cref="UmemPollEvents.None"/> when the time ran out.
+    /// </summary>
+    public UmemPollEvents Poll(UmemPollEvents events, TimeSpan timeout)
+    {
+        ThrowIfDisposed();
+        if ((ushort)events is var e && (e & ~PollRequest.EventMask) != 0)
+            throw new ArgumentOutOfRangeException(nameof(events), events, "In, Pri, Out, RdNorm, RdBand or WrBand");
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan) throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "not negative, or infinite");
+        return (UmemPollEvents)_connection.Poll(_handle, (ushort)events, timeout, new CallInfo("poll({0}, events=0x{1:x})", Path, (int)events));
+    }
+
     /// <summary>ioctl(2): runs the driver's ioctl(9E) with <paramref name="input"/>; up to output.Length bytes come back.</summary>
     public UmemIoctlResult Ioctl(uint cmd, ReadOnlySpan<byte> input, Span<byte> output)
     {

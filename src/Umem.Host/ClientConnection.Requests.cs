@@ -9,8 +9,21 @@ namespace Umem.Host;
 /// <summary>Validation and dispatch of each request type (docs/protocol.md).</summary>
 internal sealed partial class ClientConnection
 {
-    /// <summary>Handles one received message; false when the connection must close.</summary>
+    /// <summary>Handles one received message, counted in the metrics; false when the connection must close.</summary>
     private bool Handle(in ReceiveResult r)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        _lastError = Errno.None;
+        bool goOn = HandleCore(r);
+        if (_metrics is { } metrics)
+        {
+            var type = r.Length >= Wire.HeaderSize ? (MessageType)(MessageHeader.ReadRaw(_receive.AsSpan(0, r.Length)).RawType & ~(Wire.ReplyBit | Wire.NoReplyBit)) : 0;
+            metrics.Request(type, _lastError, start);
+        }
+        return goOn;
+    }
+
+    private bool HandleCore(in ReceiveResult r)
     {
         ReadOnlySpan<byte> msg = _receive.AsSpan(0, r.Length);
         if (r.Truncated || r.ControlTruncated)
@@ -27,7 +40,7 @@ internal sealed partial class ClientConnection
         }
         bool known = h.Type is >= MessageType.Hello and <= MessageType.Unregister
             || (h.Type is MessageType.Read or MessageType.Write && _version >= 2)
-            || (h.Type is MessageType.DupPrepare or MessageType.Inherit && _version >= 3);
+            || (h.Type is MessageType.DupPrepare or MessageType.Inherit or MessageType.Poll && _version >= 3);
         if (h.IsReply || !known || (h.NoReply && h.Type != MessageType.Munmap))
             return Fail(h with { RawType = (ushort)h.Type }, Errno.EPROTO, fatal: true);
         if (_state == State.AwaitingHello && h.Type != MessageType.Hello)
@@ -48,6 +61,7 @@ internal sealed partial class ClientConnection
             MessageType.Read or MessageType.Write => ReadOrWrite(msg, h),
             MessageType.DupPrepare => DupPrepare(msg, h),
             MessageType.Inherit => Inherit(msg, h),
+            MessageType.Poll => Poll(msg, h),
             _ => Fail(h, Errno.EPROTO, fatal: true),
         };
     }
@@ -91,6 +105,7 @@ internal sealed partial class ClientConnection
         var error = IdRequest.TryRead(msg, MessageType.Close, out var req);
         if (error != Errno.None) return Fail(h, error);
         if (!_opens.Remove(req.Id, out var file)) return Fail(h, Errno.EBADF);
+        Disarm(req.Id);
         _account!.Release(UidHolding.Opens, 1);
         try
         {
@@ -178,21 +193,24 @@ internal sealed partial class ClientConnection
             new MmapSegment((ulong)s.Offset, (ulong)s.Length, (ulong)s.FdOffset, (uint)s.MaxProt, (uint)i).Write(MmapReply.SegmentSlot(_send, i));
         }
         int replyLength = new MmapReply(id, (ulong)length, (uint)n).WriteFixed(_send, h.Seq);
-        try
+        lock (_sendGate) // no EVENT between a reply's messages
         {
-            int first = Math.Min(n, Wire.MaxFds);
-            if (!Send(replyLength, CollectFds(segments, 0, first))) return false;
-            for (int sent = first; sent < n; sent += Wire.MaxFds)
+            try
             {
-                int count = Math.Min(Wire.MaxFds, n - sent);
-                int moreLength = new MmapMore((uint)sent, (uint)count).Write(_send, h.Seq);
-                if (!Send(moreLength, CollectFds(segments, sent, count))) return false;
+                int first = Math.Min(n, Wire.MaxFds);
+                if (!Send(replyLength, CollectFds(segments, 0, first))) return false;
+                for (int sent = first; sent < n; sent += Wire.MaxFds)
+                {
+                    int count = Math.Min(Wire.MaxFds, n - sent);
+                    int moreLength = new MmapMore((uint)sent, (uint)count).Write(_send, h.Seq);
+                    if (!Send(moreLength, CollectFds(segments, sent, count))) return false;
+                }
+                return true;
             }
-            return true;
-        }
-        finally
-        {
-            Array.Clear(_sendFds);
+            finally
+            {
+                Array.Clear(_sendFds);
+            }
         }
     }
 

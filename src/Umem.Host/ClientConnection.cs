@@ -46,6 +46,9 @@ internal sealed partial class ClientConnection
     private readonly ConnectionAdmission _admission;
     private readonly DescriptorReserve _fdReserve;
     private readonly InheritTokens _tokens;
+    private readonly UmemMetrics? _metrics;
+    // The errno the request being handled was answered with (None: success), for the metrics.
+    private Errno _lastError;
     private UidAccount? _account;
     private bool _socketCounted;
     private bool _idleArmed;
@@ -61,6 +64,8 @@ internal sealed partial class ClientConnection
     // Replies the client has not taken yet (its socket queue is full), in order. While any is pending the connection
     // reads no request and no thread waits for it: the epoll thread says when there is room (see FlushAsync).
     private readonly Queue<PendingReply> _outbox = new();
+    // Held while a message (or an MMAP reply's messages) is sent or the outbox changes: EVENTs come from other threads.
+    private readonly Lock _sendGate = new();
     private State _state;
     private ushort _version; // negotiated by HELLO; 0 before
     private ClientSession? _session;
@@ -69,9 +74,10 @@ internal sealed partial class ClientConnection
 
     internal ClientConnection(Socket socket, MinorNode node, UmemKernel kernel, ResourceControlRegistry controls, DeviceHostOptions options,
         EpollReadiness readiness, LingerSlots lingerSlots, MessageBuffers.Pool bufferPool, LogRateLimit logLimit,
-        ConnectionAdmission admission, DescriptorReserve fdReserve, InheritTokens tokens, ILogger log)
+        ConnectionAdmission admission, DescriptorReserve fdReserve, InheritTokens tokens, ILogger log, UmemMetrics? metrics)
     {
         _tokens = tokens;
+        _metrics = metrics;
         _fdReserve = fdReserve;
         _logLimit = logLimit;
         _admission = admission;
@@ -104,7 +110,7 @@ internal sealed partial class ClientConnection
             {
                 try
                 {
-                    if (_outbox.Count > 0)
+                    if (OutboxCount > 0)
                     {
                         if (!await FlushAsync().ConfigureAwait(false)) break;
                         continue;
@@ -127,7 +133,9 @@ internal sealed partial class ClientConnection
         {
             _state = State.Closed;
             _timer?.Dispose();
-            while (_outbox.TryDequeue(out var pending)) DisposePending(pending);
+            DisarmAll();
+            lock (_sendGate)
+                while (_outbox.TryDequeue(out var pending)) DisposePending(pending);
             Release();
             _readiness.Dispose();
             _channel.Dispose();
@@ -218,6 +226,7 @@ internal sealed partial class ClientConnection
             limit = $"{_fdReserve.Reserve} {limit}";
         if (!_socketCounted)
         {
+            _metrics?.Denied(ConnectionLimitName(limit!));
             if (_logLimit.TryWrite(out long dropped)) Log.ConnectionRefused(_log, peerCredentials.Pid, peerCredentials.Uid, _node.Name, limit!, dropped);
             return false;
         }
@@ -256,9 +265,42 @@ internal sealed partial class ClientConnection
     /// </summary>
     private bool Send(int length, ReadOnlySpan<SafeFd> fds = default)
     {
+        lock (_sendGate) return SendLocked(_send.AsSpan(0, length), fds);
+    }
+
+    private int OutboxCount
+    {
+        get
+        {
+            lock (_sendGate) return _outbox.Count;
+        }
+    }
+
+    /// <summary>
+    /// Sends a message no request asked for (an EVENT) from any thread, in order with the replies: after the pending
+    /// ones, never inside an MMAP reply's messages. Dropped once the connection is closed.
+    /// </summary>
+    private void SendUnsolicited(byte[] message)
+    {
+        lock (_sendGate)
+        {
+            if (_state == State.Closed) return;
+            try
+            {
+                SendLocked(message, default);
+            }
+            catch (ObjectDisposedException)
+            {
+                // the connection ended meanwhile
+            }
+        }
+    }
+
+    private bool SendLocked(ReadOnlySpan<byte> message, ReadOnlySpan<SafeFd> fds)
+    {
         try
         {
-            if (_outbox.Count == 0 && _channel.TrySend(_send.AsSpan(0, length), fds)) return true;
+            if (_outbox.Count == 0 && _channel.TrySend(message, fds)) return true;
             var copies = new SafeFd[fds.Length];
             try
             {
@@ -269,7 +311,7 @@ internal sealed partial class ClientConnection
                 foreach (var c in copies) c?.Dispose();
                 throw;
             }
-            _outbox.Enqueue(new PendingReply(_send.AsSpan(0, length).ToArray(), copies));
+            _outbox.Enqueue(new PendingReply(message.ToArray(), copies));
             _fdReserve.Add(copies.Length); // held until the client takes the reply
             return true;
         }
@@ -288,12 +330,16 @@ internal sealed partial class ClientConnection
     private async Task<bool> FlushAsync()
     {
         long deadline = Environment.TickCount64 + (long)_options.SendTimeout.TotalMilliseconds;
-        while (_outbox.TryPeek(out var pending))
+        while (true)
         {
-            if (_channel.TrySend(pending.Message, pending.Fds))
+            lock (_sendGate)
             {
-                DisposePending(_outbox.Dequeue());
-                continue;
+                if (!_outbox.TryPeek(out var pending)) break;
+                if (_channel.TrySend(pending.Message, pending.Fds))
+                {
+                    DisposePending(_outbox.Dequeue());
+                    continue;
+                }
             }
             long left = deadline - Environment.TickCount64;
             var writable = left > 0 ? _readiness.WaitAsync(writable: true).AsTask() : null;
@@ -306,9 +352,15 @@ internal sealed partial class ClientConnection
         return true;
     }
 
+    /// <summary>The limit a refused connection met, without its figure (the metrics' and stat's key).</summary>
+    internal static string ConnectionLimitName(string limit) =>
+        limit.Contains("per uid", StringComparison.Ordinal) ? "connections per uid"
+        : limit.Contains("in all", StringComparison.Ordinal) ? "connections in all" : "descriptor reserve";
+
     /// <summary>Answers <paramref name="header"/> with <paramref name="error"/>; returns whether the connection goes on.</summary>
     private bool Fail(in MessageHeader header, Errno error, bool fatal = false)
     {
+        _lastError = error;
         if (_logLimit.TryWrite(out long dropped))
             Log.BadRequest(_log, _session, header.Type, header.Seq, error, fatal ? "; closing the connection" : "", dropped);
         return Send(Reply.WriteError(_send, header.Type, header.Seq, (int)error)) && !fatal;
@@ -317,6 +369,8 @@ internal sealed partial class ClientConnection
     /// <summary>Answers with a limit's errno, logged (rate-limited) with the limit that refused it.</summary>
     private bool OverLimit(in MessageHeader header, Errno error, string limit, long value)
     {
+        _lastError = error;
+        _metrics?.Denied(limit);
         if (_logLimit.TryWrite(out long dropped)) Log.OverLimit(_log, _session, header.Type, error, limit, value, dropped);
         return Send(Reply.WriteError(_send, header.Type, header.Seq, (int)error));
     }
@@ -338,6 +392,7 @@ internal sealed partial class ClientConnection
             Log.KernelFailed(_log, _session, call, e);
             errno = Errno.EIO;
         }
+        _lastError = errno;
         return Send(Reply.WriteError(_send, header.Type, header.Seq, (int)errno));
     }
 
@@ -362,6 +417,8 @@ internal sealed partial class ClientConnection
         _opens.Clear();
         CallQuietly(_session.Process.Dispose, "exit");
         Log.Disconnected(_log, _session, mappings, buffers, opens);
+        // A client that leaves holding something was killed or did not clean up: worth a line (rate-limited).
+        if (mappings + buffers + opens > 0 && _logLimit.TryWrite(out long dropped)) Log.ClientGone(_log, _session, mappings, buffers, opens, dropped);
     }
 
     private void DisposePending(PendingReply pending)

@@ -26,7 +26,7 @@ public sealed class DeviceHost : IAsyncDisposable
     private readonly DeviceHostOptions _options;
     private readonly ILogger _log;
     private readonly Dictionary<string, NodeListener> _listeners = new(StringComparer.Ordinal);
-    private readonly Dictionary<ClientConnection, Task> _connections = [];
+    private readonly ConnectionTasks<ClientConnection> _connections = new();
     private readonly Lock _gate = new();
     private readonly EpollReadiness _readiness;
     private readonly LingerSlots _lingerSlots = new(Environment.ProcessorCount);
@@ -35,6 +35,7 @@ public sealed class DeviceHost : IAsyncDisposable
     private readonly ConnectionAdmission _admission;
     private readonly DescriptorReserve _fdReserve;
     private readonly InheritTokens _tokens;
+    private readonly UmemMetrics? _metrics;
     private long _connectionsClosed;
     private bool _disposed;
 
@@ -44,7 +45,14 @@ public sealed class DeviceHost : IAsyncDisposable
     /// <paramref name="options"/>.
     /// </summary>
     public DeviceHost(UmemKernel kernel, ResourceControlRegistry controls, DeviceHostOptions? options = null, ILogger<DeviceHost>? logger = null)
+        : this(kernel, controls, options, logger, null)
     {
+    }
+
+    /// <summary>A host whose requests and refusals are counted in <paramref name="metrics"/>.</summary>
+    internal DeviceHost(UmemKernel kernel, ResourceControlRegistry controls, DeviceHostOptions? options, ILogger<DeviceHost>? logger, UmemMetrics? metrics)
+    {
+        _metrics = metrics;
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(controls);
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("umemd runs on Linux only");
@@ -67,13 +75,7 @@ public sealed class DeviceHost : IAsyncDisposable
     public string DeviceDirectory => _options.DeviceDirectory;
 
     /// <summary>Connections being served now.</summary>
-    public int ConnectionCount
-    {
-        get
-        {
-            lock (_gate) return _connections.Count;
-        }
-    }
+    public int ConnectionCount => _connections.Count;
 
     /// <summary>Connections that have ended and been released since the host started.</summary>
     public long ConnectionsClosed => Interlocked.Read(ref _connectionsClosed);
@@ -84,14 +86,17 @@ public sealed class DeviceHost : IAsyncDisposable
     /// <summary>The descriptors the host counts as held for clients now, and its reserve.</summary>
     internal DescriptorReserve FdReserve => _fdReserve;
 
+    /// <summary>Connections in all and per uid: the admin socket's connections are counted in too.</summary>
+    internal ConnectionAdmission Admission => _admission;
+
+    /// <summary>The bound on refusal lines, shared by the admin socket.</summary>
+    internal LogRateLimit LogLimit => _logLimit;
+
+    /// <summary>The host's settings (limits and timeouts the admin socket shares).</summary>
+    internal DeviceHostOptions Options => _options;
+
     /// <summary>The sessions of the connections being served now.</summary>
-    public IReadOnlyList<ClientSession> Sessions
-    {
-        get
-        {
-            lock (_gate) return [.. _connections.Keys.Select(c => c.Session).OfType<ClientSession>()];
-        }
-    }
+    public IReadOnlyList<ClientSession> Sessions => [.. _connections.Items.Select(c => c.Session).OfType<ClientSession>()];
 
     /// <summary>
     /// Publishes <paramref name="node"/> (ddi_create_minor_node): a socket in the device directory with the node's
@@ -132,17 +137,7 @@ public sealed class DeviceHost : IAsyncDisposable
     /// <summary>Ends every connection on <paramref name="name"/>'s node (or all when null) and waits until each is released.</summary>
     public async Task DisconnectAllAsync(string? name = null)
     {
-        List<Task> tasks = [];
-        lock (_gate)
-        {
-            foreach (var (c, t) in _connections)
-            {
-                if (name is not null && c.Session?.Node.Name != name) continue;
-                c.Shutdown();
-                tasks.Add(t);
-            }
-        }
-        await Task.WhenAll(tasks).ConfigureAwait(false);
+        await _connections.EndAsync(c => name is null || c.Session?.Node.Name == name, c => c.Shutdown()).ConfigureAwait(false);
         _tokens.Drop(name); // mappings kept for a forked child go with the node's connections
     }
 
@@ -169,6 +164,7 @@ public sealed class DeviceHost : IAsyncDisposable
         {
             if (_disposed) return;
             _disposed = true;
+            _connections.Close();
             listeners = [.. _listeners.Values];
             _listeners.Clear();
         }
@@ -180,29 +176,9 @@ public sealed class DeviceHost : IAsyncDisposable
 
     internal void StartConnection(Socket socket, MinorNode node)
     {
-        var connection = new ClientConnection(socket, node, _kernel, _controls, _options, _readiness, _lingerSlots, _bufferPool, _logLimit, _admission, _fdReserve, _tokens, _log);
-        lock (_gate)
-        {
-            if (_disposed)
-            {
-                socket.Dispose();
-                return;
-            }
-            // Registered before it runs, so a DisconnectAll racing with this accept still sees it.
-            _connections.Add(connection, Task.CompletedTask);
-            _connections[connection] = Task.Run(async () =>
-            {
-                try
-                {
-                    await connection.RunAsync().ConfigureAwait(false);
-                }
-                finally
-                {
-                    lock (_gate) _connections.Remove(connection);
-                    Interlocked.Increment(ref _connectionsClosed);
-                }
-            });
-        }
+        var connection = new ClientConnection(socket, node, _kernel, _controls, _options, _readiness, _lingerSlots, _bufferPool, _logLimit, _admission, _fdReserve, _tokens, _log, _metrics);
+        if (!_connections.TryStart(connection, connection.RunAsync, () => Interlocked.Increment(ref _connectionsClosed)))
+            socket.Dispose();
     }
 
     private void Harden()

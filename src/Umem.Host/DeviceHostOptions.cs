@@ -11,6 +11,27 @@ public sealed class DeviceHostOptions
     /// </summary>
     public string DeviceDirectory { get; set; } = DefaultDeviceDirectory();
 
+    /// <summary>
+    /// The admin socket (docs/protocol.md, "The admin socket"): null puts it beside the device directory, as
+    /// <c>admin</c> in the device directory's parent (/run/umem/admin beside /run/umem/dev); empty: no admin socket.
+    /// </summary>
+    public string? AdminSocket { get; set; }
+
+    /// <summary>A group whose members may read through the admin socket (modinfo, pmap, prctl, stat); null: none.
+    /// Changes stay root's and the host's uid's.</summary>
+    public uint? AdminGroup { get; set; }
+
+    /// <summary>Where the admin socket is (null when there is none).</summary>
+    public string? AdminSocketPath => AdminSocket switch
+    {
+        null => Path.Combine(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(DeviceDirectory)) ?? "/", AdminSocketName),
+        "" => null,
+        _ => AdminSocket,
+    };
+
+    /// <summary>The admin socket's name in the directory above the device directory.</summary>
+    public const string AdminSocketName = "admin";
+
     /// <summary>prctl(PR_SET_DUMPABLE, 0) at start, so a client with the host's uid cannot open the host's fds
     /// through /proc/PID/fd. On by default.</summary>
     public bool SetNonDumpable { get; set; } = true;
@@ -165,6 +186,8 @@ public sealed class DeviceHostOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMappingsPerUid, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxRegisteredBytesPerUid, SystemPage.Size);
         ArgumentOutOfRangeException.ThrowIfNegative(FdReserve);
+        if (AdminSocket is { Length: > 0 } admin && !Path.IsPathFullyQualified(admin))
+            throw new ArgumentException($"the admin socket must be an absolute path, not \"{admin}\"", nameof(AdminSocket));
         if (IdleTimeout < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(IdleTimeout), IdleTimeout, "must be zero (off) or positive");
     }
 }

@@ -67,11 +67,46 @@ internal static partial class Log
     [LoggerMessage(16, LogLevel.Warning, "umemd: {Setting} failed: {Reason}")]
     internal static partial void HardeningFailed(ILogger logger, string setting, string reason);
 
-    [LoggerMessage(30, LogLevel.Warning, "umemd: {Session}: INHERIT refused with {Error}: {Reason} ({Dropped} similar lines dropped before this one)")]
+    [LoggerMessage(40, LogLevel.Warning, "umemd: {Session}: INHERIT refused with {Error}: {Reason} ({Dropped} similar lines dropped before this one)")]
     internal static partial void InheritRefused(ILogger logger, ClientSession? session, Errno error, string reason, long dropped);
 
-    [LoggerMessage(31, LogLevel.Information, "umemd: {Session} inherited mapping {Parent} as mapping {Mapping} ({Length} bytes)")]
+    [LoggerMessage(41, LogLevel.Information, "umemd: {Session} inherited mapping {Parent} as mapping {Mapping} ({Length} bytes)")]
     internal static partial void Inherited(ILogger logger, ClientSession? session, long parent, long mapping, long length);
+    [LoggerMessage(21, LogLevel.Information, "umemd: {Session} went away holding {Mappings} mappings, {Buffers} buffers, {Opens} opens: released ({Dropped} similar lines dropped before this one)")]
+    internal static partial void ClientGone(ILogger logger, ClientSession session, int mappings, int buffers, int opens, long dropped);
+
+    [LoggerMessage(22, LogLevel.Warning, "umemd: ddi_umem_lock of {Bytes} bytes for pid {Pid} denied by {Entity}'s {Control} (usage {Usage}, value {Value}) ({Dropped} similar lines dropped before this one)")]
+    internal static partial void RctlDenied(ILogger logger, ulong bytes, int pid, string entity, string control, ulong usage, ulong value, long dropped);
+
+    [LoggerMessage(30, LogLevel.Information, "umemd: admin socket at {Path}; reads: root, uid {Uid}{Group}; changes: root and uid {Uid}")]
+    internal static partial void AdminListening(ILogger logger, string path, uint uid, string group);
+
+    [LoggerMessage(31, LogLevel.Warning, "umemd: no admin socket: {Reason}")]
+    internal static partial void AdminDisabled(ILogger logger, string reason);
+
+    [LoggerMessage(32, LogLevel.Warning, "umemd: admin {Op} of pid {Pid} uid {Uid} refused with {Error}: {Reason} ({Dropped} similar lines dropped before this one)")]
+    internal static partial void AdminRefused(ILogger logger, string op, int pid, uint uid, Errno error, string reason, long dropped);
+
+    [LoggerMessage(33, LogLevel.Warning, "umemd: admin connection of pid {Pid} uid {Uid}: bad message: {Error}: {Reason}{Closing} ({Dropped} similar lines dropped before this one)")]
+    internal static partial void AdminBadMessage(ILogger logger, int pid, uint uid, Errno error, string reason, string closing, long dropped);
+
+    [LoggerMessage(34, LogLevel.Information, "umemd: admin {Op} by pid {Pid} uid {Uid}: {Result}")]
+    internal static partial void AdminChange(ILogger logger, string op, int pid, uint uid, string result);
+
+    [LoggerMessage(200, LogLevel.Information, "umem host: loaded {Module} from {Path}")]
+    internal static partial void ModuleLoaded(ILogger logger, string module, string path);
+
+    [LoggerMessage(202, LogLevel.Warning, "umem host: {Module} leaked {Leak}")]
+    internal static partial void ModuleLeak(ILogger logger, string module, string leak);
+
+    [LoggerMessage(204, LogLevel.Information, "umem host: reloaded the project and zones files")]
+    internal static partial void Reloaded(ILogger logger);
+
+    [LoggerMessage(205, LogLevel.Error, "umem host: reload refused, the running values stay: {Reason}")]
+    internal static partial void ReloadRefused(ILogger logger, string reason);
+
+    [LoggerMessage(206, LogLevel.Information, "umem host: unloaded {Module}; {Leaks} cookies leaked")]
+    internal static partial void ModuleUnloaded(ILogger logger, string module, int leaks);
 
     /// <summary>cmn_err(9F) at the level its CE_ level says: CE_CONT and CE_NOTE Information, CE_WARN Warning, CE_PANIC Error.</summary>
     internal static void KernelMessage(ILogger logger, Kernel.Ddi.DdiMessage message)

@@ -12,7 +12,6 @@ namespace Umem.Host;
 /// </summary>
 internal sealed class NodeListener : IDisposable
 {
-    private static int s_bindCounter;
     private readonly Socket _socket;
     private readonly DeviceHost _host;
     private readonly ILogger _log;
@@ -41,48 +40,32 @@ internal sealed class NodeListener : IDisposable
         // never a directory, nor a node another live host serves.
         if (Directory.Exists(path))
             throw new ErrnoException(Errno.EISDIR, $"publish \"{path}\"", "a directory is in the way");
-        if (File.Exists(path) && IsServed(path))
+        if (File.Exists(path) && PrivateBind.IsServed(path, SocketType.Seqpacket))
             throw new ErrnoException(Errno.EADDRINUSE, $"publish \"{path}\"", "another host is serving this node");
-        string privateDir = System.IO.Path.Combine(directory,
-            $".bind-{Environment.ProcessId}-{Interlocked.Increment(ref s_bindCounter)}");
-        Directory.CreateDirectory(privateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var socket = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
         try
         {
-            string temp = System.IO.Path.Combine(privateDir, "s");
-            socket.Bind(new UnixDomainSocketEndPoint(temp));
-            var access = node.Access;
-            var socketMode = SocketMode(access.Mode);
-            try
+            PrivateBind.Bind(socket, path, temp =>
             {
-                UnixSocketPath.SetOwner(temp, access.Uid, access.Gid);
-            }
-            catch (ErrnoException e) when (e.Errno == Errno.EPERM)
-            {
-                throw new ErrnoException(Errno.EPERM, $"publish \"{path}\"",
-                    $"node {node.Name} is to be owned by uid {access.Uid} gid {access.Gid}, which this host (uid {ProcessHardening.EffectiveUid}) " +
-                    "may not give files to: name the host's own uid, or a group it is in, in the node's minor_perm entry, or run the host as root");
-            }
-            UnixSocketPath.SetMode(temp, socketMode);
-            socket.Listen(512);
-            File.Move(temp, path, overwrite: true); // rename(2): atomic, replaces a stale socket
+                var access = node.Access;
+                try
+                {
+                    UnixSocketPath.SetOwner(temp, access.Uid, access.Gid);
+                }
+                catch (ErrnoException e) when (e.Errno == Errno.EPERM)
+                {
+                    throw new ErrnoException(Errno.EPERM, $"publish \"{path}\"",
+                        $"node {node.Name} is to be owned by uid {access.Uid} gid {access.Gid}, which this host (uid {ProcessHardening.EffectiveUid}) " +
+                        "may not give files to: name the host's own uid, or a group it is in, in the node's minor_perm entry, or run the host as root");
+                }
+                UnixSocketPath.SetMode(temp, SocketMode(access.Mode));
+            }, backlog: 512);
             return new NodeListener(socket, node, path, host, log);
         }
         catch
         {
             socket.Dispose();
             throw;
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(privateDir, recursive: true);
-            }
-            catch (IOException)
-            {
-                // Best effort: an empty private directory left behind harms nobody.
-            }
         }
     }
 
@@ -100,35 +83,7 @@ internal sealed class NodeListener : IDisposable
         return m;
     }
 
-    internal void Start() => _acceptLoop = AcceptLoopAsync();
-
-    private async Task AcceptLoopAsync()
-    {
-        while (true)
-        {
-            Socket client;
-            try
-            {
-                client = await _socket.AcceptAsync().ConfigureAwait(false);
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.OperationAborted or SocketError.Interrupted or SocketError.Shutdown)
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                // EMFILE and friends: back off instead of spinning; the client waits in the backlog.
-                Log.AcceptFailed(_log, Node.Name, e.Message);
-                await Task.Delay(100).ConfigureAwait(false);
-                continue;
-            }
-            _host.StartConnection(client, Node);
-        }
-    }
+    internal void Start() => _acceptLoop = AcceptLoop.RunAsync(_socket, Node.Name, _log, client => _host.StartConnection(client, Node));
 
     /// <summary>Stops accepting and removes the socket file (existing connections go on, as with a removed /dev node).</summary>
     public void Dispose()
@@ -149,20 +104,6 @@ internal sealed class NodeListener : IDisposable
         catch (AggregateException)
         {
             // The loop ended with the socket.
-        }
-    }
-
-    private static bool IsServed(string path)
-    {
-        try
-        {
-            using var probe = new Socket(AddressFamily.Unix, SocketType.Seqpacket, ProtocolType.Unspecified);
-            probe.Connect(new UnixDomainSocketEndPoint(path));
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 }

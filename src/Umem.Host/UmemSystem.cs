@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Umem.Host.Admin;
 using Umem.Kernel.Ddi;
 using Umem.Kernel.Memory;
 using Umem.Kernel.Modules;
@@ -19,6 +20,7 @@ public sealed class UmemSystem : IAsyncDisposable
 {
     private readonly ILogger _log;
     private readonly UmemSystemOptions _options;
+    private readonly AdminListener? _admin;
     private bool _disposed;
 
     private UmemSystem(UmemSystemOptions options, ILoggerFactory loggerFactory)
@@ -26,21 +28,37 @@ public sealed class UmemSystem : IAsyncDisposable
         _log = loggerFactory.CreateLogger<UmemSystem>();
         _options = options;
         Allocator = new UmemAllocator(options.Memory);
+        Metrics = new UmemMetrics(this);
         try
         {
             ResourceControls = ResourceControlRegistry.Load(options.ProjectFile, options.ZonesFile);
+            // The host's own uid administers it (the admin socket's changes), as root does.
+            ResourceControls.AdministratorUid = ProcessHardening.EffectiveUid;
             Kernel = new UmemKernel(Allocator, NodePermissionsOf(options, ResourceControls.Users));
-            Devices = new DeviceHost(Kernel, ResourceControls, options.Host, loggerFactory.CreateLogger<DeviceHost>());
+            Devices = new DeviceHost(Kernel, ResourceControls, options.Host, loggerFactory.CreateLogger<DeviceHost>(), Metrics);
+            _admin = AdminListener.Start(this, loggerFactory.CreateLogger("Umem.Host.Admin"));
         }
         catch
         {
+            Devices?.DisposeAsync().AsTask().GetAwaiter().GetResult();
             Kernel?.Dispose();
             Allocator.Dispose();
+            Metrics.Dispose();
             throw;
         }
         Kernel.NodeAdded += (_, e) => Devices.Publish(e.Node);
         Kernel.NodeRemoved += (_, e) => Devices.Unpublish(e.Node.Name);
         Kernel.Message += (_, e) => Log.KernelMessage(_log, e.Message);
+        ResourceControls.ActionFired += OnRctlDenied;
+    }
+
+    /// <summary>A ddi_umem_lock refused by a project's or zone's value: counted and logged (rate-limited).</summary>
+    private void OnRctlDenied(object? sender, RctlActionEventArgs e)
+    {
+        string control = e.Entity.LockedMemory.Definition.Name;
+        Metrics.Denied(control);
+        if (Devices.LogLimit.TryWrite(out long dropped))
+            Log.RctlDenied(_log, e.Increment, e.RecipientPid, e.Entity.ToString(), control, e.Usage, e.Value.Value, dropped);
     }
 
     /// <summary>Starts a system: creates the device directory and loads the resource-control files.</summary>
@@ -76,6 +94,12 @@ public sealed class UmemSystem : IAsyncDisposable
     /// <summary>The sockets applications connect to.</summary>
     public DeviceHost Devices { get; }
 
+    /// <summary>The instruments of the meter "Umem", and the counts `umem stat` shows.</summary>
+    public UmemMetrics Metrics { get; }
+
+    /// <summary>The admin socket's path; null when the host has none.</summary>
+    public string? AdminSocketPath => _admin?.Path;
+
     /// <summary>
     /// Re-reads the project and zones files (and passwd/group) the system started with, as <c>projmod -A</c>
     /// applies a changed project file: each file is parsed whole first, so a bad one changes nothing.
@@ -87,11 +111,41 @@ public sealed class UmemSystem : IAsyncDisposable
         ResourceControls.ReloadFiles(_options.ProjectFile, _options.ZonesFile, UserDatabase.Load());
     }
 
-    /// <summary>modload: loads a driver assembly; its nodes appear in the device directory.</summary>
-    public DriverModule Load(string assemblyPath, ModuleOptions? options = null) => Kernel.ModLoad(assemblyPath, options);
+    /// <summary>
+    /// <see cref="ReloadConfiguration"/> as SIGHUP and the admin socket's reload run it: logged; null when it took,
+    /// else why it was refused (file:line:field), the running values staying.
+    /// </summary>
+    public string? Reload()
+    {
+        try
+        {
+            ReloadConfiguration();
+            Log.Reloaded(_log);
+            return null;
+        }
+        catch (Exception e) when (e is ConfigFileException or IOException or UnauthorizedAccessException)
+        {
+            Log.ReloadRefused(_log, e.Message);
+            return e.Message;
+        }
+    }
 
-    /// <summary>modunload: EBUSY while any node of the module is open or mapped; reports unfreed memory.</summary>
-    public ModuleUnloadReport Unload(string name) => Kernel.ModUnload(name);
+    /// <summary>modload: loads a driver assembly; its nodes appear in the device directory. `umem host -d` and the admin socket's modload.</summary>
+    public DriverModule Load(string assemblyPath, ModuleOptions? options = null)
+    {
+        var module = Kernel.ModLoad(assemblyPath, options);
+        Log.ModuleLoaded(_log, module.Name, assemblyPath);
+        return module;
+    }
+
+    /// <summary>modunload: EBUSY while any node of the module is open or mapped; reports (and logs) unfreed memory.</summary>
+    public ModuleUnloadReport Unload(string name)
+    {
+        var report = Kernel.ModUnload(name);
+        foreach (var leak in report.Leaks) Log.ModuleLeak(_log, name, leak.ToString());
+        Log.ModuleUnloaded(_log, name, report.Leaks.Count);
+        return report;
+    }
 
     /// <summary>The path of a node's socket.</summary>
     public string NodePath(string name) => Path.Combine(Devices.DeviceDirectory, name);
@@ -100,8 +154,10 @@ public sealed class UmemSystem : IAsyncDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        if (_admin is not null) await _admin.DisposeAsync().ConfigureAwait(false);
         await Devices.DisposeAsync().ConfigureAwait(false);
         Kernel.Dispose();
         Allocator.Dispose();
+        Metrics.Dispose();
     }
 }

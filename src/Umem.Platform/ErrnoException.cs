@@ -36,6 +36,19 @@ public class ErrnoException : IOException
         Call = "unknown";
     }
 
+    /// <summary>
+    /// A failure reported by another process (the host's admin reply): its errno and its message as it was written
+    /// there, which already names the call and the errno.
+    /// </summary>
+    public static ErrnoException Relayed(Errno errno, string message) => new(errno, message, relayed: true);
+
+    private ErrnoException(Errno errno, string message, bool relayed) : base(message)
+    {
+        _ = relayed;
+        Errno = errno;
+        Call = "unknown";
+    }
+
     /// <summary>The errno the call failed with.</summary>
     public Errno Errno { get; }
 

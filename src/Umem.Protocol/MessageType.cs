@@ -41,4 +41,9 @@ public enum MessageType : ushort
 
     /// <summary>Version 3: a forked child makes an inherited mapping its own (devmap_dup(9E)).</summary>
     Inherit = 13,
+    /// <summary>Version 3: poll(2) readiness: the driver's chpoll(9E), arming a one-shot EVENT.</summary>
+    Poll = 14,
+
+    /// <summary>Version 3, host to client only: an armed POLL's events happened (pollwakeup(9F)).</summary>
+    Event = 15,
 }

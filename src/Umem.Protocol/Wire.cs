@@ -6,7 +6,7 @@ public static class Wire
     /// <summary><c>"UMEM"</c> in memory order, read as a little-endian u32.</summary>
     public const uint Magic = 0x4D454D55;
 
-    /// <summary>The highest protocol version this implementation speaks (HELLO negotiates; 2 adds READ and WRITE, 3 DUP_PREPARE and INHERIT).</summary>
+    /// <summary>The highest protocol version this implementation speaks (HELLO negotiates; 2 adds READ and WRITE, 3 DUP_PREPARE, INHERIT, POLL and EVENT).</summary>
     public const ushort Version = 3;
 
     /// <summary>The lowest protocol version this implementation speaks.</summary>

@@ -48,6 +48,8 @@ public static class ProtocolTarget
             if (IoRequest.TryRead(message, type, out var io) == Errno.None && plain && h.Type == type)
                 Same(message, again[..io.Write(again, h.Seq, type == MessageType.Write ? IoRequest.Data(message) : default)], type.ToString());
         }
+        if (PollRequest.TryRead(message, out var poll) == Errno.None && plain && h.Type == MessageType.Poll)
+            Same(message, again[..poll.Write(again, h.Seq)], "POLL");
 
         // Replies (what a client decodes): they must not throw either, and what they accept must be in range.
         _ = HelloReply.TryRead(message, out _);
@@ -64,6 +66,10 @@ public static class ProtocolTarget
             if (IoReply.TryRead(message, type, Wire.MaxIoData, out var ioReply) == Errno.None && type == MessageType.Read && IoReply.Data(message).Length != ioReply.Count)
                 throw new InvalidOperationException($"READ reply: count {ioReply.Count}, {IoReply.Data(message).Length} bytes");
         }
+        if (PollReply.TryRead(message, out var pollReply) == Errno.None && pollReply.Write(again, h.Seq) is var n && !message[Wire.ReplyPrefixSize..].SequenceEqual(again[Wire.ReplyPrefixSize..n]))
+            throw new InvalidOperationException("POLL reply: fields do not round-trip");
+        if (PollEvent.TryRead(message, out var ev, out uint evSeq) == Errno.None)
+            Same(message, again[..ev.Write(again, evSeq)], "EVENT");
         if (MmapReply.TryRead(message, Page, out var mmapReply) == Errno.None)
         {
             for (int i = 0; i < (int)mmapReply.SegmentCount; i++) _ = MmapReply.ReadSegment(message, i);

@@ -38,6 +38,8 @@ public static class Seeds
         Add(new IoRequest(MessageType.Write, 1, 8, 4, IoRequest.AtOffset).Write(buffer, 18, [1, 2, 3, 4]));
         Add(new IdRequest(MessageType.DupPrepare, 1).Write(buffer, 19));                            // version 3
         Add(new InheritRequest(1, new InheritToken(1, 2)).Write(buffer, 20));
+        Add(new PollRequest(1, 0x0005, PollRequest.Arm).Write(buffer, 19));                          // version 3
+        Add(new PollRequest(1, 0x0001, PollRequest.Arm | PollRequest.EventNow).Write(buffer, 20));
         return list;
     }
 

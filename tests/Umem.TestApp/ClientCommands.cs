@@ -7,7 +7,7 @@ namespace Umem.TestApp;
 /// <summary>
 /// An application using the client library, driven line by line: open PATH [r|w|rw] | map OFF LEN r|rw|none [populate] |
 /// fill M OFF LEN BYTE | layout M (memfds and VMAs it is made of) | get M OFF | find M OFF LEN BYTE (first index in the range holding another byte, -1 if none) | unmap M OFF LEN | dispose M | memory M | memget K OFF | ioctl CMD HEX OUTMAX |
-/// register LEN | bfill B OFF LEN BYTE | bdrvfill B OFF LEN BYTE (the driver locks and fills) | bget B OFF | hog FREE (take every fd but FREE) | unhog | nofile [SOFT] (RLIMIT_NOFILE) | inherit HEX (INHERIT of a DUP_PREPARE token: "ok ID") | close | pid | bits | quit.
+/// register LEN | baddr B (its address) | bfill B OFF LEN BYTE | bdrvfill B OFF LEN BYTE (the driver locks and fills) | bget B OFF | hog FREE (take every fd but FREE) | unhog | nofile [SOFT] (RLIMIT_NOFILE) | inherit HEX (INHERIT of a DUP_PREPARE token: "ok ID") | close | pid | bits | admin SOCKET JSON (one admin request: "ok" or "err ERRNO message") | quit.
 /// </summary>
 internal static class ClientCommands
 {
@@ -45,6 +45,8 @@ internal static class ClientCommands
                     "bdrvfill" => DriverFill(device!, buffers[I(a[1])], L(a[2]), I(a[3]), B(a[4])),
                     "bget" => "ok " + buffers[I(a[1])].Span[I(a[2])].ToString(CultureInfo.InvariantCulture),
                     "inherit" => "ok " + inherited.Add(device!.InheritFrom(Umem.Protocol.InheritToken.FromHex(a[1]))).ToString(CultureInfo.InvariantCulture),
+                    "baddr" => "ok " + buffers[I(a[1])].Address.ToString(CultureInfo.InvariantCulture),
+                    "admin" => AdminCall(a[1], line[(line.IndexOf(a[1], StringComparison.Ordinal) + a[1].Length)..].Trim()),
                     "close" => Ok(() => device!.Dispose()),
                     "pid" => "ok " + Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
                     "bits" => "ok " + (IntPtr.Size * 8).ToString(CultureInfo.InvariantCulture),
@@ -68,6 +70,15 @@ internal static class ClientCommands
             if (answer == "bye") break;
         }
         return 0;
+    }
+
+    /// <summary>One admin request on a connection of its own (as this process's uid and groups).</summary>
+    private static string AdminCall(string socket, string json)
+    {
+        var request = System.Text.Json.JsonSerializer.Deserialize(json, Umem.Protocol.Admin.AdminJson.Default.AdminRequest)!;
+        using var client = Umem.Client.Admin.AdminClient.Connect(socket);
+        var reply = client.Call(request);
+        return reply.Error is null ? "ok" : $"err {reply.Error} {reply.Message}";
     }
 
     private static string Layout(UmemMapping m)

@@ -25,6 +25,16 @@ public sealed class MessageDriver : Driver, IRead, IWrite, IChpoll
     private readonly PollHead _pollHead = new();
     private int _count;
 
+    /// <summary>
+    /// When set, read(9E) of an empty buffer without FNONBLOCK answers EAGAIN, as a driver that would wait does here
+    /// (the host holds no thread while a client waits): the client waits for POLLIN (chpoll(9E)) and reads again, so
+    /// the program's read(2) blocks as on a pipe. Unset, it reads 0 (end of file).
+    /// </summary>
+    public bool ReadWaits { get; init; }
+
+    /// <summary>The pollhead chpoll(9E) hands out (tests watch who waits on it).</summary>
+    public PollHead PollHead => _pollHead;
+
     /// <summary>Bytes held now.</summary>
     public int Count
     {
@@ -45,7 +55,7 @@ public sealed class MessageDriver : Driver, IRead, IWrite, IChpoll
         Errno rc;
         lock (_gate)
         {
-            if (_count == 0) return (uio.FMode & OpenFlags.NonBlock) != 0 ? Errno.EAGAIN : Errno.None;
+            if (_count == 0) return (uio.FMode & OpenFlags.NonBlock) != 0 || ReadWaits ? Errno.EAGAIN : Errno.None;
             int n = Math.Min(_count, uio.Resid);
             rc = Uiomove(_buffer, n, UioRw.Read, ref uio);
             Buffer.BlockCopy(_buffer, n, _buffer, 0, _count - n);

@@ -30,7 +30,7 @@ public sealed record DupEvent(int Pid, long Offset, long Length, Errno Result);
 /// <remarks>
 /// Properties (driver.conf): <c>maxprot</c> ("3,3,1,1": PROT_* per page, the default), <c>mode</c> (octal, default
 /// 0666), <c>uid</c> and <c>gid</c> (the node's owner, default 0), <c>events</c> (0: record no open or unmap events,
-/// for the allocation gate).
+/// for the allocation gate), <c>leak</c> (1: detach does not free the memory, for modunload's leak report).
 /// </remarks>
 public sealed class TestDeviceDriver : Driver, IDevmap, IIoctl
 {
@@ -62,6 +62,7 @@ public sealed class TestDeviceDriver : Driver, IDevmap, IIoctl
     private UmemCookie? _cookie;
     private DevmapCallbacks? _callbacks;
     private bool _recordEvents = true;
+    private bool _leak;
     private long _opens, _regions, _unmaps;
 
     /// <summary>The pages' maxprot (PROT_*), as configured.</summary>
@@ -97,6 +98,7 @@ public sealed class TestDeviceDriver : Driver, IDevmap, IIoctl
         string maxProt = dip.GetPropString("maxprot") ?? "3,3,1,1";
         _maxProt = [.. maxProt.Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
         _recordEvents = dip.GetPropInt("events", 1) != 0;
+        _leak = dip.GetPropInt("leak", 0) != 0;
         var access = NodeAccess.FromOctal(dip.GetPropString("mode") ?? "0666",
             (uint)dip.GetPropInt("uid", 0), (uint)dip.GetPropInt("gid", 0));
         // Page grant units, explicitly: pages of different maxprot go to clients as separate memfds.
@@ -106,7 +108,7 @@ public sealed class TestDeviceDriver : Driver, IDevmap, IIoctl
 
     protected override DdiResult Detach(DevInfo dip, DetachCommand cmd)
     {
-        if (_cookie is { } c) dip.Context.Allocator.Free(c);
+        if (_cookie is { } c && !_leak) dip.Context.Allocator.Free(c); // leak=1: left for modunload's leak report
         _cookie = null;
         return DdiResult.Success;
     }

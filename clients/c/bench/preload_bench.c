@@ -8,6 +8,8 @@
  *   fstat_raw      the same as syscall(SYS_fstat): the floor no wrapper can go below
  *   close_libc     close(dup(fd)) of /dev/null through libc (two wrapped calls)
  *   close_raw      the same as two raw syscalls
+ *   poll_libc      poll(2) of /dev/null for POLLIN, timeout 0, through libc (under LD_PRELOAD: the preload's scan)
+ *   poll_raw       the same as syscall(SYS_ppoll) with a zero timeout
  *   map_preload    mmap(2) of one page of DEVICE on a plain open(2) fd, touch, munmap(2): the preload's way
  *                  (only under LD_PRELOAD)
  *   map_libumem    umem_mmap of one page of DEVICE, touch, umem_munmap: the C client's way
@@ -19,6 +21,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { FSTAT_LIBC, FSTAT_RAW, CLOSE_LIBC, CLOSE_RAW, MAP_PRELOAD, MAP_LIBUMEM, OPS };
-static const char *const op_names[OPS] = { "fstat_libc", "fstat_raw", "close_libc", "close_raw", "map_preload",
-                                           "map_libumem" };
+enum { FSTAT_LIBC, FSTAT_RAW, CLOSE_LIBC, CLOSE_RAW, POLL_LIBC, POLL_RAW, MAP_PRELOAD, MAP_LIBUMEM, OPS };
+static const char *const op_names[OPS] = { "fstat_libc", "fstat_raw", "close_libc", "close_raw", "poll_libc",
+                                           "poll_raw", "map_preload", "map_libumem" };
 
 static int null_fd, dev_fd = -1;
 static umem_dev *dev;
@@ -52,6 +55,8 @@ static void die(const char *what, int err)
 static void run(int op, long n)
 {
     struct stat st;
+    struct pollfd p = { .fd = null_fd, .events = POLLIN };
+    struct timespec zero = { 0, 0 };
     for (long i = 0; i < n; i++) {
         switch (op) {
         case FSTAT_LIBC:
@@ -69,6 +74,14 @@ static void run(int op, long n)
         case CLOSE_RAW:
             if (syscall(SYS_close, syscall(SYS_dup, null_fd)) != 0)
                 die("SYS_close(SYS_dup)", -errno);
+            break;
+        case POLL_LIBC:
+            if (poll(&p, 1, 0) != 1)
+                die("poll", -errno);
+            break;
+        case POLL_RAW:
+            if (syscall(SYS_ppoll, &p, 1, &zero, NULL, 0) != 1)
+                die("SYS_ppoll", -errno);
             break;
         case MAP_PRELOAD: {
             volatile char *p = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, dev_fd, 0);
@@ -143,6 +156,7 @@ int main(int argc, char **argv)
     }
     printf("ratio fstat_libc/fstat_raw %.3f (median)\n", med[FSTAT_LIBC] / med[FSTAT_RAW]);
     printf("ratio close_libc/close_raw %.3f (median)\n", med[CLOSE_LIBC] / med[CLOSE_RAW]);
+    printf("ratio poll_libc/poll_raw %.3f (median)\n", med[POLL_LIBC] / med[POLL_RAW]);
     if (preloaded)
         printf("ratio map_preload/map_libumem %.3f (median)\n", med[MAP_PRELOAD] / med[MAP_LIBUMEM]);
     if (preloaded)

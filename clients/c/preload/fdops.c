@@ -209,6 +209,7 @@ static int device_ioctl(struct pdev *pd, int fd, unsigned long req, long arg)
     int err = preload_connect(pd, fd);
     if (err == 0)
         err = INSIDE(umem_ioctl(pd->dev, (uint32_t)req, in, in_len, out_max ? (void *)arg : NULL, out_max, NULL, &rval));
+    preload_rearm(pd);
     return err != 0 ? preload_fail(err) : rval;
 }
 
@@ -239,9 +240,15 @@ static int device_io(int fd, void *buf, size_t n, int64_t off, int positional, i
         int err = (writing ? acc == O_RDONLY : acc == O_WRONLY) ? -EBADF
                   : positional && off < 0                       ? -EINVAL /* pread(2)'s; -1 is "no offset" below */
                                                                 : preload_connect(pd, fd);
-        if (err == 0)
-            err = INSIDE(writing ? umem_write(pd->dev, buf, n, positional ? off : -1, flags, &done)
-                                 : umem_read(pd->dev, buf, n, positional ? off : -1, flags, &done));
+        for (;;) {
+            if (err == 0)
+                err = INSIDE(writing ? umem_write(pd->dev, buf, n, positional ? off : -1, flags, &done)
+                                     : umem_read(pd->dev, buf, n, positional ? off : -1, flags, &done));
+            /* A driver that would wait answers EAGAIN (the host holds no thread): a blocking read waits for POLLIN. */
+            if (err != -EAGAIN || writing || flags != 0 || (err = preload_wait_readable(pd, fd)) != 0)
+                break;
+        }
+        preload_rearm(pd);
         *r = err != 0 ? preload_fail(err) : (ssize_t)done;
     }
     preload_unlock();

@@ -14,7 +14,11 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -54,6 +58,11 @@ struct real_fns {
     ssize_t (*pwrite)(int, const void *, size_t, off_t);
     ssize_t (*pwrite64)(int, const void *, size_t, off64_t);
     int (*execve)(const char *, char *const[], char *const[]);
+    int (*poll)(struct pollfd *, nfds_t, int);
+    int (*ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
+    int (*select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+    int (*pselect)(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *);
+    int (*epoll_ctl)(int, int, int, struct epoll_event *);
 };
 
 extern struct real_fns real;
@@ -69,6 +78,7 @@ struct pdev {
     int oflags;       /* the open's access mode and status flags (F_GETFL) */
     int refs;         /* fds + mappings; the device is closed when none is left */
     int fork_fd;      /* during a fork: a device fd of this open, through which the child reconnects (-1: none) */
+    short epoll_events; /* the events an epoll set waits for (poll.c): re-armed after each device call */
     dev_t st_dev;     /* the node's identity, to tell a stale slot from its fd (closed behind our back) */
     ino_t st_ino;
 };
@@ -112,6 +122,14 @@ void preload_closed(int fd);
 void preload_fork_prepare(struct pdev *opens);
 void preload_fork_parent(void);
 void preload_fork_child(void);
+/* Under the lock: arms the EVENT an epoll set waits for again after a device call read the last one (poll.c). */
+void preload_rearm(struct pdev *pd);
+
+/*
+ * Under the lock, which it lets go while it waits: waits until device fd `fd` is readable (chpoll(9E) POLLIN), for
+ * a blocking read(2) whose driver answered EAGAIN (it holds no thread of the host while it waits).
+ */
+int preload_wait_readable(struct pdev *pd, int fd);
 
 /* The environment variable that carries device fds across execve(2) (exec.c): "fd:oflags:ino,...". */
 #define PRELOAD_ENV "UMEM_PRELOAD_FDS"

@@ -154,6 +154,7 @@ static void child(void)
     for (struct pdev *pd = opens; pd != NULL; pd = pd->next) {
         umem_abandon(pd->dev);
         pd->dev = NULL;
+        pd->epoll_events = 0; /* an epoll set holds the parent's socket, not one of the child's */
     }
     preload_fork_child();
 }
@@ -164,6 +165,7 @@ __attribute__((constructor)) static void init(void)
         "openat", "openat64", "close", "close_range", "closefrom", "dup", "dup2", "dup3", "fcntl", "fcntl64",
         "ioctl", "fstat", "fstat64", "fstatat", "fstatat64", "mmap", "mmap64", "munmap", "mprotect", "mremap",
         "read", "write", "pread", "pread64", "pwrite", "pwrite64", "execve",
+        "poll", "ppoll", "select", "pselect", "epoll_ctl",
     };
     _Static_assert(sizeof names / sizeof names[0] == sizeof real / sizeof(void *), "one name per real function");
     void **slots = (void **)&real;

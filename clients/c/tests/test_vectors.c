@@ -225,6 +225,19 @@ static void fields_of(const struct umem_msg *m, struct fields *fs)
         add(fs, "mapping", "%" PRIu64, m->u.inherit_reply.mapping);
         add(fs, "length", "%" PRIu64, m->u.inherit_reply.length);
         break;
+    case UMEM_POLL:
+        add(fs, "handle", "%" PRIu64, m->u.poll.handle);
+        add(fs, "events", "%u", (unsigned)m->u.poll.events);
+        add(fs, "flags", "%u", (unsigned)m->u.poll.flags);
+        break;
+    case UMEM_POLL | UMEM_REPLY_FLAG:
+        add(fs, "revents", "%u", (unsigned)m->u.poll_reply.revents);
+        add(fs, "armed", "%u", (unsigned)m->u.poll_reply.armed);
+        break;
+    case UMEM_EVENT | UMEM_REPLY_FLAG:
+        add(fs, "handle", "%" PRIu64, m->u.event.handle);
+        add(fs, "revents", "%u", (unsigned)m->u.event.revents);
+        break;
     default: /* CLOSE, MUNMAP, UNREGISTER replies: errno only */
         break;
     }
@@ -335,6 +348,13 @@ static int encode(const struct fields *fs, uint8_t *buf, size_t cap, int *ok)
         }
         return umem_enc_mmap_reply(buf, cap, seq, need(fs, "mapping", ok), need(fs, "length", ok), nseg, segs);
     }
+    case UMEM_POLL:
+        return umem_enc_poll(buf, cap, seq, need(fs, "handle", ok), (uint16_t)need(fs, "events", ok),
+                             (uint16_t)need(fs, "flags", ok));
+    case UMEM_POLL | UMEM_REPLY_FLAG:
+        return umem_enc_poll_reply(buf, cap, seq, (uint16_t)need(fs, "revents", ok), (uint16_t)need(fs, "armed", ok));
+    case UMEM_EVENT | UMEM_REPLY_FLAG:
+        return umem_enc_event(buf, cap, seq, need(fs, "handle", ok), (uint16_t)need(fs, "revents", ok));
     case UMEM_MMAP_MORE | UMEM_REPLY_FLAG:
         return umem_enc_mmap_more(buf, cap, seq, (uint32_t)need(fs, "first", ok), (uint32_t)need(fs, "count", ok));
     case UMEM_IOCTL | UMEM_REPLY_FLAG: {

@@ -13,7 +13,12 @@ internal static class HostCommand
 {
     internal static Command Create()
     {
-        var devDir = new Option<string?>("--dev-dir") { Description = "Device directory (default: /run/umem/dev as root, $XDG_RUNTIME_DIR/umem/dev otherwise)." };
+        var devDir = new Option<string?>("--dev-dir") { Description = "Device directory (default: DIR/dev of --host-dir)." };
+        var hostDir = new Option<string?>("--host-dir")
+        {
+            Description = $"The host's directory: nodes in DIR/dev, the admin socket at DIR/admin (default: ${Admin.HostAdmin.HostDirVariable}, else /run/umem as root, $XDG_RUNTIME_DIR/umem otherwise).",
+        };
+        var adminGroup = new Option<string?>("--admin-group") { Description = "A group (name or gid) whose members may read through the admin socket (modinfo, pmap, prctl, stat)." };
         var drivers = new Option<string[]>("--driver", "-d") { Description = "A driver assembly to load, or the name of a shipped one (xx). Repeatable.", AllowMultipleArgumentsPerToken = true };
         var projectFile = new Option<string?>("--project-file") { Description = "project(5) file (default /etc/umem/project, else the shipped one)." };
         var zonesFile = new Option<string?>("--zones-file") { Description = "Zones file (default /etc/umem/zones, else the shipped one)." };
@@ -38,7 +43,7 @@ internal static class HostCommand
         };
         var command = new Command("host", "Run umemd: load drivers and serve their nodes to applications (stops on SIGTERM/Ctrl+C).")
         {
-            devDir, drivers, projectFile, zonesFile, minorPerm, nodePerm, maxBytes, maxLocked, maxFds, maxMappings, lingerSpin, logLevel, logFormat, settings,
+            hostDir, devDir, adminGroup, drivers, projectFile, zonesFile, minorPerm, nodePerm, maxBytes, maxLocked, maxFds, maxMappings, lingerSpin, logLevel, logFormat, settings,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -49,7 +54,14 @@ internal static class HostCommand
                 MinorPermFile = parse.GetValue(minorPerm),
             };
             foreach (string line in parse.GetValue(nodePerm) ?? []) options.NodePermissions.Add(line);
-            if (parse.GetValue(devDir) is { } d) options.Host.DeviceDirectory = Path.GetFullPath(d);
+            string home = Path.GetFullPath(parse.GetValue(hostDir) ?? Admin.HostAdmin.DefaultHostDirectory());
+            options.Host.DeviceDirectory = Path.Combine(home, "dev");
+            options.Host.AdminSocket = Path.Combine(home, Host.DeviceHostOptions.AdminSocketName);
+            if (parse.GetValue(devDir) is { } d)
+            {
+                options.Host.DeviceDirectory = Path.GetFullPath(d);
+                if (parse.GetValue(hostDir) is null) options.Host.AdminSocket = null; // beside the device directory
+            }
             if (parse.GetValue(maxBytes) is { } mb) options.Memory = options.Memory with { MaxBytes = mb };
             if (parse.GetValue(maxLocked) is { } ml) options.Memory = options.Memory with { MaxLockedBytes = ml };
             if (parse.GetValue(maxFds) is { } mf) options.Memory = options.Memory with { MaxFds = mf };
@@ -65,6 +77,7 @@ internal static class HostCommand
                     options.Host.Set(kv[0], kv[1]);
                 }
                 paths = [.. (parse.GetValue(drivers) ?? []).Select(DriverPaths.Resolve)];
+                if (parse.GetValue(adminGroup) is { } group) options.Host.AdminGroup = GroupId(group);
             }
             catch (Exception e) when (e is FileNotFoundException or ArgumentException)
             {
@@ -110,4 +123,9 @@ internal static class HostCommand
         });
         return command;
     }
+
+    /// <summary>A group by name or number (ArgumentException naming it otherwise).</summary>
+    private static uint GroupId(string group) =>
+        uint.TryParse(group, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out uint gid) ? gid
+        : UserDatabase.Load().FindGroup(group)?.Gid ?? throw new ArgumentException($"--admin-group: no group \"{group}\" in /etc/group");
 }

@@ -12,8 +12,9 @@ namespace Umem.Cli.Commands;
 /// Exit status as prctl: 0 success, 1 fatal error, 2 bad options.
 /// </summary>
 /// <remarks>
-/// The data comes from an <see cref="IResourceControlService"/>. Until the host serves one, the command builds
-/// a registry in-process from the project and zones files, so a change lasts only for this command.
+/// The data comes from an <see cref="IResourceControlService"/>: the running host's registry through its admin socket
+/// (live usage; a change takes effect at once), or with <c>--offline</c> a registry built in this process from the
+/// project and zones files, to check them (a change then lasts only for this command).
 /// </remarks>
 public static class PrctlCommand
 {
@@ -27,28 +28,34 @@ public static class PrctlCommand
     public const int Usage = 2;
 
     /// <summary>
-    /// The command. <paramref name="serviceFactory"/> gets the --project-file and --zones-file values and returns
-    /// the service to use; by default a registry loaded from those files.
+    /// The command. <paramref name="serviceFactory"/> gets where the data is to come from and returns the service to
+    /// use; by default the host's (<see cref="Admin.AdminResourceControlService"/>), or with --offline a registry loaded
+    /// from the files.
     /// </summary>
-    public static Command Create(Func<string?, string?, IResourceControlService>? serviceFactory = null)
+    public static Command Create(Func<PrctlSource, IResourceControlService>? serviceFactory = null)
     {
-        serviceFactory ??= (projectFile, zonesFile) => ResourceControlRegistry.Load(projectFile, zonesFile);
+        serviceFactory ??= source => source.Offline
+            ? ResourceControlRegistry.Load(source.ProjectFile, source.ZonesFile)
+            : Admin.AdminResourceControlService.Connect(source.HostDir);
         var name = Lenient(new Option<string?>("--name", "-n") { Description = "The resource control (project.max-locked-memory or zone.max-locked-memory)." });
         var idtype = Lenient(new Option<string?>("--idtype", "-i") { Description = "What the IDs are: process (default), project or zone (also pid, projid, zoneid)." });
         var parseable = new Option<bool>("-P") { Description = "Parseable output: one space-separated line per value, raw numbers." };
+        var json = Admin.HostAdmin.JsonOption();
         var privilege = Lenient(new Option<string?>("-t") { Description = "The privilege of the value to set: privileged (basic is not allowed on these controls; system is fixed)." });
         var set = new Option<bool>("-s") { Description = "Add a value (needs -n and -v)." };
         var replace = new Option<bool>("-r") { Description = "Replace the first privileged value, or add one if there is none (needs -n and -v)." };
         var delete = new Option<bool>("-x") { Description = "Delete the value with this threshold (needs -n and -v)." };
         var value = Lenient(new Option<string?>("-v") { Description = "The value: bytes, or with a unit B, K/KB, M/MB, G/GB, T/TB, P/PB, E/EB (powers of 1024)." });
         var signal = Lenient(new Option<string?>("--signal") { Description = "With -s or -r: also send this signal to the process that exceeds the value (TERM, KILL, HUP, ABRT, STOP)." });
-        var projectFile = Lenient(new Option<string?>("--project-file") { Description = "The project file (default /etc/umem/project, else the one shipped with Umem)." });
-        var zonesFile = Lenient(new Option<string?>("--zones-file") { Description = "The zones file (default /etc/umem/zones, else the one shipped with Umem)." });
+        var offline = new Option<bool>("--offline") { Description = "Read the project and zones files in this process instead of asking the running host (to check them; a change lasts only for this command)." };
+        var projectFile = Lenient(new Option<string?>("--project-file") { Description = "With --offline: the project file (default /etc/umem/project, else the one shipped with Umem)." });
+        var zonesFile = Lenient(new Option<string?>("--zones-file") { Description = "With --offline: the zones file (default /etc/umem/zones, else the one shipped with Umem)." });
+        var hostDir = Lenient(Admin.HostAdmin.HostDirOption());
         var ids = new Argument<string[]>("id") { Description = "Processes (pids), projects or zones (names or numbers).", Arity = ArgumentArity.ZeroOrMore };
 
-        var command = new Command("prctl", "Get or set the resource controls of processes, projects or zones (prctl(1)).")
+        var command = new Command("prctl", $"Get or set the resource controls of processes, projects or zones of the running host (prctl(1)). {Admin.HostAdmin.ExitStatusHelp}")
         {
-            name, idtype, parseable, privilege, set, replace, delete, value, signal, projectFile, zonesFile, ids,
+            name, idtype, parseable, json, privilege, set, replace, delete, value, signal, offline, projectFile, zonesFile, hostDir, ids,
         };
         // Every error is reported by the action so that bad options exit with 2, as prctl's do.
         command.TreatUnmatchedTokensAsErrors = false;
@@ -63,7 +70,7 @@ public static class PrctlCommand
             }
 
             if (parse.UnmatchedTokens.Count > 0) return Bad($"unknown option or argument '{parse.UnmatchedTokens[0]}'");
-            foreach (var o in new[] { name, idtype, privilege, value, signal, projectFile, zonesFile })
+            foreach (var o in new[] { name, idtype, privilege, value, signal, projectFile, zonesFile, hostDir })
             {
                 if (parse.GetResult(o) is { } r && r.Tokens.Count == 0 && parse.GetValue(o) is null)
                     return Bad($"option {o.Name} needs a value");
@@ -106,18 +113,25 @@ public static class PrctlCommand
                 return Bad("-v and --signal are used with -s, -r or -x");
             }
 
+            bool isOffline = parse.GetValue(offline);
+            if (!isOffline && (parse.GetValue(projectFile) is not null || parse.GetValue(zonesFile) is not null))
+                return Bad("--project-file and --zones-file are read with --offline; the running host reads its own");
+            if (isOffline && parse.GetValue(hostDir) is not null) return Bad("--host-dir and --offline exclude each other");
+
             IResourceControlService service;
             try
             {
-                service = serviceFactory(parse.GetValue(projectFile), parse.GetValue(zonesFile));
+                service = serviceFactory(new PrctlSource(isOffline, parse.GetValue(projectFile), parse.GetValue(zonesFile), parse.GetValue(hostDir)));
             }
             catch (Exception e) when (e is ConfigFileException or ErrnoException or IOException)
             {
                 stderr.WriteLine($"prctl: {e.Message}");
                 return Fatal;
             }
+            using var owned = service as IDisposable;
 
             int status = Success;
+            var shown = new List<Protocol.Admin.EntityView>();
             foreach (string id in targets)
             {
                 try
@@ -152,8 +166,9 @@ public static class PrctlCommand
                     }
                     foreach (var e in entities)
                     {
-                        if (control is null || e.Controls.Any(c => c.Name == control))
-                            stdout.Write(PrctlFormatter.Format(e, control, parse.GetValue(parseable)));
+                        if (control is not null && !e.Controls.Any(c => c.Name == control)) continue;
+                        if (parse.GetValue(json)) shown.Add(Host.Admin.AdminViews.Entity(e with { Controls = [.. e.Controls.Where(c => control is null || c.Name == control)] }));
+                        else stdout.Write(PrctlFormatter.Format(e, control, parse.GetValue(parseable)));
                     }
                 }
                 catch (ErrnoException e)
@@ -162,10 +177,18 @@ public static class PrctlCommand
                     status = Fatal;
                 }
             }
+            if (parse.GetValue(json) && newValue is null) stdout.WriteLine(Admin.HostAdmin.Json(new Protocol.Admin.AdminReply { Entities = shown }));
             return status;
         });
         return command;
     }
+
+    /// <summary>Where prctl's data comes from.</summary>
+    /// <param name="Offline">True: the files, in this process; false: the running host.</param>
+    /// <param name="ProjectFile">--project-file (offline only).</param>
+    /// <param name="ZonesFile">--zones-file (offline only).</param>
+    /// <param name="HostDir">--host-dir: the host's directory (null: the default).</param>
+    public sealed record PrctlSource(bool Offline, string? ProjectFile, string? ZonesFile, string? HostDir);
 
     /// <summary>prctl's idtypes: process (null), project or zone, by name or the pid/projid/zoneid aliases.</summary>
     private static bool TryParseIdType(string text, out RctlEntityKind? kind)

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Umem.Kernel.ResourceControls;
 using Umem.Platform;
 
 namespace Umem.Host.Hosting;
@@ -25,11 +24,7 @@ public sealed partial class UmemHostedService(UmemHostOptions options, ILoggerFa
         var system = UmemSystem.Start(options.System, loggerFactory);
         try
         {
-            foreach (var path in options.Drivers)
-            {
-                var module = system.Load(path);
-                Loaded(_log, module.Name, path);
-            }
+            foreach (var path in options.Drivers) system.Load(path);
         }
         catch
         {
@@ -59,8 +54,7 @@ public sealed partial class UmemHostedService(UmemHostOptions options, ILoggerFa
         {
             try
             {
-                var report = system.Unload(module.Name);
-                foreach (var leak in report.Leaks) Leak(_log, module.Name, leak.ToString());
+                system.Unload(module.Name);
             }
             catch (ErrnoException e)
             {
@@ -70,35 +64,17 @@ public sealed partial class UmemHostedService(UmemHostOptions options, ILoggerFa
         await system.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Re-reads the project and zones files; a bad file is refused whole and the running values stay.</summary>
-    public void Reload()
-    {
-        if (System is not { } system) return;
-        try
-        {
-            system.ReloadConfiguration();
-            Reloaded(_log);
-        }
-        catch (Exception e) when (e is ConfigFileException or IOException or UnauthorizedAccessException)
-        {
-            ReloadRefused(_log, e.Message);
-        }
-    }
+    /// <summary>
+    /// Re-reads the project and zones files (SIGHUP; the admin socket's reload takes the same path,
+    /// <see cref="UmemSystem.Reload"/>); a bad file is refused whole and the running values stay.
+    /// </summary>
+    public void Reload() => System?.Reload();
 
-    [LoggerMessage(204, LogLevel.Information, "umem host: reloaded the project and zones files")]
-    private static partial void Reloaded(ILogger logger);
-
-    [LoggerMessage(205, LogLevel.Error, "umem host: reload refused, the running values stay: {Reason}")]
-    private static partial void ReloadRefused(ILogger logger, string reason);
-
-    [LoggerMessage(200, LogLevel.Information, "umem host: loaded {Module} from {Path}")]
-    private static partial void Loaded(ILogger logger, string module, string path);
+    // Ids 200, 202, 204 and 205 (loaded, leaked, reloaded, reload refused) are logged by UmemSystem (Log.cs) since the
+    // admin socket loads, unloads and reloads through it too; they keep their ids.
 
     [LoggerMessage(201, LogLevel.Information, "umem host: serving {Path} ({Access})")]
     private static partial void Serving(ILogger logger, string path, string access);
-
-    [LoggerMessage(202, LogLevel.Warning, "umem host: {Module} leaked {Leak}")]
-    private static partial void Leak(ILogger logger, string module, string leak);
 
     [LoggerMessage(203, LogLevel.Warning, "umem host: unloading {Module} failed: {Reason}")]
     private static partial void UnloadFailed(ILogger logger, string module, string reason);

@@ -28,7 +28,8 @@ public static class UmemHostingExtensions
     /// service, and every log line, Umem's and the runtime's, through the one logging pipeline, so
     /// <c>Logging__LogLevel__*</c> settings and the formatter reach them all. <paramref name="format"/> defaults to
     /// <see cref="UmemLogFormat.Systemd"/> under systemd, else <see cref="UmemLogFormat.Simple"/>;
-    /// <paramref name="minimumLevel"/>, when given, wins over configuration.
+    /// <paramref name="minimumLevel"/>, when given, wins over configuration. OTLP export of the meter is added when
+    /// the configuration asks for it (<see cref="UmemTelemetry"/>).
     /// </summary>
     public static HostApplicationBuilder CreateUmemHostBuilder(string[]? args = null, UmemLogFormat? format = null, LogLevel? minimumLevel = null)
     {
@@ -52,6 +53,7 @@ public static class UmemHostingExtensions
         // stack trace, which only a debugging reader wants.
         if (minimumLevel is not (LogLevel.Trace or LogLevel.Debug))
             builder.Logging.AddFilter<ConsoleLoggerProvider>("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        UmemTelemetry.AddOtlpExportIfConfigured(builder); // off unless Umem:Otlp:Endpoint is set
         return builder;
     }
 }

@@ -241,9 +241,16 @@ public sealed class DeviceMapping : IDisposable
         lock (this)
         {
             var regions = _handles.ToArray().Select(h => new RegionInfo(h.MappingOffset, h.Length, h.Offset,
-                h.Cookie?.Id ?? 0, h.KernelOffset, h.MaxProt & ~Prot.User)).ToArray();
+                h.Cookie?.Id ?? 0, h.KernelOffset, h.MaxProt & ~Prot.User, GrantUnits(h))).ToArray();
             return new MappingInfo(Id, File.Module.Name, Node.Name, File.Dev, Cred, Offset, Length, Prot, Flags, _state.State, MappedAt, regions);
         }
+    }
+
+    /// <summary>The grant units (memfds) of its cookie that handle <paramref name="h"/> spans.</summary>
+    private static int GrantUnits(DevmapHandle h)
+    {
+        if (h.Cookie is not { GrantBytes: > 0 } c || h.Length <= 0) return 0;
+        return (int)(((h.KernelOffset + h.Length - 1) / c.GrantBytes) - (h.KernelOffset / c.GrantBytes) + 1);
     }
 
     /// <summary>The live handles, in order (tests and diagnostics).</summary>

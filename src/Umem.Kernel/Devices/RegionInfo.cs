@@ -9,4 +9,6 @@ namespace Umem.Kernel.Devices;
 /// <param name="CookieId">The umem cookie it exports.</param>
 /// <param name="KernelOffset">Where in the cookie (dh_roff).</param>
 /// <param name="MaxProt">Its effective maxprot (PROT_READ/WRITE/EXEC).</param>
-public sealed record RegionInfo(long MappingOffset, long Length, long DeviceOffset, long CookieId, long KernelOffset, Prot MaxProt);
+/// <param name="GrantUnitFds">The memfds (grant units of the cookie) the region spans: what its client received for it.</param>
+public sealed record RegionInfo(long MappingOffset, long Length, long DeviceOffset, long CookieId, long KernelOffset, Prot MaxProt,
+    int GrantUnitFds);

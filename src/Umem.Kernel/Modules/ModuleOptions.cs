@@ -8,6 +8,9 @@ public sealed record ModuleOptions
     /// <summary>Instances to attach (0 … n-1); null takes the driver's <see cref="UmemDriverAttribute.Instances"/>, else 1.</summary>
     public int? Instances { get; init; }
 
+    /// <summary>The module's name (modload's <c>--name</c>); null takes the driver's own.</summary>
+    public string? Name { get; init; }
+
     /// <summary>Properties the driver reads with ddi_prop_get_int / ddi_prop_lookup_string.</summary>
     public IReadOnlyDictionary<string, string> Properties { get; init; } = new Dictionary<string, string>();
 

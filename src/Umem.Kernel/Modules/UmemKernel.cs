@@ -33,6 +33,9 @@ public sealed class UmemKernel : IDisposable
     private readonly Lock _mappingsGate = new();
     private readonly Dictionary<long, DeviceMapping> _mappings = [];
     private readonly ConcurrentDictionary<long, DeviceFile> _files = new();
+    // The reports of the last unloads, newest last, for modinfo (bounded: a host that loads and unloads forever
+    // keeps only the recent ones).
+    private readonly Queue<ModuleUnloadReport> _unloads = new();
     private long _nextId;
     private int _nextModuleId;
     private uint _nextMajor = FirstMajor;
@@ -88,7 +91,7 @@ public sealed class UmemKernel : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var (driver, name, instances, context) = LoadDriver(full, call);
-            return Install(name, full, driver, context, options ?? new ModuleOptions(), instances, call);
+            return Install(options?.Name ?? name, full, driver, context, options ?? new ModuleOptions(), instances, call);
         }
     }
 
@@ -147,8 +150,25 @@ public sealed class UmemKernel : IDisposable
                 throw new ErrnoException(Errno.EBUSY, $"modunload({name})", $"detach(9E) of instance {instances[i].Instance} failed");
             }
             var report = Finish(module);
+            lock (_unloads)
+            {
+                if (_unloads.Count == UnloadHistoryLength) _unloads.Dequeue();
+                _unloads.Enqueue(report);
+            }
             ModuleUnloaded?.Invoke(this, new ModuleUnloadedEventArgs(report));
             return report;
+        }
+    }
+
+    /// <summary>How many past unload reports <see cref="UnloadHistory"/> keeps.</summary>
+    public const int UnloadHistoryLength = 64;
+
+    /// <summary>The reports of the last modunloads (at most <see cref="UnloadHistoryLength"/>), oldest first: what each left behind.</summary>
+    public IReadOnlyList<ModuleUnloadReport> UnloadHistory
+    {
+        get
+        {
+            lock (_unloads) return [.. _unloads];
         }
     }
 
@@ -240,6 +260,21 @@ public sealed class UmemKernel : IDisposable
     {
         lock (_mappingsGate) return _mappings.GetValueOrDefault(id);
     }
+
+    /// <summary>How many mappings are live now (stat's count, without building every mapping's view).</summary>
+    public int MappingCount
+    {
+        get
+        {
+            lock (_mappingsGate) return _mappings.Count;
+        }
+    }
+
+    /// <summary>How many files are open now.</summary>
+    public int OpenFileCount => _files.Count;
+
+    /// <summary>How many files process <paramref name="pid"/> has open now (pmap's summary).</summary>
+    public int CountOpenFiles(int pid) => _files.Values.Count(f => f.Cred.Pid == pid);
 
     /// <summary>The open file with id <paramref name="id"/>, or null.</summary>
     public DeviceFile? FindFile(long id) => _files.GetValueOrDefault(id);

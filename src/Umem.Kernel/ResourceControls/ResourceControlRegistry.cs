@@ -60,6 +60,12 @@ public sealed class ResourceControlRegistry : IResourceControlService
     /// <summary>The users and groups used to resolve projects.</summary>
     public UserDatabase Users => Volatile.Read(ref _users);
 
+    /// <summary>
+    /// The uid besides root that may change values: the host's own uid, whose administrator reaches it through the
+    /// admin socket (the host sets it); 0 (root only) otherwise, as prctl(1) wants the privilege on illumos.
+    /// </summary>
+    public uint AdministratorUid { get; set; }
+
     /// <summary>Raised after a charge is denied, once per exceeded value (after its signal, if any, was sent).</summary>
     public event EventHandler<RctlActionEventArgs>? ActionFired;
 
@@ -209,14 +215,16 @@ public sealed class ResourceControlRegistry : IResourceControlService
     }
 
     /// <summary>
-    /// Changes a privileged value at run time (prctl -s/-r/-x). Only uid 0 may (EPERM otherwise). Lowering a
+    /// Changes a privileged value at run time (prctl -s/-r/-x). Only uid 0 and <see cref="AdministratorUid"/> may (EPERM otherwise). Lowering a
     /// value below the usage denies new charges and leaves existing locks alone.
     /// </summary>
     public void SetValue(Cred caller, RctlEntity entity, RctlValueChange change, RctlValue value)
     {
         string call = $"setrctl({entity.LockedMemory.Definition.Name}, {entity}, {change.ToString().ToLowerInvariant()} {value})";
-        if (caller.Uid != 0)
-            throw new ErrnoException(Errno.EPERM, call, "changing a privileged value needs uid 0");
+        if (caller.Uid != 0 && caller.Uid != AdministratorUid)
+            throw new ErrnoException(Errno.EPERM, call, AdministratorUid == 0
+                ? "changing a privileged value needs uid 0"
+                : $"changing a privileged value needs uid 0 or {AdministratorUid} (the host's)");
         if (value.Privilege != RctlPrivilege.Privileged)
             throw new ErrnoException(Errno.EINVAL, call, "only privileged values can be set on this control");
         var own = entity.Kind == RctlEntityKind.Project ? _projects.GetValueOrDefault(entity.Id) : _zones.GetValueOrDefault(entity.Id);
@@ -250,11 +258,14 @@ public sealed class ResourceControlRegistry : IResourceControlService
         (kind == RctlEntityKind.Project ? FindProject(nameOrId) : FindZone(nameOrId)) is { } e ? RctlEntitySnapshot.Of(e) : null;
 
     /// <inheritdoc/>
-    public IReadOnlyList<RctlEntitySnapshot> FindProcess(int pid)
+    public IReadOnlyList<RctlEntitySnapshot> FindProcess(int pid) => [.. EntitiesOf(pid).Select(RctlEntitySnapshot.Of)];
+
+    /// <summary>The project and zone process <paramref name="pid"/> is in now (from its uid, gid and placement; ESRCH when it is gone).</summary>
+    public IReadOnlyList<RctlEntity> EntitiesOf(int pid)
     {
         var (uid, gid) = ProcStatus.ReadIds(pid);
         var cred = CreateCred(pid, uid, gid, DataModel.LP64);
-        return [RctlEntitySnapshot.Of(GetProject(cred.ProjectId)), RctlEntitySnapshot.Of(GetZone(cred.ZoneId))];
+        return [GetProject(cred.ProjectId), GetZone(cred.ZoneId)];
     }
 
     /// <inheritdoc/>

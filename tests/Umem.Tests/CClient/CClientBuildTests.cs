@@ -168,19 +168,29 @@ public sealed partial class CClientBuildTests
         /// </summary>
         public ProcessResult RunPreloaded(string program, params string[] args)
         {
+            using var p = StartPreloaded(program, args);
+            return p.Finish();
+        }
+
+        /// <summary>As <see cref="RunPreloaded"/>, returning at once: the caller finishes it.</summary>
+        public ProcessRun StartPreloaded(string program, params string[] args)
+        {
             string lib = Path.Combine(buildDir, "libumem-preload.so"), path = Path.Combine(buildDir, program);
-            using var p = foreign.Length == 0
+            return foreign.Length == 0
                 ? ProcessRun.Start(path, args, new Dictionary<string, string> { ["LD_PRELOAD"] = lib })
                 : ProcessRun.Start(foreign[0], [.. foreign.Skip(1), "-E", $"LD_PRELOAD={lib}", path, .. args]);
-            return p.Finish();
         }
 
         /// <summary>A program from elsewhere (of this build's model) with this build's libumem-preload.so in LD_PRELOAD.</summary>
         public ProcessResult RunPreloadedCommand(string file, params string[] args)
         {
-            using var p = ProcessRun.Start(file, args, new Dictionary<string, string> { ["LD_PRELOAD"] = Path.Combine(buildDir, "libumem-preload.so") });
+            using var p = StartPreloadedCommand(file, args);
             return p.Finish();
         }
+
+        /// <summary>As <see cref="RunPreloadedCommand"/>, returning at once: the caller finishes it.</summary>
+        public ProcessRun StartPreloadedCommand(string file, params string[] args) =>
+            ProcessRun.Start(file, args, new Dictionary<string, string> { ["LD_PRELOAD"] = Path.Combine(buildDir, "libumem-preload.so") });
 
         /// <summary>The program under prlimit(1) with RLIMIT_NOFILE set to <paramref name="nofile"/> ("SOFT:HARD").</summary>
         public ProcessResult RunWithFileLimit(string nofile, string program, params string[] args)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using Umem.Client;
 using Umem.Platform;
+using Umem.Protocol;
 using Umem.TestDrivers;
 using Umem.Tests.Host;
 
@@ -26,7 +27,7 @@ public sealed class UmemDeviceTests : IAsyncLifetime
     {
         using var device = UmemDevice.Open(_host.Path);
         Assert.Equal(Page, device.PageSize);
-        Assert.Equal(3, device.ProtocolVersion);
+        Assert.Equal(Wire.Version, device.ProtocolVersion);
         using var m = device.Map(0, 2 * Page);
         Assert.Equal(2 * Page, m.Length);
         m.Span[10] = 0x11;

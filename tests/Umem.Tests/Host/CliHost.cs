@@ -20,6 +20,9 @@ internal sealed class CliHost : IDisposable
 
     internal string DeviceDirectory => Path.Combine(_dir, "dev");
 
+    /// <summary>The directory holding the device directory and the admin socket (umem's --host-dir).</summary>
+    internal string HostDirectory => _dir;
+
     internal string StandardError => _process.StandardError;
 
     /// <summary>Starts the host with <paramref name="drivers"/> (paths or shipped names) and waits until <paramref name="nodes"/> are published.</summary>
@@ -29,11 +32,15 @@ internal sealed class CliHost : IDisposable
     /// The same with more `umem host` options (<paramref name="hostOptions"/>), and under prlimit(1) with
     /// RLIMIT_NOFILE <paramref name="nofile"/> ("SOFT:HARD") when given.
     /// </summary>
-    internal static CliHost Start(string[] drivers, string[] hostOptions, string? nofile, params string[] nodes)
+    internal static CliHost Start(string[] drivers, string[] hostOptions, string? nofile, params string[] nodes) =>
+        Start(drivers, hostOptions, nofile, [], nodes);
+
+    /// <summary>The same with NAME=VALUE settings added to the host's environment (<paramref name="environment"/>, through env(1)).</summary>
+    internal static CliHost Start(string[] drivers, string[] hostOptions, string? nofile, string[] environment, params string[] nodes)
     {
         string dir = TestHost.NewDirectory();
-        string[] command = [ChildProcess.DotNet, TestPaths.CliDll, "host", "--dev-dir", Path.Combine(dir, "dev"), .. hostOptions,
-            .. drivers.SelectMany(d => new[] { "-d", d })];
+        string[] command = [.. environment.Length > 0 ? ["env", .. environment] : Array.Empty<string>(), ChildProcess.DotNet, TestPaths.CliDll,
+            "host", "--dev-dir", Path.Combine(dir, "dev"), .. hostOptions, .. drivers.SelectMany(d => new[] { "-d", d })];
         var process = nofile is null
             ? ChildProcess.Start(command[0], command[1..])
             : ChildProcess.Start("prlimit", [$"--nofile={nofile}", "--", .. command]);

@@ -114,7 +114,7 @@ public sealed class MalformedMessageTests : IAsyncLifetime
         }
         using (var c = new RawClient(_host.Path))
         {
-            Assert.Equal((int)Errno.EPROTONOSUPPORT, c.Request(b => new HelloRequest(4, 5).Write(b, 1)));
+            Assert.Equal((int)Errno.EPROTONOSUPPORT, c.Request(b => new HelloRequest(Wire.Version + 1, Wire.Version + 2).Write(b, 1)));
             Assert.True(c.IsClosedByHost());
         }
         using (var c = new RawClient(_host.Path))

@@ -41,7 +41,8 @@ internal sealed class TestHost : IAsyncDisposable
     internal int LiveBuffers => Host.Sessions.Sum(s => s.Process.Buffers.Count);
 
     /// <summary>A host over a device of the given per-page maxprots (default: 2 read-write, 2 read-only pages).</summary>
-    internal static TestHost Start(int[]? maxProt = null, UnixFileMode mode = Mode0666, uint owner = 0, uint group = 0, DeviceHostOptions? options = null)
+    internal static TestHost Start(int[]? maxProt = null, UnixFileMode mode = Mode0666, uint owner = 0, uint group = 0, DeviceHostOptions? options = null,
+        IReadOnlyDictionary<string, string>? properties = null)
     {
         string dir = NewDirectory();
         options ??= new DeviceHostOptions();
@@ -52,7 +53,7 @@ internal sealed class TestHost : IAsyncDisposable
         {
             system.Kernel.ModLoad("testdev", () => driver, new Umem.Kernel.Modules.ModuleOptions
             {
-                Properties = new Dictionary<string, string>
+                Properties = new Dictionary<string, string>(properties ?? new Dictionary<string, string>())
                 {
                     ["maxprot"] = string.Join(',', maxProt ?? [3, 3, 1, 1]),
                     ["mode"] = Convert.ToString((int)mode, 8),

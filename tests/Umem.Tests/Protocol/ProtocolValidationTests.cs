@@ -107,7 +107,7 @@ public sealed class ProtocolValidationTests
         Assert.Equal(1, v);                                                       // a version 1 client stays at 1
         Assert.Equal(Errno.None, new HelloRequest(2, 2).Negotiate(out v));
         Assert.Equal(2, v);                                                       // a version 2 client stays at 2
-        Assert.Equal(Errno.None, new HelloRequest(2, 3).Negotiate(out v));
+        Assert.Equal(Errno.None, new HelloRequest(2, 4).Negotiate(out v));
         Assert.Equal(3, v);
         Assert.Equal(Errno.EPROTONOSUPPORT, new HelloRequest(4, 5).Negotiate(out _));
         Assert.Equal(Errno.EPROTONOSUPPORT, new HelloRequest(0, 0).Negotiate(out _));

@@ -95,6 +95,12 @@ public sealed class SharedVectorTests
                 Assert.Equal(Errno.None, InheritRequest.TryRead(bytes, out var inheritRead));
                 Assert.Equal(inherit, inheritRead);
                 break;
+            case MessageType.Poll:
+                var poll = new PollRequest(U64(f["handle"]), (ushort)U32(f["events"]), (ushort)U32(f["flags"]));
+                n = poll.Write(buffer, seq);
+                Assert.Equal(Errno.None, PollRequest.TryRead(bytes, out var pollRead));
+                Assert.Equal(poll, pollRead);
+                break;
             default:
                 throw new InvalidOperationException($"{name}: no request type {type}");
         }
@@ -180,14 +186,26 @@ public sealed class SharedVectorTests
                 case MessageType.DupPrepare:
                     var prepared = new DupPrepareReply(InheritToken.FromHex(f["token"]));
                     n = prepared.Write(buffer, seq);
-                    Assert.Equal(Errno.None, DupPrepareReply.TryRead(bytes, out var pr));
-                    Assert.Equal(prepared, pr);
+                    Assert.Equal(Errno.None, DupPrepareReply.TryRead(bytes, out var dr));
+                    Assert.Equal(prepared, dr);
                     break;
                 case MessageType.Inherit:
                     var inherited = new InheritReply(U64(f["mapping"]), U64(f["length"]));
                     n = inherited.Write(buffer, seq);
                     Assert.Equal(Errno.None, InheritReply.TryRead(bytes, out var ir));
                     Assert.Equal(inherited, ir);
+                    break;
+                case MessageType.Poll:
+                    var pollReply = new PollReply((ushort)U32(f["revents"]), U32(f["armed"]) == 1);
+                    n = pollReply.Write(buffer, seq);
+                    Assert.Equal(Errno.None, PollReply.TryRead(bytes, out var pr));
+                    Assert.Equal(pollReply, pr);
+                    break;
+                case MessageType.Event:
+                    var ev = new PollEvent(U64(f["handle"]), (ushort)U32(f["revents"]));
+                    n = ev.Write(buffer, seq);
+                    Assert.Equal(Errno.None, PollEvent.TryRead(bytes, out var evRead, out uint evSeq));
+                    Assert.Equal((ev, seq), (evRead, evSeq));
                     break;
                 default:
                     throw new InvalidOperationException($"{name}: no reply type {type}");
@@ -208,12 +226,13 @@ public sealed class SharedVectorTests
     [Fact]
     public void EveryMessageTypeHasVectors()
     {
-        foreach (var t in new[] { "hello", "open", "close", "mmap", "munmap", "ioctl", "register", "unregister", "read", "write", "dup_prepare", "inherit" })
+        foreach (var t in new[] { "hello", "open", "close", "mmap", "munmap", "ioctl", "register", "unregister", "read", "write", "dup_prepare", "inherit", "poll" })
         {
             Assert.Contains(Vectors.Keys, k => k.StartsWith($"req.{t}", StringComparison.Ordinal));
             Assert.Contains(Vectors.Keys, k => k.StartsWith($"rep.{t}", StringComparison.Ordinal));
         }
         Assert.Contains("rep.mmap_more", Vectors.Keys);
+        Assert.Contains("rep.event", Vectors.Keys);
     }
 
     /// <summary>
@@ -225,12 +244,13 @@ public sealed class SharedVectorTests
         errno = 0;
         var error = MessageHeader.TryRead(message, out var header);
         if (error != Errno.None) return error;
-        if (!header.IsReply || header.Type is < MessageType.Hello or > MessageType.Inherit) return Errno.EPROTO;
+        if (!header.IsReply || header.Type is < MessageType.Hello or > MessageType.Event)
+            return Errno.EPROTO;
         error = Reply.TryReadPrefix(message, header.Type, header.Seq, out errno);
         if (error != Errno.None || errno != 0)
         {
-            // A failure is only ever reported in the first reply of a mapping (docs/protocol.md, MMAP).
-            return error == Errno.None && header.Type == MessageType.MmapMore ? Errno.EBADMSG : error;
+            // A failure is only ever reported in the first reply of a mapping (docs/protocol.md, MMAP); an EVENT never fails.
+            return error == Errno.None && header.Type is MessageType.MmapMore or MessageType.Event ? Errno.EBADMSG : error;
         }
         return header.Type switch
         {
@@ -243,6 +263,8 @@ public sealed class SharedVectorTests
             MessageType.Register => RegisterReply.TryRead(message, out _),
             MessageType.DupPrepare => DupPrepareReply.TryRead(message, out _),
             MessageType.Inherit => InheritReply.TryRead(message, out _),
+            MessageType.Poll => PollReply.TryRead(message, out _),
+            MessageType.Event => PollEvent.TryRead(message, out _, out _),
             _ => message.Length == Wire.ReplyPrefixSize ? Errno.None : Errno.EBADMSG,
         };
     }

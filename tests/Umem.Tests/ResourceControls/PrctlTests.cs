@@ -9,7 +9,7 @@ public sealed class PrctlTests
 {
     private static (int Exit, string Out, string Err) Run(IResourceControlService service, params string[] args)
     {
-        var command = PrctlCommand.Create((_, _) => service);
+        var command = PrctlCommand.Create(_ => service);
         var output = new StringWriter();
         var error = new StringWriter();
         int exit = command.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
@@ -153,7 +153,7 @@ public sealed class PrctlTests
         string bad = files.Write("project", "default:3::::\nx:y::::\n");
         var command = PrctlCommand.Create();
         var err = new StringWriter();
-        int exit = command.Parse(["--project-file", bad, "-i", "project", "3"]).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = err });
+        int exit = command.Parse(["--offline", "--project-file", bad, "-i", "project", "3"]).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = err });
         Assert.Equal(1, exit);
         Assert.Contains($"{bad}:2: projid:", err.ToString(), StringComparison.Ordinal);
     }
@@ -174,7 +174,7 @@ public sealed class PrctlTests
         File.SetUnixFileMode(dir, Readable | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         string cli = Path.Combine(dir, "umem.dll");
         var psi = new System.Diagnostics.ProcessStartInfo("setpriv",
-            $"--reuid=65534 --regid=65534 --clear-groups dotnet {cli} prctl --project-file {project} -n project.max-locked-memory -r -v 1M -i project default")
+            $"--reuid=65534 --regid=65534 --clear-groups dotnet {cli} prctl --offline --project-file {project} -n project.max-locked-memory -r -v 1M -i project default")
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
