@@ -42,8 +42,13 @@ internal sealed record ProcMemory(long Rss, long RssAnon, long RssFile, long Rss
         return total;
     }
 
-    /// <summary>Open fds of a process (entries of /proc/PID/fd).</summary>
-    public static int CountFds(int pid) => Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd").Count();
+    /// <summary>
+    /// Open fds of a process (entries of /proc/PID/fd) but the runtime's assembly files: the runtime opens an assembly
+    /// the first time code needs it and keeps it open, so a path first taken late in a run (a facade such as
+    /// System.Runtime.Intrinsics.dll, seen at 100,000 mappings) would read as a leak of the host's own descriptors.
+    /// </summary>
+    public static int CountFds(int pid) => Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd")
+        .Count(fd => new FileInfo(fd).LinkTarget is not { } target || !target.EndsWith(".dll", StringComparison.Ordinal));
 
     /// <summary>Memory areas (VMAs) of a process: lines of /proc/PID/maps.</summary>
     public static int CountMaps(int pid) => File.ReadLines($"/proc/{pid}/maps").Count();
